@@ -1,0 +1,1 @@
+"""Software-defined assets: staging per system, core, checks, reconciliation, outbox and reports."""

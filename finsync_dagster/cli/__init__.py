@@ -1,0 +1,56 @@
+"""The ``finsync`` command line: one group, one module per command.
+
+Errors are one clear line on stderr and exit status 1; ``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from finsync_dagster.cli import sandbox, status
+from finsync_dagster.errors import FinsyncError
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--debug", is_flag=True, help="Show full tracebacks instead of one-line errors.")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    envvar="FINSYNC_CONFIG",
+    help="The config file (default ./finsync.yaml, or $FINSYNC_CONFIG).",
+)
+@click.pass_context
+def cli(ctx: click.Context, debug: bool, config_path: str | None) -> None:
+    """finsync keeps a FreshBooks account and an Infor ERP in step."""
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+    ctx.obj["config_path"] = config_path
+
+
+for module in (status, sandbox):
+    cli.add_command(module.command)
+
+
+def main(argv: list[str] | None = None) -> int:
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    try:
+        cli.main(args=argv, prog_name="finsync", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        if debug:
+            raise
+        prefix = "error" if isinstance(exc, FinsyncError) else f"error ({type(exc).__name__})"
+        click.echo(f"{prefix}: {exc}", err=True)
+        click.echo("(run with --debug for the traceback)", err=True)
+        return 1
+    return 0

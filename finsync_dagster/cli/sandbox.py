@@ -1,0 +1,52 @@
+"""``finsync sandbox``: serve the FreshBooks and Infor sandboxes in the foreground until interrupted."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from pathlib import Path
+
+import click
+
+from finsync_dagster.sandbox.faults import FaultPlan
+from finsync_dagster.sandbox.runner import SERVICES, SandboxOptions, start
+
+
+@click.command("sandbox")
+@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Where the sandboxes keep state and write sandbox.json.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--freshbooks-port", type=int, default=0, show_default=True, help="0 picks a free port.")
+@click.option("--infor-port", type=int, default=0, show_default=True, help="0 picks a free port.")
+@click.option("--seed", type=click.Choice(["demo", "empty"]), default="demo", show_default=True)
+@click.option("--scale", type=int, default=None, help="Generate N invoices/orders deterministically.")
+@click.option("--faults", "fault_spec", default=None,
+              help="e.g. 'rate=0.2;kinds=500,429,drop;latency_ms=100' (see finsync_dagster/sandbox/faults.py).")
+@click.option("--only", type=click.Choice(sorted(SERVICES) or ["freshbooks", "infor"]), multiple=True,
+              help="Serve only these sandboxes.")
+def command(directory: Path, host: str, freshbooks_port: int, infor_port: int, seed: str,
+            scale: int | None, fault_spec: str | None, only: tuple[str, ...]) -> None:
+    """Run the sandboxes in the foreground; DIR/sandbox.json says where they are once they answer."""
+    try:
+        faults = FaultPlan.parse(fault_spec)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--faults") from None
+    if not SERVICES:
+        raise click.ClickException("no sandbox is available in this build")
+    options = SandboxOptions(
+        dir=directory.resolve(), host=host, seed=seed, scale=scale, faults=faults,
+        ports={"freshbooks": freshbooks_port, "infor": infor_port},
+    )
+    running = start(options, list(only) or None)
+    for name, info in running.info.items():
+        url = info.get("api_url") or info.get("base_url")
+        click.echo(f"{name:<10} {url}")
+    click.echo(f"wrote {running.file}; Ctrl-C stops")
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    try:
+        stopped.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        running.stop()

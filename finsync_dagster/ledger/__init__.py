@@ -1,0 +1,6 @@
+"""The transactional ledger (cursors, tokens, and later inbox, outbox, crosswalk, dead letters, audit)."""
+
+from finsync_dagster.ledger.schema import LATEST_VERSION
+from finsync_dagster.ledger.store import Ledger, StoredToken, utcnow
+
+__all__ = ["LATEST_VERSION", "Ledger", "StoredToken", "utcnow"]

@@ -1,0 +1,63 @@
+"""The ledger's tables and the ordered migrations that create them.
+
+Each migration is applied once, in order, inside one transaction, and recorded in ``ledger_schema``.
+Later issues append migrations; they never edit an applied one, so an existing ledger file keeps working.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+ledger_schema = sa.Table(
+    "ledger_schema",
+    metadata,
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("description", sa.String(200), nullable=False),
+    sa.Column("applied_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+sync_cursors = sa.Table(
+    "sync_cursors",
+    metadata,
+    sa.Column("pair", sa.String(64), primary_key=True),
+    sa.Column("entity", sa.String(64), primary_key=True),
+    sa.Column("cursor", sa.Text, nullable=False, comment="JSON, owned by the extractor of the entity"),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+oauth_tokens = sa.Table(
+    "oauth_tokens",
+    metadata,
+    sa.Column("provider", sa.String(32), primary_key=True),
+    sa.Column("account", sa.String(128), primary_key=True, comment="pair or account the tokens belong to"),
+    sa.Column("access_token", sa.Text, nullable=False),
+    sa.Column("refresh_token", sa.Text, nullable=True),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("scope", sa.Text, nullable=True),
+    sa.Column("generation", sa.Integer, nullable=False, comment="bumped on every save: compare-and-swap"),
+    sa.Column("lease_owner", sa.String(64), nullable=True, comment="who is refreshing right now"),
+    sa.Column("lease_until", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+Migration = Callable[[sa.Connection], None]
+
+
+def _create(*tables: sa.Table) -> Migration:
+    def apply(connection: sa.Connection) -> None:
+        for table in tables:
+            table.create(connection, checkfirst=True)
+
+    return apply
+
+
+# (version, description, how). Append only.
+MIGRATIONS: list[tuple[int, str, Migration]] = [
+    (1, "sync cursors and OAuth token store", _create(sync_cursors, oauth_tokens)),
+]
+
+LATEST_VERSION = MIGRATIONS[-1][0]

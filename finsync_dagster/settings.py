@@ -1,0 +1,271 @@
+"""One settings object, read from ``finsync.yaml`` and the environment.
+
+The file declares the integration pairs (a FreshBooks account joined to an Infor company/division) and
+names the environment variables that hold each pair's secrets; it never holds a secret itself. The
+environment decides where things live:
+
+- ``FINSYNC_CONFIG``: the config file (default ``./finsync.yaml``);
+- ``FINSYNC_HOME``: DuckDB files, ledger, reports and sandbox state (default ``./.finsync``);
+- ``FINSYNC_LEDGER_URL``: a SQLAlchemy URL for the ledger (default a SQLite file under ``FINSYNC_HOME``).
+
+Errors name the file, the line and the fix, because the person reading them is editing that file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import pydantic
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from finsync_dagster.errors import ConfigError
+
+DEFAULT_CONFIG_FILE = "finsync.yaml"
+DEFAULT_HOME = ".finsync"
+SANDBOX_FILE = "sandbox.json"
+_PAIR_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FreshBooksPairConfig(_Strict):
+    """Where one FreshBooks account lives and which environment variables hold its app's secrets."""
+
+    account_id: str
+    business_id: int | None = None
+    api_url: str = "https://api.freshbooks.com"
+    auth_url: str = "https://auth.freshbooks.com"
+    redirect_uri: str = "https://localhost/finsync/callback"
+    client_id_env: str = "FRESHBOOKS_CLIENT_ID"
+    client_secret_env: str = "FRESHBOOKS_CLIENT_SECRET"
+    webhook_secret_env: str | None = None
+
+
+class InforPairConfig(_Strict):
+    """One Infor M3 company/division behind an ION API Gateway, with its ``.ionapi`` credentials.
+
+    The ``.ionapi`` file holds secrets, so it comes either as a path (``ionapi_file``) or as JSON in an
+    environment variable (``ionapi_env``), never inline.
+    """
+
+    company: str
+    division: str = ""
+    ionapi_file: str | None = None
+    ionapi_env: str | None = None
+
+    @field_validator("company")
+    @classmethod
+    def _company_is_m3_cono(cls, value: str) -> str:
+        if not value.isdigit() or len(value) > 3:
+            raise ValueError("an M3 company (CONO) is up to 3 digits, e.g. '100'")
+        return value
+
+
+class PairConfig(_Strict):
+    """An integration pair: a Dagster partition with its own DuckDB file."""
+
+    name: str
+    sandbox_dir: str | None = Field(
+        default=None,
+        description="Take both systems' URLs and credentials from DIR/sandbox.json, written by `finsync sandbox`.",
+    )
+    freshbooks: FreshBooksPairConfig | None = None
+    infor: InforPairConfig | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_a_partition_key(cls, value: str) -> str:
+        if not _PAIR_NAME.match(value):
+            raise ValueError("a pair name is lower-case letters, digits, '-' or '_', starting with a letter")
+        return value
+
+    @pydantic.model_validator(mode="after")
+    def _has_a_source(self) -> PairConfig:
+        if self.sandbox_dir is None and (self.freshbooks is None or self.infor is None):
+            raise ValueError("a pair needs both `freshbooks` and `infor` sections, or `sandbox_dir`")
+        return self
+
+
+class ScheduleConfig(_Strict):
+    """When the read side runs, in the finance team's own time zone."""
+
+    timezone: str = "UTC"
+    incremental_cron: str = "*/15 * * * *"
+    full_refresh_cron: str = "0 2 * * *"
+    default_status: Literal["running", "stopped"] = "stopped"
+
+
+class FileConfig(_Strict):
+    """The shape of ``finsync.yaml``."""
+
+    version: Literal[1] = 1
+    pairs: list[PairConfig] = Field(default_factory=list)
+    schedules: ScheduleConfig = ScheduleConfig()
+
+    @field_validator("pairs")
+    @classmethod
+    def _unique_names(cls, pairs: list[PairConfig]) -> list[PairConfig]:
+        seen: set[str] = set()
+        for pair in pairs:
+            if pair.name in seen:
+                raise ValueError(f"pair {pair.name!r} is declared twice")
+            seen.add(pair.name)
+        return pairs
+
+
+class Settings(_Strict):
+    """Everything a process needs to know about where finsync's state lives and what it syncs."""
+
+    config_path: Path
+    home: Path
+    ledger_url: str
+    pairs: tuple[PairConfig, ...]
+    schedules: ScheduleConfig
+
+    @property
+    def pair_names(self) -> list[str]:
+        return [pair.name for pair in self.pairs]
+
+    def pair(self, name: str) -> PairConfig:
+        for pair in self.pairs:
+            if pair.name == name:
+                return pair
+        known = ", ".join(self.pair_names) or "none"
+        raise ConfigError(f"{self.config_path}: no pair named {name!r} (pairs declared: {known})")
+
+    def warehouse_path(self, pair: str) -> Path:
+        """The pair's own DuckDB file: pairs never share a writer."""
+        return self.home / "warehouse" / f"{pair}.duckdb"
+
+    def reports_dir(self, pair: str) -> Path:
+        return self.home / "reports" / pair
+
+    def sandbox_path(self, pair: PairConfig) -> Path | None:
+        if pair.sandbox_dir is None:
+            return None
+        path = Path(os.path.expandvars(pair.sandbox_dir)).expanduser()
+        return path if path.is_absolute() else self.home / path
+
+    def with_pair(self, pair: PairConfig) -> Settings:
+        """These settings with ``pair`` added, replacing a pair of the same name."""
+        others = tuple(p for p in self.pairs if p.name != pair.name)
+        return self.model_copy(update={"pairs": (*others, pair)})
+
+
+def default_ledger_url(home: Path) -> str:
+    return f"sqlite:///{(home / 'ledger.sqlite').resolve()}"
+
+
+def load_settings(
+    config_path: str | os.PathLike[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    *,
+    require_file: bool = True,
+) -> Settings:
+    """Read the config file named by the argument, ``FINSYNC_CONFIG`` or ``./finsync.yaml``.
+
+    With ``require_file=False`` a missing file means "no pairs yet" rather than an error, for commands
+    such as ``finsync sandbox`` that do not need one.
+    """
+    env = os.environ if env is None else env
+    path = Path(config_path or env.get("FINSYNC_CONFIG") or DEFAULT_CONFIG_FILE).expanduser()
+    home = Path(env.get("FINSYNC_HOME") or DEFAULT_HOME).expanduser().resolve()
+    if path.exists():
+        file_config = _parse(path)
+    elif require_file:
+        raise ConfigError(
+            f"{path}: config file not found. Create it (the repository's finsync.yaml is a working "
+            "example) or point FINSYNC_CONFIG at yours."
+        )
+    else:
+        file_config = FileConfig()
+    return Settings(
+        config_path=path,
+        home=home,
+        ledger_url=env.get("FINSYNC_LEDGER_URL") or default_ledger_url(home),
+        pairs=tuple(file_config.pairs),
+        schedules=file_config.schedules,
+    )
+
+
+def _parse(path: Path) -> FileConfig:
+    text = path.read_text(encoding="utf-8")
+    try:
+        root = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = f"line {mark.line + 1}" if mark else "somewhere"
+        raise ConfigError(
+            f"{path}, {line}: not valid YAML ({exc.problem}). Fix the indentation or quoting there."
+        ) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}, line 1: the file must be a mapping with a `pairs:` list at the top level.")
+    try:
+        return FileConfig.model_validate(data)
+    except pydantic.ValidationError as exc:
+        first = exc.errors()[0]
+        loc = tuple(first["loc"])
+        where = ".".join(str(part) for part in loc) or "(top level)"
+        line = _line_of(root, loc)
+        if first["type"] == "extra_forbidden":
+            allowed = _allowed_keys(loc[:-1])
+            hint = f"unknown key {loc[-1]!r}; remove it or use one of: {', '.join(allowed)}"
+        elif first["type"] == "missing":
+            hint = f"required key {loc[-1]!r} is missing; add it"
+        else:
+            hint = first["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"{path}, line {line}: {where}: {hint}") from None
+
+
+def _line_of(root: yaml.Node | None, loc: tuple[Any, ...]) -> int:
+    """The 1-based line of the YAML node at ``loc``, or of its nearest existing parent."""
+    node = root
+    best = node.start_mark.line + 1 if node is not None else 1
+    for part in loc:
+        child = None
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if key.value == part:
+                    best = key.start_mark.line + 1
+                    child = value
+                    break
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            child = node.value[part]
+            best = child.start_mark.line + 1
+        if child is None:
+            break
+        node = child
+    return best
+
+
+def _allowed_keys(parent_loc: tuple[Any, ...]) -> list[str]:
+    model: type[BaseModel] = FileConfig
+    for part in parent_loc:
+        if isinstance(part, int):
+            continue
+        annotation = model.model_fields[str(part)].annotation
+        inner = getattr(annotation, "__args__", (annotation,))
+        nested = [t for t in inner if isinstance(t, type) and issubclass(t, BaseModel)]
+        if not nested:
+            return []
+        model = nested[0]
+    return sorted(model.model_fields)
+
+
+def read_sandbox_file(directory: Path) -> dict[str, dict[str, Any]]:
+    """The URLs and credentials that `finsync sandbox` wrote for callers (one section per system)."""
+    path = directory / SANDBOX_FILE
+    if not path.exists():
+        raise ConfigError(f"{path}: not found; start the sandboxes with `finsync sandbox --dir {directory}`")
+    return json.loads(path.read_text(encoding="utf-8"))
