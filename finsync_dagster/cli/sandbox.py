@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from finsync_dagster.sandbox.faults import FaultPlan
-from finsync_dagster.sandbox.runner import SERVICES, SandboxOptions, start
+from finsync_dagster.sandbox.runner import SERVICES, SandboxOptions, available_services, start
 
 
 @click.command("sandbox")
@@ -22,7 +22,7 @@ from finsync_dagster.sandbox.runner import SERVICES, SandboxOptions, start
 @click.option("--scale", type=int, default=None, help="Generate N invoices/orders deterministically.")
 @click.option("--faults", "fault_spec", default=None,
               help="e.g. 'rate=0.2;kinds=500,429,drop;latency_ms=100' (see finsync_dagster/sandbox/faults.py).")
-@click.option("--only", type=click.Choice(sorted(SERVICES) or ["freshbooks", "infor"]), multiple=True,
+@click.option("--only", type=click.Choice(sorted(SERVICES)), multiple=True,
               help="Serve only these sandboxes.")
 def command(directory: Path, host: str, freshbooks_port: int, infor_port: int, seed: str,
             scale: int | None, fault_spec: str | None, only: tuple[str, ...]) -> None:
@@ -31,7 +31,7 @@ def command(directory: Path, host: str, freshbooks_port: int, infor_port: int, s
         faults = FaultPlan.parse(fault_spec)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--faults") from None
-    if not SERVICES:
+    if not available_services():
         raise click.ClickException("no sandbox is available in this build")
     options = SandboxOptions(
         dir=directory.resolve(), host=host, seed=seed, scale=scale, faults=faults,
