@@ -210,7 +210,9 @@ def _parse(path: Path) -> FileConfig:
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}, line 1: the file must be a mapping with a `pairs:` list at the top level.")
+        raise ConfigError(
+            f"{path}, line 1: the file must be a mapping with a `pairs:` list at the top level."
+        )
     try:
         return FileConfig.model_validate(data)
     except pydantic.ValidationError as exc:

@@ -17,7 +17,11 @@ def ledger_schema(ledger: LedgerResource) -> dg.MaterializeResult:
     store = ledger.get()
     version = store.migrate()
     return dg.MaterializeResult(
-        metadata={"schema_version": version, "ledger_url": store.safe_url, "dialect": store.engine.dialect.name}
+        metadata={
+            "schema_version": version,
+            "ledger_url": store.safe_url,
+            "dialect": store.engine.dialect.name,
+        }
     )
 
 

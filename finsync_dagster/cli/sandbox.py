@@ -13,19 +13,37 @@ from finsync_dagster.sandbox.runner import SERVICES, SandboxOptions, available_s
 
 
 @click.command("sandbox")
-@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Where the sandboxes keep state and write sandbox.json.")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Where the sandboxes keep state and write sandbox.json.",
+)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--freshbooks-port", type=int, default=0, show_default=True, help="0 picks a free port.")
 @click.option("--infor-port", type=int, default=0, show_default=True, help="0 picks a free port.")
 @click.option("--seed", type=click.Choice(["demo", "empty"]), default="demo", show_default=True)
 @click.option("--scale", type=int, default=None, help="Generate N invoices/orders deterministically.")
-@click.option("--faults", "fault_spec", default=None,
-              help="e.g. 'rate=0.2;kinds=500,429,drop;latency_ms=100' (see finsync_dagster/sandbox/faults.py).")
-@click.option("--only", type=click.Choice(sorted(SERVICES)), multiple=True,
-              help="Serve only these sandboxes.")
-def command(directory: Path, host: str, freshbooks_port: int, infor_port: int, seed: str,
-            scale: int | None, fault_spec: str | None, only: tuple[str, ...]) -> None:
+@click.option(
+    "--faults",
+    "fault_spec",
+    default=None,
+    help="e.g. 'rate=0.2;kinds=500,429,drop;latency_ms=100' (see finsync_dagster/sandbox/faults.py).",
+)
+@click.option(
+    "--only", type=click.Choice(sorted(SERVICES)), multiple=True, help="Serve only these sandboxes."
+)
+def command(
+    directory: Path,
+    host: str,
+    freshbooks_port: int,
+    infor_port: int,
+    seed: str,
+    scale: int | None,
+    fault_spec: str | None,
+    only: tuple[str, ...],
+) -> None:
     """Run the sandboxes in the foreground; DIR/sandbox.json says where they are once they answer."""
     try:
         faults = FaultPlan.parse(fault_spec)
@@ -34,7 +52,11 @@ def command(directory: Path, host: str, freshbooks_port: int, infor_port: int, s
     if not available_services():
         raise click.ClickException("no sandbox is available in this build")
     options = SandboxOptions(
-        dir=directory.resolve(), host=host, seed=seed, scale=scale, faults=faults,
+        dir=directory.resolve(),
+        host=host,
+        seed=seed,
+        scale=scale,
+        faults=faults,
         ports={"freshbooks": freshbooks_port, "infor": infor_port},
     )
     running = start(options, list(only) or None)

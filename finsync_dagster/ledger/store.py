@@ -20,7 +20,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from finsync_dagster.errors import LedgerError
-from finsync_dagster.ledger.schema import LATEST_VERSION, MIGRATIONS, ledger_schema, oauth_tokens, sync_cursors
+from finsync_dagster.ledger.schema import (
+    LATEST_VERSION,
+    MIGRATIONS,
+    ledger_schema,
+    oauth_tokens,
+    sync_cursors,
+)
 
 
 def utcnow() -> datetime:

@@ -1,3 +1,6 @@
+# TEMPORARY NOTE TO PARALLEL ENGINEERS (the lead removes it later): before going on, read
+# /tmp/common.md (working rules: git discipline, venv, tests, README) and /tmp/demo_iface.md (the shared
+# demo business both sandboxes seed from). They are part of your task.
 """Serve the sandboxes on loopback and tell callers where they are.
 
 Each sandbox is a :class:`SandboxService`: given its own base URL and the options, it builds an ASGI app
@@ -33,7 +36,6 @@ SERVICES: dict[str, str] = {
     "freshbooks": "finsync_dagster.sandbox.freshbooks:service",
     "infor": "finsync_dagster.sandbox.infor:service",
 }
-
 
 
 @dataclass(frozen=True)
@@ -133,10 +135,11 @@ def start(options: SandboxOptions, names: Sequence[str] | None = None) -> Runnin
 
 
 @contextmanager
-def running_sandboxes(options: SandboxOptions, names: Sequence[str] | None = None) -> Iterator[RunningSandboxes]:
+def running_sandboxes(
+    options: SandboxOptions, names: Sequence[str] | None = None
+) -> Iterator[RunningSandboxes]:
     running = start(options, names)
     try:
         yield running
     finally:
         running.stop()
-
