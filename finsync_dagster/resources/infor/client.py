@@ -1,0 +1,320 @@
+"""The M3 MI REST v2 client: single transactions, bulk writes, and EXPORTMI reads, all typed.
+
+It sits on an :class:`~finsync_dagster.resources.ionapi.IonApiSession`, which owns tokens, retries and
+gateway errors; this module owns M3's URL shapes, its envelope and its error quartet (contract 2.1-2.3).
+
+- ``execute``/``list_transaction``: ``GET .../execute/{PROGRAM}/{TRANSACTION}?FIELD=value`` with the
+  common parameters (``cono``, ``divi``, ``maxrecs``, ``returncols``) as query parameters.
+- ``execute_bulk``: ``POST .../execute`` with up to 100 transactions each, batches sent concurrently
+  (bounded), one :class:`MiOutcome` per input in the caller's order; one failed transaction or batch
+  never hides the others.
+- ``iter_export``: ``EXPORTMI/Select`` with a column list, a table and ``and``-joined comparisons,
+  yielded in batches, for incremental reads by change date (``…LMDT``).
+
+Reads are retried on every transient error. Writes are retried only when the gateway turned them away
+(401, 429) or the connection never opened, since M3's Add transactions are not idempotent by themselves.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import httpx
+
+from finsync_dagster.errors import ApiError, DataQualityError, TransientApiError, UnavailableError
+from finsync_dagster.resources.infor.errors import bare_400, has_mi_error, mi_error
+from finsync_dagster.resources.infor.fields import format_params, format_value, parse_record
+from finsync_dagster.resources.infor.models import MiCall, MiOutcome
+from finsync_dagster.resources.ionapi import IonApiSession
+
+MI_PATH = "/M3/m3api-rest/v2/execute"
+MAX_BULK = 100
+_READ_PREFIXES = ("Get", "Lst", "Search", "Select", "Check")
+_IDENTIFIER = re.compile(r"^[A-Z][A-Z0-9]{1,17}$")
+_OPERATORS = frozenset({"=", "<>", "<", "<=", ">", ">="})
+_EXPORT_SEPARATOR = "|"
+_QERY_MAX = 982
+
+Comparison = tuple[str, str, object]
+
+
+class M3Client:
+    """Typed MI calls for one M3 company/division.
+
+    Example::
+
+        with resource.open_client() as m3:
+            customer = m3.execute(program="CRS610MI", transaction="GetBasicData", params={"CUNO": "C001"})
+            for batch in m3.iter_export(table="OCUSMA", columns=["OKCUNO", "OKLMDT"],
+                                        where=[("OKLMDT", ">=", date(2025, 1, 31))]):
+                ...
+    """
+
+    def __init__(
+        self,
+        session: IonApiSession,
+        *,
+        company: str,
+        division: str = "",
+        max_concurrency: int | None = None,
+        bulk_size: int = MAX_BULK,
+    ) -> None:
+        if not 1 <= bulk_size <= MAX_BULK:
+            raise ValueError(f"bulk_size must be between 1 and {MAX_BULK}")
+        self.session = session
+        self.company = company
+        self.division = division
+        self.max_concurrency = max_concurrency or session.policy.max_concurrency
+        self.bulk_size = bulk_size
+        self.system = session.system
+
+    def __repr__(self) -> str:
+        return f"M3Client(company={self.company!r}, division={self.division!r}, session={self.session!r})"
+
+    def __enter__(self) -> M3Client:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.session.close()
+
+    # -- single transactions -------------------------------------------------------------------------
+
+    def execute(
+        self,
+        *,
+        program: str,
+        transaction: str,
+        params: Mapping[str, object] | None = None,
+        maxrecs: int | None = None,
+        returncols: Sequence[str] | None = None,
+        idempotent: bool | None = None,
+    ) -> list[dict[str, Any]]:
+        """Run one transaction and return its output records, typed; an MI error raises."""
+        call = f"{program}/{transaction}"
+        query = self._context()
+        if maxrecs is not None:
+            query["maxrecs"] = str(maxrecs)
+        if returncols:
+            query["returncols"] = ",".join(returncols)
+        query.update(format_params(params))
+        if idempotent is None:
+            idempotent = transaction.startswith(_READ_PREFIXES)
+        response = self.session.request(
+            "GET", f"{MI_PATH}/{_name(program)}/{_name(transaction)}", params=query, idempotent=idempotent
+        )
+        body = _json(response, call=call, system=self.system)
+        if response.status_code == 400:
+            raise mi_error(body, call=call, status=400) if has_mi_error(body) else bare_400(call=call)
+        results = body.get("results") or []
+        if has_mi_error(body):
+            raise mi_error(body, call=call, status=response.status_code)
+        if not results:
+            return []
+        first = results[0]
+        if has_mi_error(first):
+            raise mi_error(first, call=call, status=response.status_code)
+        return [parse_record(record, where=call) for record in first.get("records") or []]
+
+    def list_transaction(
+        self,
+        program: str,
+        transaction: str,
+        params: Mapping[str, object] | None = None,
+        *,
+        returncols: Sequence[str] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Every record of a list transaction (``maxrecs=0``: M3's "no limit")."""
+        return self.execute(
+            program=program, transaction=transaction, params=params, maxrecs=0, returncols=returncols
+        )
+
+    def execute_many(self, *, program: str, calls: Sequence[MiCall]) -> list[MiOutcome]:
+        """One GET per call, run with bounded concurrency; the baseline that bulk calls beat."""
+
+        def one(index: int, call: MiCall) -> MiOutcome:
+            try:
+                records = self.execute(program=program, transaction=call.transaction, params=call.record)
+            except ApiError as exc:
+                return MiOutcome(index=index, transaction=call.transaction, error=exc)
+            return MiOutcome(index=index, transaction=call.transaction, records=tuple(records))
+
+        with ThreadPoolExecutor(max_workers=max(1, min(self.max_concurrency, len(calls)))) as pool:
+            return list(pool.map(one, range(len(calls)), calls))
+
+    # -- bulk --------------------------------------------------------------------------------------
+
+    def execute_bulk(
+        self, *, program: str, calls: Sequence[MiCall], idempotent: bool = False
+    ) -> list[MiOutcome]:
+        """Send ``calls`` in batches of up to 100 per POST; one outcome per call, in the caller's order.
+
+        A transaction M3 refused carries its typed error; a batch the gateway failed marks each of its
+        calls with that error (a :class:`TransientApiError` means "send these again"). Pass
+        ``idempotent=True`` only when resending a whole batch is harmless (reads, or writes the caller
+        checks before resending).
+        """
+        chunks = [
+            (start, calls[start : start + self.bulk_size]) for start in range(0, len(calls), self.bulk_size)
+        ]
+        if not chunks:
+            return []
+
+        def send(chunk: tuple[int, Sequence[MiCall]]) -> list[MiOutcome]:
+            start, batch = chunk
+            try:
+                return self._post_bulk(program, start, batch, idempotent=idempotent)
+            except ApiError as exc:
+                return [
+                    MiOutcome(index=start + offset, transaction=call.transaction, error=exc)
+                    for offset, call in enumerate(batch)
+                ]
+
+        with ThreadPoolExecutor(max_workers=max(1, min(self.max_concurrency, len(chunks)))) as pool:
+            return [outcome for outcomes in pool.map(send, chunks) for outcome in outcomes]
+
+    def _post_bulk(
+        self, program: str, start: int, batch: Sequence[MiCall], *, idempotent: bool
+    ) -> list[MiOutcome]:
+        body: dict[str, Any] = {
+            "program": _name(program),
+            "cono": int(self.company) if self.company.isdigit() else self.company,
+            "transactions": [
+                {"transaction": _name(call.transaction), "record": format_params(call.record)}
+                for call in batch
+            ],
+        }
+        if self.division:
+            body["divi"] = self.division
+        call = f"{program} bulk"
+        response = self.session.request(
+            "POST", MI_PATH, params=self._context(), json_body=body, idempotent=idempotent
+        )
+        payload = _json(response, call=call, system=self.system)
+        if response.status_code == 400:
+            raise mi_error(payload, call=call, status=400) if has_mi_error(payload) else bare_400(call=call)
+        results = payload.get("results") or []
+        outcomes = []
+        for offset, mi_call in enumerate(batch):
+            where = f"{program}/{mi_call.transaction}"
+            index = start + offset
+            result = results[offset] if offset < len(results) else None
+            if result is None or result.get("notProcessed"):
+                reason = payload.get("terminationReason") or "M3 did not process this transaction"
+                error: ApiError = TransientApiError(str(reason), system=self.system, request=where)
+                outcomes.append(MiOutcome(index=index, transaction=mi_call.transaction, error=error))
+            elif has_mi_error(result):
+                error = mi_error(result, call=where, status=response.status_code)
+                outcomes.append(MiOutcome(index=index, transaction=mi_call.transaction, error=error))
+            else:
+                records = tuple(parse_record(r, where=where) for r in result.get("records") or [])
+                outcomes.append(MiOutcome(index=index, transaction=mi_call.transaction, records=records))
+        return outcomes
+
+    # -- EXPORTMI ----------------------------------------------------------------------------------
+
+    def iter_export(
+        self,
+        *,
+        table: str,
+        columns: Sequence[str],
+        where: Sequence[Comparison] = (),
+        batch_size: int = 1000,
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Rows of ``EXPORTMI/Select`` as typed dicts keyed by column, in batches of ``batch_size``.
+
+        ``where`` is a list of ``(column, operator, value)`` joined by ``and``; values are rendered by
+        type (dates as ``yyyyMMdd`` numbers, strings quoted), never pasted in as SQL.
+        """
+        if not columns:
+            raise ValueError("iter_export needs at least one column")
+        query = _select(table, columns, where)
+        rows = self.execute(
+            program="EXPORTMI",
+            transaction="Select",
+            params={"QERY": query, "SEPC": _EXPORT_SEPARATOR, "HDRS": "0"},
+            maxrecs=0,
+        )
+        batch: list[dict[str, Any]] = []
+        for row in rows:
+            batch.append(self._export_row(row, columns, table))
+            if len(batch) >= batch_size:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+    def _export_row(self, row: Mapping[str, Any], columns: Sequence[str], table: str) -> dict[str, Any]:
+        line = str(row.get("REPL") or "")
+        values = line.split(_EXPORT_SEPARATOR)
+        if len(values) != len(columns):
+            raise DataQualityError(
+                f"EXPORTMI/Select from {table}: a row has {len(values)} values for {len(columns)} columns "
+                f"(a value containing {_EXPORT_SEPARATOR!r}?)"
+            )
+        raw = {column: value.rstrip() for column, value in zip(columns, values, strict=True)}
+        return parse_record(raw, prefixed=True, where=f"EXPORTMI/Select from {table}")
+
+    # -- helpers -----------------------------------------------------------------------------------
+
+    def _context(self) -> dict[str, str]:
+        context = {"cono": self.company}
+        if self.division:
+            context["divi"] = self.division
+        return context
+
+
+def _name(value: str) -> str:
+    """Program and transaction names go into the URL path: letters and digits only."""
+    if not value or not value.isalnum():
+        raise ValueError(f"not an M3 program or transaction name: {value!r}")
+    return value
+
+
+def _json(response: httpx.Response, *, call: str, system: str) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        if response.status_code == 400:
+            return {}
+        raise UnavailableError(
+            "M3 answered with a body that is not JSON",
+            system=system,
+            status=response.status_code,
+            request=call,
+        ) from None
+    return body if isinstance(body, dict) else {}
+
+
+def _select(table: str, columns: Sequence[str], where: Sequence[Comparison]) -> str:
+    for identifier in (table, *columns, *(c for c, _, _ in where)):
+        if not _IDENTIFIER.match(identifier):
+            raise ValueError(f"not an M3 table or column name: {identifier!r}")
+    query = f"{','.join(columns)} from {table}"
+    conditions = []
+    for column, operator, value in where:
+        if operator not in _OPERATORS:
+            raise ValueError(f"EXPORTMI supports {sorted(_OPERATORS)}, not {operator!r}")
+        conditions.append(f"{column} {operator} {_literal(value)}")
+    if conditions:
+        query += " where " + " and ".join(conditions)
+    if len(query) > _QERY_MAX:
+        raise ValueError(f"the EXPORTMI query is {len(query)} characters; M3 accepts {_QERY_MAX}")
+    return query
+
+
+def _literal(value: object) -> str:
+    if isinstance(value, bool) or value is None:
+        raise ValueError(f"EXPORTMI cannot compare with {value!r}")
+    if isinstance(value, date | int | Decimal):
+        return format_value(value)  # M3 stores dates as yyyyMMdd numbers
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    raise TypeError(f"EXPORTMI cannot compare with a {type(value).__name__}")
