@@ -1,0 +1,386 @@
+"""The FreshBooks Accounting API client: pooled httpx, retries, a rate limiter and concurrent paging.
+
+Every request goes through :meth:`FreshBooksClient._send`, where the answer (or the transport failure) is
+translated into a finsync error; the retry decision is :func:`call_with_retries` on those classes. Reads,
+updates and deletes are idempotent and retried on every transient error. A create is resent only when
+FreshBooks certainly did not apply it (429, 401, no connection); after an answer that may hide an applied
+create (5xx, timeout, dropped connection) it is looked up by the caller's unique fields, and without them
+it surfaces as :class:`CreateOutcomeUnknownError` rather than risk a duplicate.
+
+Records stay dicts, parsed with ``Decimal`` for any JSON number so money is never a float; the staging
+layer types them.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import httpx
+
+from finsync_dagster.errors import (
+    AuthExpiredError,
+    NotFoundError,
+    RateLimitedError,
+    TransientApiError,
+    UnavailableError,
+)
+from finsync_dagster.resources.freshbooks import clock
+from finsync_dagster.resources.freshbooks.catalog import ResourceSpec, spec_for
+from finsync_dagster.resources.freshbooks.errors import (
+    SYSTEM,
+    CreateOutcomeUnknownError,
+    RequestNotSentError,
+    error_from_response,
+)
+from finsync_dagster.resources.freshbooks.identity import Identity, parse_identity
+from finsync_dagster.resources.freshbooks.tokens import TokenKeeper
+from finsync_dagster.resources.http_policy import (
+    DEFAULT_POLICY,
+    HttpPolicy,
+    RateLimiter,
+    call_with_retries,
+    new_http_client,
+    translate_transport_error,
+)
+
+T = TypeVar("T")
+MAX_PER_PAGE = 100  # FreshBooks silently caps per_page at 100 (contract §3.3)
+# Errors after which FreshBooks certainly did not apply a write, so resending it is safe.
+_NOT_APPLIED = (RateLimitedError, AuthExpiredError, RequestNotSentError)
+Params = list[tuple[str, str]]
+
+
+@dataclass
+class ClientStats:
+    """What the client has seen, for run metadata and benchmarks (never tokens)."""
+
+    requests: int = 0
+    rate_limited: int = 0
+    transient_errors: int = 0
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def count(self, *, error: Exception | None = None) -> None:
+        with self._lock:
+            self.requests += 1
+            if isinstance(error, RateLimitedError):
+                self.rate_limited += 1
+            if isinstance(error, TransientApiError):
+                self.transient_errors += 1
+
+
+class FreshBooksClient:
+    """One FreshBooks account, read and written with one policy.
+
+    Example::
+
+        with FreshBooksResource.for_pair(settings, "acme").get_client() as fb:
+            for page in fb.iter_pages("invoices", include=("lines",), updated_min=since):
+                upsert(page)
+    """
+
+    def __init__(
+        self,
+        *,
+        api_url: str,
+        account_id: str,
+        tokens: TokenKeeper,
+        policy: HttpPolicy = DEFAULT_POLICY,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.account_id = account_id
+        self.policy = policy
+        self.tokens = tokens
+        self.stats = ClientStats()
+        self._http = new_http_client(api_url.rstrip("/"), policy, transport=transport)
+        self._limiter = RateLimiter(policy.requests_per_second, burst=policy.max_concurrency)
+
+    def __repr__(self) -> str:
+        return f"FreshBooksClient(api_url={str(self._http.base_url)!r}, account_id={self.account_id!r})"
+
+    def __enter__(self) -> FreshBooksClient:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    # -- identity ----------------------------------------------------------------------------------
+
+    def me(self) -> Identity:
+        """The identity behind the stored token, with its businesses and their account ids."""
+        body = self._retrying(lambda: self._send("GET", "/auth/api/v1/users/me"))
+        return parse_identity(body["response"])
+
+    # -- reads -------------------------------------------------------------------------------------
+
+    def iter_pages(
+        self,
+        resource: str,
+        *,
+        updated_min: date | datetime | None = None,
+        updated_max: date | datetime | None = None,
+        include: Sequence[str] = (),
+        include_deleted: bool = False,
+        search: Mapping[str, str | Sequence[str]] | None = None,
+        per_page: int = MAX_PER_PAGE,
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Every record of ``resource`` in pages, in the API's order; later pages are fetched concurrently.
+
+        ``updated_min``/``updated_max`` bound the last update, both inclusive, widened to whole Eastern
+        days (see :mod:`.clock`). Deleted records (``vis_state`` 1) are hidden by FreshBooks unless asked
+        for; ``include_deleted`` lists them after the others. Each record is yielded at most once.
+        """
+        spec = spec_for(resource)
+        params = _list_params(
+            updated_min=updated_min, updated_max=updated_max, include=include, search=search or {}
+        )
+        per_page = max(1, min(per_page, MAX_PER_PAGE))
+        seen: set[Any] = set()
+        listings = [params, [*params, ("search[vis_state]", "1")]] if include_deleted else [params]
+        for listing in listings:
+            for records in self._iter_listing(spec, listing, per_page):
+                fresh = [r for r in records if _record_id(spec, r) not in seen]
+                seen.update(_record_id(spec, r) for r in fresh)
+                yield fresh
+
+    def iter_records(self, resource: str, **options: Any) -> Iterator[dict[str, Any]]:
+        """:meth:`iter_pages`, one record at a time."""
+        for page in self.iter_pages(resource, **options):
+            yield from page
+
+    def get(self, resource: str, record_id: int | str, *, include: Sequence[str] = ()) -> dict[str, Any]:
+        spec = spec_for(resource)
+        params = [("include[]", name) for name in include]
+        body = self._retrying(lambda: self._send("GET", self._path(spec, record_id), params=params))
+        return _result(body)[spec.single]
+
+    # -- writes ------------------------------------------------------------------------------------
+
+    def create(
+        self, resource: str, data: Mapping[str, Any], *, lookup: Mapping[str, str] | None = None
+    ) -> dict[str, Any]:
+        """Create a record once.
+
+        ``lookup`` names search filters that match only this record (e.g. ``{"invoice_number":
+        "FS-0001"}``): after a failure that may hide an applied create, the record is looked up with
+        them, returned if found and created again only if not. Without ``lookup`` such a failure raises
+        :class:`CreateOutcomeUnknownError`.
+        """
+        spec = _writable(resource)
+        payload = {spec.single: dict(data)}
+        for attempt in range(1, self.policy.max_attempts + 1):
+            try:
+                body = self._retrying(
+                    lambda: self._send("POST", self._path(spec), json_body=payload), retry_on=_NOT_APPLIED
+                )
+                return _result(body)[spec.single]
+            except UnavailableError as exc:
+                if isinstance(exc, RequestNotSentError):
+                    raise
+                if lookup is None:
+                    raise CreateOutcomeUnknownError(
+                        f"creating a {spec.single} failed after it may have been applied ({exc.message}); "
+                        "check FreshBooks before trying again",
+                        system=SYSTEM,
+                        status=exc.status,
+                        request=exc.request,
+                    ) from exc
+                found = self._find(spec, lookup)
+                if found is not None:
+                    return found
+                if attempt == self.policy.max_attempts:
+                    raise
+                time.sleep(min(self.policy.backoff_max, self.policy.backoff_initial * 2**attempt))
+        raise AssertionError("unreachable")
+
+    def update(self, resource: str, record_id: int | str, data: Mapping[str, Any]) -> dict[str, Any]:
+        """Change fields of a record (a PUT: idempotent, so retried). A ``vis_state`` in ``data`` makes
+        FreshBooks drop every other field, as the real API does."""
+        spec = _writable(resource)
+        payload = {spec.single: dict(data)}
+        body = self._retrying(lambda: self._send("PUT", self._path(spec, record_id), json_body=payload))
+        return _result(body)[spec.single]
+
+    def delete(self, resource: str, record_id: int | str) -> None:
+        """Delete (soft, ``vis_state`` 1) the way the official SDK does for this resource; idempotent."""
+        spec = _writable(resource)
+        maybe_applied = threading.Event()
+
+        def note(exc: BaseException) -> None:
+            if isinstance(exc, UnavailableError) and not isinstance(exc, RequestNotSentError):
+                maybe_applied.set()
+
+        def once() -> Any:
+            if spec.delete == "http":
+                return self._send("DELETE", self._path(spec, record_id))
+            return self._send("PUT", self._path(spec, record_id), json_body={spec.single: {"vis_state": 1}})
+
+        try:
+            self._retrying(once, before_retry=note)
+        except NotFoundError:
+            if not maybe_applied.is_set():
+                raise
+            # An earlier attempt deleted it and its answer was lost: that is success.
+
+    # -- internals ---------------------------------------------------------------------------------
+
+    def _iter_listing(
+        self, spec: ResourceSpec, params: Params, per_page: int
+    ) -> Iterator[list[dict[str, Any]]]:
+        records, pages = self._page(spec, params, 1, per_page)
+        yield records
+        if pages <= 1:
+            return
+        window = max(1, self.policy.max_concurrency) * 2
+        with ThreadPoolExecutor(self.policy.max_concurrency, thread_name_prefix="freshbooks-page") as pool:
+            pending: deque[Future[tuple[list[dict[str, Any]], int]]] = deque()
+            upcoming = iter(range(2, pages + 1))
+            try:
+                for number in _take(upcoming, window):
+                    pending.append(pool.submit(self._page, spec, params, number, per_page))
+                while pending:
+                    records, _ = pending.popleft().result()
+                    for number in _take(upcoming, 1):
+                        pending.append(pool.submit(self._page, spec, params, number, per_page))
+                    yield records
+            finally:
+                for future in pending:
+                    future.cancel()
+
+    def _page(
+        self, spec: ResourceSpec, params: Params, number: int, per_page: int
+    ) -> tuple[list[dict[str, Any]], int]:
+        query = [*params, ("page", str(number)), ("per_page", str(per_page))]
+        body = self._retrying(lambda: self._send("GET", self._path(spec), params=query))
+        result = _result(body)
+        return list(result.get(spec.plural) or []), int(result.get("pages") or 1)
+
+    def _find(self, spec: ResourceSpec, lookup: Mapping[str, str]) -> dict[str, Any] | None:
+        records, _ = self._page(spec, [(f"search[{k}]", str(v)) for k, v in lookup.items()], 1, 2)
+        if len(records) > 1:
+            raise CreateOutcomeUnknownError(
+                f"lookup {dict(lookup)} matches {len(records)} {spec.plural}; it must name one", system=SYSTEM
+            )
+        return records[0] if records else None
+
+    def _path(self, spec: ResourceSpec, record_id: int | str | None = None) -> str:
+        path = f"/accounting/account/{self.account_id}/{spec.path}"
+        return path if record_id is None else f"{path}/{record_id}"
+
+    def _retrying(
+        self,
+        fn: Callable[[], T],
+        *,
+        retry_on: tuple[type[BaseException], ...] = (TransientApiError,),
+        before_retry: Callable[[BaseException], None] | None = None,
+    ) -> T:
+        return call_with_retries(fn, self.policy, retry_on=retry_on, before_retry=before_retry)
+
+    def _send(
+        self, method: str, path: str, *, params: Params | None = None, json_body: Any = None
+    ) -> dict[str, Any]:
+        """One attempt: the only place an HTTP answer or failure becomes a finsync error."""
+        request = f"{method} {path}"
+        token = self.tokens.current()
+        self._limiter.acquire()
+        headers = {"Authorization": f"Bearer {token.access_token}"}
+        content = None
+        if json_body is not None:
+            headers["Content-Type"] = "application/json"
+            content = json.dumps(json_body, default=_jsonable).encode()
+        try:
+            response = self._http.request(method, path, params=params, content=content, headers=headers)
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            error: Exception = RequestNotSentError(
+                f"could not connect: {type(exc).__name__}", system=SYSTEM, request=request
+            )
+            self.stats.count(error=error)
+            raise error from exc
+        except httpx.TransportError as exc:
+            error = translate_transport_error(exc, system=SYSTEM, request=request)
+            self.stats.count(error=error)
+            raise error from exc
+        error = error_from_response(response, request=request)
+        self.stats.count(error=error)
+        if isinstance(error, RateLimitedError):
+            self._limiter.penalize(error.retry_after or 1.0)
+        if isinstance(error, AuthExpiredError):
+            self.tokens.rejected(token)
+        if error is not None:
+            raise error
+        if not response.content:
+            return {}
+        try:
+            return json.loads(response.content, parse_float=Decimal)
+        except ValueError:
+            raise UnavailableError(
+                "answer was not JSON (truncated?)", system=SYSTEM, request=request
+            ) from None
+
+
+def _list_params(
+    *,
+    updated_min: date | datetime | None,
+    updated_max: date | datetime | None,
+    include: Sequence[str],
+    search: Mapping[str, str | Sequence[str]],
+) -> Params:
+    params: Params = [("include[]", name) for name in include]
+    if updated_min is not None:
+        params.append(("search[updated_min]", clock.day_on_or_before(updated_min)))
+    if updated_max is not None:
+        params.append(("search[updated_max]", clock.day_after(updated_max)))
+    for key, value in search.items():
+        if isinstance(value, str):
+            params.append((f"search[{key}]", value))
+        else:
+            params.extend((f"search[{key}][]", str(v)) for v in value)
+    return params
+
+
+def _result(body: dict[str, Any]) -> dict[str, Any]:
+    response = body.get("response")
+    if not isinstance(response, dict) or not isinstance(response.get("result"), dict):
+        raise UnavailableError("answer lacks response.result", system=SYSTEM)
+    return response["result"]
+
+
+def _record_id(spec: ResourceSpec, record: dict[str, Any]) -> Any:
+    return record.get("id", record.get(spec.id_field))
+
+
+def _writable(resource: str) -> ResourceSpec:
+    spec = spec_for(resource)
+    if not spec.writable:
+        raise ValueError(f"FreshBooks does not let the API write {resource}")
+    return spec
+
+
+def _take(iterator: Iterator[T], count: int) -> Iterable[T]:
+    for _ in range(count):
+        item = next(iterator, None)
+        if item is None:
+            return
+        yield item
+
+
+def _jsonable(value: Any) -> Any:
+    """Money goes out as a decimal string (FreshBooks' own form), dates as ISO days."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"cannot send {type(value).__name__} to FreshBooks")

@@ -1,0 +1,73 @@
+"""Fixtures for the FreshBooks client tests: a SQLite ledger with a stored token, and client builders."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from finsync_dagster.ledger import Ledger
+from finsync_dagster.resources.freshbooks import FreshBooksClient, OAuthApp, TokenKeeper
+from finsync_dagster.resources.http_policy import HttpPolicy
+
+ACCOUNT = "ACC123"
+PAIR = "acme"
+API_URL = "https://api.example.test"
+CLIENT_SECRET = "app-secret-s3cr3t"
+ACCESS_TOKEN = "access-token-a1"
+REFRESH_TOKEN = "refresh-token-r1"
+# Fast backoff so retry tests take milliseconds; no client-side rate limit unless a test sets one.
+FAST = HttpPolicy(backoff_initial=0.01, backoff_max=0.05, max_attempts=4, max_concurrency=4)
+
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+@pytest.fixture
+def ledger(tmp_path: Path) -> Ledger:
+    ledger = Ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}")
+    ledger.migrate()
+    return ledger
+
+
+@pytest.fixture
+def app() -> OAuthApp:
+    return OAuthApp(
+        client_id="app-id",
+        client_secret=CLIENT_SECRET,
+        redirect_uri="https://localhost/finsync/callback",
+        api_url=API_URL,
+        auth_url="https://auth.example.test",
+    )
+
+
+def store_token(ledger: Ledger, *, expires_in: float = 3600, access: str = ACCESS_TOKEN) -> None:
+    ledger.save_token(
+        "freshbooks",
+        PAIR,
+        access_token=access,
+        refresh_token=REFRESH_TOKEN,
+        expires_at=datetime.now(UTC) + timedelta(seconds=expires_in),
+    )
+
+
+@pytest.fixture
+def make_client(ledger: Ledger, app: OAuthApp) -> Iterator[Callable[..., FreshBooksClient]]:
+    clients: list[FreshBooksClient] = []
+
+    def make(handler: Handler, *, policy: HttpPolicy = FAST, stored: bool = True) -> FreshBooksClient:
+        if stored and ledger.get_token("freshbooks", PAIR) is None:
+            store_token(ledger)
+        transport = httpx.MockTransport(handler)
+        keeper = TokenKeeper(ledger, PAIR, app, policy=policy, transport=transport)
+        client = FreshBooksClient(
+            api_url=API_URL, account_id=ACCOUNT, tokens=keeper, policy=policy, transport=transport
+        )
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.close()
