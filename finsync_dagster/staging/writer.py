@@ -1,0 +1,222 @@
+"""Upsert batches of raw records into a staging table, in bulk, writing only what changed.
+
+Records arrive page by page; each batch is handed to DuckDB as an Arrow table of JSON strings, typed by
+the table spec's SQL, deduplicated on id (the latest source update wins: FreshBooks' day-granular
+``updated`` windows overlap on purpose), and merged. A row whose raw record and deleted flag are
+unchanged is not rewritten, so a second run with no source changes writes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from finsync_dagster.staging.columns import ChildSpec, TableSpec
+
+SCHEMA = "staging"
+
+
+@dataclass
+class MergeCounts:
+    """What one extraction did to a table."""
+
+    received: int = 0
+    inserted: int = 0
+    updated: int = 0
+    deleted: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    max_source_updated_at: datetime | None = None
+    rejected_samples: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, other: MergeCounts) -> None:
+        self.received += other.received
+        self.inserted += other.inserted
+        self.updated += other.updated
+        self.deleted += other.deleted
+        self.unchanged += other.unchanged
+        self.rejected += other.rejected
+        self.rejected_samples = (self.rejected_samples + other.rejected_samples)[:5]
+        if other.max_source_updated_at and (
+            self.max_source_updated_at is None or other.max_source_updated_at > self.max_source_updated_at
+        ):
+            self.max_source_updated_at = other.max_source_updated_at
+
+    @property
+    def written(self) -> int:
+        return self.inserted + self.updated + self.deleted
+
+
+QUARANTINE_DDL = """
+CREATE TABLE IF NOT EXISTS quality.quarantine (
+  entity VARCHAR NOT NULL,
+  pair VARCHAR NOT NULL,
+  record_id VARCHAR,
+  rule VARCHAR NOT NULL,
+  reason VARCHAR NOT NULL,
+  raw JSON,
+  first_seen TIMESTAMPTZ NOT NULL,
+  last_seen TIMESTAMPTZ NOT NULL
+)
+"""
+
+
+def ensure_table(connection: duckdb.DuckDBPyConnection, spec: TableSpec) -> None:
+    connection.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
+    connection.execute("CREATE SCHEMA IF NOT EXISTS quality")
+    connection.execute(QUARANTINE_DDL)
+    connection.execute(spec.ddl(SCHEMA))
+
+
+def to_arrow(records: Iterable[Mapping[str, Any]]) -> pa.Table:
+    return pa.table({"raw": pa.array([json.dumps(record, default=str) for record in records], pa.string())})
+
+
+def merge_batch(
+    connection: duckdb.DuckDBPyConnection,
+    spec: TableSpec,
+    records: list[Mapping[str, Any]],
+    *,
+    extracted_at: datetime,
+    pair: str,
+    child: ChildSpec | None = None,
+    seen_table: str | None = None,
+) -> tuple[MergeCounts, MergeCounts | None]:
+    """Type and merge one batch (and its nested child records) in one transaction."""
+    connection.register("_arrow_batch", to_arrow(records))
+    connection.execute("BEGIN TRANSACTION")
+    try:
+        connection.execute(
+            "CREATE OR REPLACE TEMP TABLE _batch AS SELECT CAST(raw AS JSON) AS raw FROM _arrow_batch"
+        )
+        counts = _merge(
+            connection, spec, "_batch", extracted_at=extracted_at, pair=pair, seen_table=seen_table
+        )
+        child_counts = None
+        if child is not None:
+            connection.execute(
+                f"""
+                CREATE OR REPLACE TEMP TABLE _child_batch AS
+                SELECT CAST(line AS JSON) AS raw,
+                       CAST({spec.id_expression} AS VARCHAR) AS parent_id,
+                       CAST({spec.updated_expression or "NULL"} AS TIMESTAMPTZ) AS parent_updated,
+                       COALESCE(CAST({spec.deleted_expression} AS BOOLEAN), FALSE) AS parent_deleted
+                FROM _batch, unnest(json_extract(raw, '{child.list_path}[*]')) AS t(line)
+                """
+            )
+            child_counts = _merge(
+                connection, child.table, "_child_batch", extracted_at=extracted_at, pair=pair
+            )
+            # Lines that vanished from a parent present in this batch are flagged, never dropped.
+            parent = child.table.parent_column
+            vanished = connection.execute(
+                f"""
+                UPDATE {SCHEMA}.{child.table.name} AS t
+                SET _deleted = TRUE, _extracted_at = $extracted_at
+                WHERE NOT t._deleted
+                  AND t.{parent} IN (SELECT CAST({spec.id_expression} AS VARCHAR) FROM _batch)
+                  AND t.id NOT IN (SELECT CAST({child.table.id_expression} AS VARCHAR) FROM _child_batch)
+                """,
+                {"extracted_at": extracted_at},
+            ).fetchone()
+            child_counts.deleted += int(vanished[0]) if vanished else 0
+        connection.execute("COMMIT")
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    finally:
+        connection.unregister("_arrow_batch")
+    return counts, child_counts
+
+
+def _merge(
+    connection: duckdb.DuckDBPyConnection,
+    spec: TableSpec,
+    source: str,
+    *,
+    extracted_at: datetime,
+    pair: str,
+    seen_table: str | None = None,
+) -> MergeCounts:
+    table = f"{SCHEMA}.{spec.name}"
+    columns = spec.column_names()
+    connection.execute(
+        f"CREATE OR REPLACE TEMP TABLE _typed AS {spec.select_sql(source)}", {"extracted_at": extracted_at}
+    )
+    counts = MergeCounts(received=connection.execute("SELECT count(*) FROM _typed").fetchone()[0])
+
+    # A record without an id cannot be staged: quarantine it with its raw text, keep the rest going.
+    rejected = connection.execute(
+        """
+        SELECT CAST(_raw AS VARCHAR) FROM _typed WHERE id IS NULL OR trim(id) = ''
+        """
+    ).fetchall()
+    if rejected:
+        counts.rejected = len(rejected)
+        counts.rejected_samples = [{"raw": row[0][:500]} for row in rejected[:5]]
+        connection.execute(
+            """
+            INSERT INTO quality.quarantine
+            SELECT $entity, $pair, NULL, 'record_has_id', 'the source record has no id', _raw, $now, $now
+            FROM _typed WHERE id IS NULL OR trim(id) = ''
+            """,
+            {"entity": spec.name, "pair": pair, "now": extracted_at},
+        )
+        connection.execute("DELETE FROM _typed WHERE id IS NULL OR trim(id) = ''")
+
+    if seen_table:
+        connection.execute(f"INSERT OR IGNORE INTO {seen_table} SELECT id FROM _typed")
+
+    # Overlapping windows bring the same record twice: keep its latest version.
+    connection.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _latest AS
+        SELECT * FROM _typed
+        QUALIFY row_number() OVER (PARTITION BY id ORDER BY _source_updated_at DESC NULLS LAST) = 1
+        """
+    )
+    connection.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _changed AS
+        SELECT l.*, t.id IS NULL AS _is_new, l._deleted AND NOT coalesce(t._deleted, FALSE) AS _is_deletion
+        FROM _latest l LEFT JOIN {table} t ON t.id = l.id
+        WHERE t.id IS NULL
+           OR CAST(t._raw AS VARCHAR) IS DISTINCT FROM CAST(l._raw AS VARCHAR)
+           OR t._deleted IS DISTINCT FROM l._deleted
+        """
+    )
+    new, deletions, changed, latest_updated = connection.execute(
+        """
+        SELECT count(*) FILTER (WHERE _is_new), count(*) FILTER (WHERE _is_deletion), count(*),
+               (SELECT max(_source_updated_at) FROM _latest)
+        FROM _changed
+        """
+    ).fetchone()
+    column_list = ", ".join(columns)
+    connection.execute(f"INSERT OR REPLACE INTO {table} ({column_list}) SELECT {column_list} FROM _changed")
+    counts.inserted = int(new)
+    counts.deleted = int(deletions)
+    counts.updated = int(changed) - int(new) - int(deletions)
+    counts.unchanged = counts.received - counts.rejected - int(changed)
+    counts.max_source_updated_at = latest_updated
+    return counts
+
+
+def flag_unseen_as_deleted(
+    connection: duckdb.DuckDBPyConnection, spec: TableSpec, seen_table: str, *, extracted_at: datetime
+) -> int:
+    """After a full read, rows the source no longer returns are flagged deleted (never dropped)."""
+    result = connection.execute(
+        f"""
+        UPDATE {SCHEMA}.{spec.name} SET _deleted = TRUE, _extracted_at = $extracted_at
+        WHERE NOT _deleted AND id NOT IN (SELECT id FROM {seen_table})
+        """,
+        {"extracted_at": extracted_at},
+    ).fetchone()
+    return int(result[0]) if result else 0
