@@ -283,7 +283,8 @@ class IonApiSession:
         with self._lock:
             if self._token is not None and self._token["access_token"] == rejected:
                 # Keep the refresh token (if any) so the next grant can be a refresh.
-                self._token = OAuth2Token({**self._token, "expires_at": 0})
+                kept = {k: v for k, v in self._token.items() if k != "expires_in"}
+                self._token = OAuth2Token({**kept, "expires_at": 1})
             if self.token_store is not None:
                 self.token_store.discard(rejected)
 
