@@ -1,0 +1,59 @@
+"""A sandbox of Infor M3 behind the ION API Gateway, served on loopback.
+
+Coverage (see ``catalog.json``): the gateway's ``token.oauth2`` (password and refresh grants) and
+``revoke_token.oauth2`` under ``/{TENANT}/as/``; M3 MI REST v2 under ``/{TENANT}/M3/m3api-rest/v2/execute``
+(single GET with query or matrix parameters, bulk POST) for CRS610MI, OIS100MI, OIS350MI, ARS200MI,
+ARS040MI, CRS630MI, GLS840MI, GLS200MI, MMS200MI and EXPORTMI/Select. Control plane under ``/sandbox/``:
+``faults``, ``orders/{ORNO}/deliver``, ``orders/{ORNO}/invoice``, ``gateway`` (policy: ``expires_in``,
+``issue_refresh_tokens``, ``rolling_refresh_tokens``, ``quota_per_second``, ``timeout_ms``),
+``gateway/expire-tokens``, ``clock`` (``advance_seconds`` / ``set``) and ``truth``.
+
+Contract choices (``../shared/contracts/infor-api.md``; UNCONFIRMED points decided here):
+
+- Refresh tokens: real apps issue none by default; the sandbox's authorized app has "Issue Refresh Tokens"
+  on (``inforion`` indexes ``refresh_token``), rolling on (each refresh token works once). ``expires_in``
+  defaults to 7200. No ``id_token`` or ``scope`` is echoed. ``client_credentials`` is not offered.
+- Revoke: POST form or GET query; client authentication is optional but checked when sent; unknown tokens
+  answer 200 (RFC 7009).
+- Gateway errors (401, 404, 405, 429, 504, injected 5xx) have the body ``{"code", "error", "message"}``;
+  401 adds ``WWW-Authenticate``, 429 adds ``Retry-After``. The gateway timeout defaults to 60 s; a call
+  that outlives it gets 504 while the backend still completes it (so writes must be idempotent).
+- MI errors: a single call answers 400 with the quartet at the top level; a bulk POST answers 200 with
+  the quartet in the failing transaction's result and the rest processed. An unknown *program* has no
+  gateway route and gets a bare 400 (no body), as observed in the contract's harness [S12]; an unknown
+  *transaction* gets the quartet with ``errorType`` ``TransactionNotFound``. Business errors use
+  ``ServerReturnedNOK`` with M3-style message ids (``WCU0203`` unknown customer, ``XAU0008`` company not
+  authorised, ...) whose exact values are illustrative.
+- A required field that is absent is ``MandatoryInputFieldNotFound``; present but blank is a
+  ``ServerReturnedNOK`` "... must be entered". Unknown input fields are ignored.
+- ``maxrecs`` defaults to 100 when omitted (0 = all); ``excludeempty`` is also accepted as
+  ``excludempty``; ``returncols`` ignores unknown names; ``righttrim=false`` pads values to the field
+  length; ``dateformat`` applies to date inputs and outputs, ``YMD8-`` meaning ``yyyy-MM-dd``.
+- Bulk: ``cono`` in the body is honoured (an unknown company fails each transaction with ``XAU0008``);
+  a record's own ``CONO`` wins over ``cono``; query parameters on the bulk URL apply to every transaction.
+- ``LMTS`` is ``yyyyMMddHHmmssfff`` in UTC, strictly increasing per sandbox; as an input
+  (``CRS610MI/LstByNumber``) it selects records changed at or after it. ``LMDT`` is the UTC change date.
+- Orders: ``OIS100MI/AddBatchHead`` returns a temporary number (9xxxxxxxxx); ``Confirm`` returns the real
+  order number (1xxxxxxxxx) and status 90. Adding lines to a confirmed order fails ("closed").
+  Line statuses: 22 confirmed, 66 delivered, 77 invoiced.
+- AR: invoicing writes ``OINVOH``/``OINVOL`` and an ``FSLEDG`` entry (``TRCD`` 10, ``CINO`` = invoice number,
+  ``INYR`` = year); ``ARS040MI/ControlBatch`` writes payment entries (``TRCD`` 20, negative ``CUAM``) and
+  sets ``RECO`` 9 with ``REDE`` on every entry of an invoice that nets to zero.
+- GL: ``GLS840MI/AddBatchLine`` ``PARM`` is ``KEY=value`` pairs joined by ``;`` with ``AIT1`` (account),
+  ``ACDT`` (yyyyMMdd), ``CUAM`` (signed, debit positive), optional ``CUCD``, ``VTXT``, ``AIT2``-``AIT7``; the
+  real positional layout is UNCONFIRMED. ``UpdBatch`` posts one voucher when the batch balances per
+  currency; read it back with ``GLS200MI`` (``VDSC`` = the batch's ``DESC``).
+- EXPORTMI tables: ``OCUSMA`` (OK), ``OOHEAD`` (OA), ``OOLINE`` (OB), ``OINVOH`` (UH), ``OINVOL`` (ON),
+  ``FSLEDG`` (ES), ``FCHACC`` (EA), ``FGLEDG`` (EG), ``MITMAS`` (MM), ``MITBAL`` (MB); rows come in key order;
+  ``maxrecs`` applies, so page with ``where KEY > 'last'``.
+- Item prices live on ``MITMAS.SAPR`` (a sandbox simplification of M3's price lists); VAT comes from the
+  customer's ``VTCD``.
+"""
+
+from __future__ import annotations
+
+from finsync_dagster.sandbox.infor.service import InforService
+
+service = InforService()
+
+__all__ = ["service"]
