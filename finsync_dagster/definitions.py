@@ -10,23 +10,28 @@ from __future__ import annotations
 import dagster as dg
 
 from finsync_dagster.assets import operations
+from finsync_dagster.assets.staging_freshbooks import build_freshbooks_staging
+from finsync_dagster.assets.staging_infor import build_infor_staging
+from finsync_dagster.jobs import FULL_REFRESH_JOB, READ_SIDE_JOB, build_jobs, build_schedules
+from finsync_dagster.partitions import pairs_partitions
 from finsync_dagster.resources import LedgerResource, WarehouseResource
+from finsync_dagster.resources.settings import SettingsResource, SyncOptions
 from finsync_dagster.settings import Settings, load_settings
 
-READ_SIDE_JOB = "read_side"
+__all__ = ["FULL_REFRESH_JOB", "READ_SIDE_JOB", "build_definitions", "defs"]
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
-    assets = [*operations.ASSETS]
-    read_side = dg.define_asset_job(
-        READ_SIDE_JOB,
-        selection=dg.AssetSelection.assets(*assets),
-        description="Everything that reads: extract, validate, map, reconcile, report.",
-    )
+    partitions = pairs_partitions(settings)
+    staging = [*build_freshbooks_staging(partitions), *build_infor_staging(partitions)]
+    jobs = build_jobs(dg.AssetSelection.assets(*staging), partitions)
     return dg.Definitions(
-        assets=assets,
-        jobs=[read_side],
+        assets=[*operations.ASSETS, *staging],
+        jobs=list(jobs),
+        schedules=build_schedules(settings, jobs),
         resources={
+            "settings": SettingsResource.of(settings),
+            "sync_options": SyncOptions(),
             "ledger": LedgerResource(url=settings.ledger_url),
             "warehouse": WarehouseResource(home=str(settings.home)),
         },

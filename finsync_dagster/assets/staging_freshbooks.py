@@ -1,0 +1,122 @@
+"""FreshBooks staging assets: one per accounting resource, partitioned by integration pair.
+
+Incremental reads use ``search[updated_min]``, which FreshBooks honours to the day only (contract §3.4):
+the cursor is the Eastern calendar day of the newest update seen, so each window overlaps the previous one
+by up to a day and the writer's dedup on id and update time absorbs the overlap. Deleted records
+(``vis_state`` 1) are hidden from lists, so every incremental read makes a second pass for them. Resources
+without an ``updated`` filter are small and read whole each time, which also catches their deletions.
+"""
+
+from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+
+from finsync_dagster.assets.staging_common import advance_cursor, column_schema, stage_pages, table_metadata
+from finsync_dagster.resources import LedgerResource, WarehouseResource
+from finsync_dagster.resources.freshbooks import FreshBooksResource
+from finsync_dagster.resources.settings import SettingsResource, SyncOptions
+from finsync_dagster.staging.columns import ChildSpec, TableSpec
+from finsync_dagster.staging.freshbooks_tables import FRESHBOOKS_TABLES
+
+EASTERN = ZoneInfo("America/New_York")
+# Resources whose list endpoint takes search[updated_min] (contract §3.4).
+INCREMENTAL = frozenset({"clients", "invoices", "payments", "expenses", "items", "taxes"})
+INCLUDES = {"invoices": ("lines",)}
+
+
+def _cursor_after(before: dict[str, Any] | None, newest: Any) -> dict[str, Any] | None:
+    if newest is None:
+        return before
+    day = newest.astimezone(EASTERN).date().isoformat()
+    if before and before.get("updated_min", "") > day:
+        return before
+    return {"updated_min": day}
+
+
+def _build(resource: str, spec: TableSpec, child: ChildSpec | None, partitions: dg.PartitionsDefinition):
+    tables = [spec] + ([child.table] if child else [])
+    specs = [
+        dg.AssetSpec(
+            key=dg.AssetKey(["staging", table.name]),
+            group_name="freshbooks",
+            kinds={"freshbooks", "duckdb"},
+            owners=["team:finance-data"],
+            description=table.description,
+            partitions_def=partitions,
+            metadata={"dagster/column_schema": column_schema(table)},
+        )
+        for table in tables
+    ]
+
+    @dg.multi_asset(
+        name=f"stage_{spec.name}",
+        specs=specs,
+        partitions_def=partitions,
+        pool="freshbooks_api",
+        description=f"Extract FreshBooks {resource} into staging.",
+    )
+    def _stage(
+        context: dg.AssetExecutionContext,
+        settings: SettingsResource,
+        warehouse: WarehouseResource,
+        ledger: LedgerResource,
+        sync_options: SyncOptions,
+    ):
+        pair = context.partition_key
+        store = ledger.get()
+        incremental = resource in INCREMENTAL and not sync_options.full_refresh
+        before = store.get_cursor(pair, spec.name)
+        full = not incremental or before is None
+        since = date.fromisoformat(before["updated_min"]) if (before and not full) else None
+        fb = FreshBooksResource.for_pair(settings.get(), pair)
+        with fb.get_client() as client, warehouse.connect(pair) as connection:
+            pages = client.iter_pages(
+                resource, updated_min=since, include=INCLUDES.get(resource, ()), include_deleted=True
+            )
+            result = stage_pages(
+                connection,
+                spec,
+                pages,
+                pair=pair,
+                full_refresh=full,
+                child=child,
+                batch_size=sync_options.batch_size,
+            )
+            after = (
+                _cursor_after(before, result.counts.max_source_updated_at)
+                if resource in INCREMENTAL
+                else None
+            )
+            metadata = table_metadata(
+                connection, spec, result.counts, cursor_before=before, cursor_after=after, full_refresh=full
+            )
+            child_metadata = (
+                table_metadata(
+                    connection,
+                    child.table,
+                    result.child_counts,
+                    cursor_before=before,
+                    cursor_after=after,
+                    full_refresh=full,
+                )
+                if child is not None and result.child_counts is not None
+                else None
+            )
+        advance_cursor(store, pair, spec, after)
+        context.log.info(
+            f"{spec.name}: {result.counts.inserted} new, {result.counts.updated} changed, "
+            f"{result.counts.deleted} deleted, {result.counts.unchanged} unchanged"
+        )
+        yield dg.MaterializeResult(asset_key=specs[0].key, metadata=metadata)
+        if child is not None and child_metadata is not None:
+            yield dg.MaterializeResult(asset_key=specs[1].key, metadata=child_metadata)
+
+    return _stage
+
+
+def build_freshbooks_staging(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
+    return [
+        _build(resource, spec, child, partitions) for resource, (spec, child) in FRESHBOOKS_TABLES.items()
+    ]

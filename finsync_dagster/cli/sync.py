@@ -1,0 +1,85 @@
+"""``finsync sync``: run the read side for a pair now, in this process, through Dagster."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from finsync_dagster.cli import connect_freshbooks, connect_infor
+from finsync_dagster.pipeline import PipelineResult, dagster_home_note, instance_for, run_read_side
+from finsync_dagster.settings import PairConfig, Settings, load_settings
+
+SANDBOX_PAIR = "sandbox"
+
+
+@click.command("sync")
+@click.option("--pair", "pair_name", help="The pair to sync (default: every pair in finsync.yaml).")
+@click.option(
+    "--sandbox",
+    "sandbox_dir",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="Point the pair at the sandboxes described in DIR/sandbox.json, connecting both accounts.",
+)
+@click.option("--full-refresh", is_flag=True, help="Re-read everything instead of what changed.")
+@click.pass_context
+def command(ctx: click.Context, pair_name: str | None, sandbox_dir: Path | None, full_refresh: bool) -> None:
+    """Extract both systems into the pair's DuckDB staging tables and report what changed."""
+    settings = load_settings(ctx.obj["config_path"], require_file=sandbox_dir is None)
+    if sandbox_dir is not None:
+        pair_name = pair_name or SANDBOX_PAIR
+        settings = connect_sandbox(ctx, settings, pair_name, sandbox_dir)
+    pairs = [pair_name] if pair_name else settings.pair_names
+    instance = instance_for(settings)
+    console = Console(stderr=True)
+    failed = False
+    for pair in pairs:
+        with console.status(f"[bold]{pair}[/]: starting") as status:
+            result = run_read_side(
+                settings,
+                pair,
+                instance=instance,
+                full_refresh=full_refresh,
+                on_progress=lambda step, pair=pair: status.update(f"[bold]{pair}[/]: {step}"),
+            )
+        print_summary(result)
+        failed = failed or not result.success
+    note = dagster_home_note()
+    if note:
+        click.echo(note)
+    if failed:
+        raise click.ClickException("the sync failed; see the messages above")
+
+
+def connect_sandbox(ctx: click.Context, settings: Settings, pair: str, sandbox_dir: Path) -> Settings:
+    """Add the sandbox pair to the settings and connect both of its accounts (tokens to the ledger)."""
+    settings = settings.with_pair(PairConfig(name=pair, sandbox_dir=str(sandbox_dir.resolve())))
+    ctx.invoke(connect_freshbooks.command, pair_name=pair, sandbox_dir=sandbox_dir)
+    ctx.invoke(connect_infor.command, pair_name=pair, sandbox_dir=sandbox_dir)
+    return settings
+
+
+def print_summary(result: PipelineResult) -> None:
+    table = Table(title=f"pair {result.pair}: run {result.run_id[:8]}", title_justify="left")
+    for column in ("table", "rows", "new", "changed", "deleted", "quarantined"):
+        table.add_column(column, justify="left" if column == "table" else "right")
+    for asset in sorted(result.assets, key=lambda a: a.key):
+        meta = asset.metadata
+        if "inserted" not in meta:
+            continue
+        table.add_row(
+            asset.key.removeprefix("staging/"),
+            str(meta.get("live_rows", meta.get("dagster/row_count", ""))),
+            str(meta["inserted"]),
+            str(meta["updated"]),
+            str(meta["deleted"]),
+            str(meta.get("quarantined", 0)),
+        )
+    Console().print(table)
+    failed_checks = [c for c in result.checks if not c.passed]
+    for check in failed_checks:
+        click.echo(f"check failed ({check.severity}): {check.asset} {check.name}: {check.description}")
+    if result.failure:
+        click.echo(f"error: {result.failure}", err=True)

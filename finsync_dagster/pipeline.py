@@ -1,0 +1,133 @@
+"""Run the read side for one pair in this process, through Dagster, so the run lands in the instance.
+
+Used by ``finsync sync`` and ``finsync demo``. The instance is ``$DAGSTER_HOME`` when set, otherwise a
+persistent SQLite instance under ``$FINSYNC_HOME/dagster``, so runs show up in ``dagster dev``'s history.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+
+from finsync_dagster.definitions import FULL_REFRESH_JOB, READ_SIDE_JOB, build_definitions
+from finsync_dagster.partitions import PAIR_TAG
+from finsync_dagster.settings import Settings
+
+
+@dataclass
+class AssetOutcome:
+    key: str
+    metadata: dict[str, Any]
+
+
+@dataclass
+class CheckOutcome:
+    asset: str
+    name: str
+    passed: bool
+    severity: str
+    description: str
+
+
+@dataclass
+class PipelineResult:
+    pair: str
+    run_id: str
+    success: bool
+    assets: list[AssetOutcome] = field(default_factory=list)
+    checks: list[CheckOutcome] = field(default_factory=list)
+    failure: str | None = None
+
+
+def instance_for(settings: Settings) -> dg.DagsterInstance:
+    """``$DAGSTER_HOME``'s instance, or a persistent local one under ``$FINSYNC_HOME/dagster``."""
+    if not os.environ.get("DAGSTER_HOME"):
+        home = settings.home / "dagster"
+        home.mkdir(parents=True, exist_ok=True)
+        os.environ["DAGSTER_HOME"] = str(home)
+    return dg.DagsterInstance.get()
+
+
+def run_read_side(
+    settings: Settings,
+    pair: str,
+    *,
+    instance: dg.DagsterInstance,
+    full_refresh: bool = False,
+    on_progress: Callable[[str], None] | None = None,
+) -> PipelineResult:
+    settings.pair(pair)  # a clear error for an unknown pair
+    definitions = build_definitions(settings)
+    job = definitions.resolve_job_def(FULL_REFRESH_JOB if full_refresh else READ_SIDE_JOB)
+    run_id = str(uuid.uuid4())
+    done = threading.Event()
+    watcher = None
+    if on_progress is not None:
+        watcher = threading.Thread(target=_watch, args=(instance, run_id, done, on_progress), daemon=True)
+        watcher.start()
+    try:
+        result = job.execute_in_process(
+            instance=instance, partition_key=pair, run_id=run_id, tags={PAIR_TAG: pair}, raise_on_error=False
+        )
+    finally:
+        done.set()
+        if watcher is not None:
+            watcher.join(timeout=5)
+    outcome = PipelineResult(pair=pair, run_id=run_id, success=result.success)
+    for event in result.get_asset_materialization_events():
+        materialization = event.asset_materialization
+        assert materialization is not None
+        outcome.assets.append(
+            AssetOutcome(
+                key=materialization.asset_key.to_user_string(),
+                metadata={name: value.value for name, value in materialization.metadata.items()},
+            )
+        )
+    for event in result.get_asset_check_evaluations():
+        outcome.checks.append(
+            CheckOutcome(
+                asset=event.asset_key.to_user_string(),
+                name=event.check_name,
+                passed=event.passed,
+                severity=event.severity.value,
+                description=event.description or "",
+            )
+        )
+    if not result.success:
+        failures = [e for e in result.all_events if e.is_step_failure]
+        outcome.failure = (
+            "; ".join(
+                f"{e.step_key}: {e.step_failure_data.error.message.strip() if e.step_failure_data.error else 'failed'}"
+                for e in failures
+            )
+            or "the run failed"
+        )
+    return outcome
+
+
+def _watch(
+    instance: dg.DagsterInstance, run_id: str, done: threading.Event, on_progress: Callable[[str], None]
+) -> None:
+    seen = 0
+    while not done.wait(0.25):
+        try:
+            records = instance.all_logs(run_id)
+        except Exception:  # the run may not exist yet
+            continue
+        for record in records[seen:]:
+            event = record.dagster_event
+            if event is not None and event.is_step_start:
+                on_progress(event.step_key or "")
+        seen = len(records)
+
+
+def dagster_home_note() -> str:
+    home = os.environ.get("DAGSTER_HOME")
+    return f"runs are recorded in the Dagster instance at {Path(home)}" if home else ""
