@@ -1,0 +1,82 @@
+"""A contract-faithful sandbox of the FreshBooks Accounting API (``../shared/contracts/freshbooks-api.md``).
+
+Layout, in moto's split: ``routes.py`` maps paths to handlers; ``handlers.py`` and ``oauth.py`` parse,
+call the model and serialise; ``models.py`` owns records, rules, pagination, filters, tokens and the
+clock; ``shapes.py`` renders records in the API's field names; ``errors.py`` holds the provider-shaped
+errors (one Starlette exception handler renders them); ``webhooks.py`` registers callbacks and delivers
+signed events from a background thread; ``seed.py`` builds ``demo``, ``empty`` and ``--scale N``;
+``app.py`` holds one sandbox's state and builds its Starlette app.
+
+Endpoints
+---------
+- ``GET /oauth/authorize[/]``, ``POST /auth/oauth/token``, ``GET /auth/api/v1/users/me``;
+- ``/accounting/account/{account_id}/`` + ``users/clients``, ``invoices/invoices``, ``payments/payments``,
+  ``expenses/expenses``, ``expenses/categories`` (read-only), ``items/items``, ``taxes/taxes``,
+  ``bill_vendors/bill_vendors``, ``bills/bills``: list, get, create, update, delete;
+- ``/events/account/{account_id}/events/callbacks[/{id}]``: create, list, get, update, verify, resend,
+  delete;
+- control plane (never faulted or rate limited): ``GET /sandbox`` (connection details and counts),
+  ``/sandbox/faults`` (see ``finsync_dagster/sandbox/faults.py``), ``GET|PUT /sandbox/clock``
+  (``{"advance": s}`` or ``{"now": ..., "frozen": bool}``), ``POST /sandbox/reset``, ``GET|PUT
+  /sandbox/settings`` (``rate_limit_per_minute``, ``access_token_lifetime``, ``webhooks``: ``delay``,
+  ``retry_base``, ``max_attempts``, ``timeout``), ``POST /sandbox/tokens/expire``,
+  ``GET /sandbox/webhooks/deliveries``.
+
+Contract choices (UNCONFIRMED points of the contract, decided here)
+------------------------------------------------------------------
+- Default list order: descending id (newest first), as the Classic API did; no ``sort`` support.
+- Default ``per_page`` 30; ``page`` 0 counts as 1; a negative or non-numeric page is 400 errno 1014, a
+  bad ``per_page`` 400 errno 1013; an empty result has ``pages`` 0 and ``page`` as asked.
+- Filters: the per-resource ``search[...]`` names of contract 3.4; "in" filters take the per-resource
+  plurals (``search[userids][]``, ``search[invoiceids][]``, ...) and also the generic
+  ``search[ids][]`` that integrations send; unknown filter names are ignored, as the API ignores unknown
+  parameters. ``*_min`` is inclusive and ``*_max`` exclusive. ``updated_min``/``updated_max`` are
+  day-granular: only the date part counts, as midnight US/Eastern (UTC for bills and bill vendors,
+  whose timestamps are UTC).
+- A soft-deleted record is still returned by GET on its id, with ``vis_state`` 1.
+- Accounting create answers 200. Accounting HTTP DELETE answers 200 ``{"response": {}}`` and is a soft
+  delete (taxes, which have no ``vis_state``, are removed); callbacks DELETE answers 204.
+- Invoice ``status`` codes follow the docs (1 draft, 2 sent or overdue, 3 viewed, 4 paid, 8 partial);
+  ``v3_status`` adds ``overdue`` when a sent invoice is unpaid past its due date on the sandbox clock.
+  Lines are returned only with ``include[]=lines`` (also on create and update). Line tax is computed
+  per line on the discounted amount and rounded half-up to the cent.
+- A payment above the invoice's outstanding balance is applied up to the balance; the excess becomes a
+  credit (``overpaymentid`` set). Payment currency must match the invoice's.
+- Invoice numbers, when omitted, increment the previous number as a string (``FS-0180`` -> ``FS-0181``).
+- A refresh does not revoke the previous access token; a used refresh token gets 400 ``invalid_grant``.
+- 429 (rate limit) carries ``Retry-After`` in seconds and the path family's error envelope with
+  errno 429. The default limit is 1,200 requests per minute in a sliding window (FreshBooks publishes
+  none); ``PUT /sandbox/settings`` changes it (0 turns it off).
+- The fault kind ``revoke`` really revokes the presented access token, so the client has to refresh.
+- Unknown account id in a path: 404 errno 1012; a token is valid for every account of its identity.
+- Webhooks: see ``webhooks.py`` (verification event name, signing of the verifier POST, retries).
+- Expense categories are read-only; even the ``empty`` seed has the built-in ones.
+"""
+
+from __future__ import annotations
+
+import json
+
+from finsync_dagster.sandbox.freshbooks.app import FreshBooksSandbox, create_app
+from finsync_dagster.sandbox.runner import BuiltSandbox, SandboxOptions
+
+
+class FreshBooksService:
+    """The runner's entry point: builds one sandbox for ``finsync sandbox`` and the test fixtures."""
+
+    name = "freshbooks"
+
+    def build(self, *, base_url: str, options: SandboxOptions) -> BuiltSandbox:
+        sandbox = FreshBooksSandbox(
+            base_url=base_url, seed=options.seed, scale=options.scale, faults=options.faults
+        )
+        if sandbox.truth is not None:
+            (options.dir / "freshbooks-truth.json").write_text(
+                json.dumps(sandbox.truth, indent=2, sort_keys=True), encoding="utf-8"
+            )
+        return BuiltSandbox(app=create_app(sandbox), info=sandbox.info(), state=sandbox)
+
+
+service = FreshBooksService()
+
+__all__ = ["FreshBooksSandbox", "FreshBooksService", "create_app", "service"]
