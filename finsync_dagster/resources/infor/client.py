@@ -136,6 +136,36 @@ class M3Client:
             program=program, transaction=transaction, params=params, maxrecs=0, returncols=returncols
         )
 
+    def iter_list(
+        self,
+        program: str,
+        transaction: str,
+        params: Mapping[str, object] | None = None,
+        *,
+        key: str,
+        page_size: int = 500,
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Every record of a list transaction, a page at a time, keyed on its start-key field ``key``.
+
+        M3 list transactions start *at* the key given (``CRS610MI/LstByNumber`` from ``CUNO``), so each
+        later page asks from the last key seen and drops that boundary record: a retried or repeated
+        page never yields a record twice.
+        """
+        if page_size < 1:
+            raise ValueError("page_size must be at least 1")
+        base = dict(params or {})
+        last: Any = None
+        while True:
+            query = base if last is None else {**base, key: last}
+            wanted = page_size if last is None else page_size + 1
+            rows = self.execute(program=program, transaction=transaction, params=query, maxrecs=wanted)
+            fresh = rows[1:] if last is not None and rows and rows[0].get(key) == last else rows
+            if fresh:
+                yield fresh
+            if len(rows) < wanted or not fresh:
+                return
+            last = fresh[-1].get(key)
+
     def execute_many(self, *, program: str, calls: Sequence[MiCall]) -> list[MiOutcome]:
         """One GET per call, run with bounded concurrency; the baseline that bulk calls beat."""
 
@@ -227,11 +257,13 @@ class M3Client:
         columns: Sequence[str],
         where: Sequence[Comparison] = (),
         batch_size: int = 1000,
+        typed: bool = True,
     ) -> Iterator[list[dict[str, Any]]]:
         """Rows of ``EXPORTMI/Select`` as typed dicts keyed by column, in batches of ``batch_size``.
 
         ``where`` is a list of ``(column, operator, value)`` joined by ``and``; values are rendered by
-        type (dates as ``yyyyMMdd`` numbers, strings quoted), never pasted in as SQL.
+        type (dates as ``yyyyMMdd`` numbers, strings quoted), never pasted in as SQL. ``typed=False``
+        keeps M3's strings as sent, for callers (staging) that keep the raw record and type in bulk.
         """
         if not columns:
             raise ValueError("iter_export needs at least one column")
@@ -244,14 +276,16 @@ class M3Client:
         )
         batch: list[dict[str, Any]] = []
         for row in rows:
-            batch.append(self._export_row(row, columns, table))
+            batch.append(self._export_row(row, columns, table, typed=typed))
             if len(batch) >= batch_size:
                 yield batch
                 batch = []
         if batch:
             yield batch
 
-    def _export_row(self, row: Mapping[str, Any], columns: Sequence[str], table: str) -> dict[str, Any]:
+    def _export_row(
+        self, row: Mapping[str, Any], columns: Sequence[str], table: str, *, typed: bool = True
+    ) -> dict[str, Any]:
         line = str(row.get("REPL") or "")
         values = line.split(_EXPORT_SEPARATOR)
         if len(values) != len(columns):
@@ -260,6 +294,8 @@ class M3Client:
                 f"(a value containing {_EXPORT_SEPARATOR!r}?)"
             )
         raw = {column: value.rstrip() for column, value in zip(columns, values, strict=True)}
+        if not typed:
+            return raw
         return parse_record(raw, prefixed=True, where=f"EXPORTMI/Select from {table}")
 
     # -- helpers -----------------------------------------------------------------------------------

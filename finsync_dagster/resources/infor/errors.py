@@ -57,9 +57,9 @@ def mi_error(payload: Mapping[str, Any], *, call: str, status: int | None, syste
 
 
 def bare_400(*, call: str, system: str = "infor") -> ApiError:
-    # Contract 2.3 [S12]: the gateway answers an unknown transaction with a 400 that has no quartet.
-    return M3ValidationError(
-        "M3 refused the call without an MI error (an unknown program or transaction looks like this)",
+    # Contract 2.3 [S12]: the gateway answers an unknown program or transaction with a bare 400.
+    return M3TransactionNotFoundError(
+        "M3 refused the call without an MI error: the program or transaction does not exist here",
         system=system,
         status=400,
         request=call,

@@ -97,9 +97,9 @@ def test_business_error_message_reaches_the_caller() -> None:
     assert caught.value.error_type == "ServerReturnedNOK"  # type: ignore[attr-defined]
 
 
-def test_a_bare_400_is_a_validation_error() -> None:
+def test_a_bare_400_means_no_such_program() -> None:
     gateway = FakeGateway(api=lambda r: httpx.Response(400, text=""))
-    with make_client(gateway) as m3, pytest.raises(ValidationError, match="unknown program or transaction"):
+    with make_client(gateway) as m3, pytest.raises(M3TransactionNotFoundError, match="does not exist"):
         m3.execute(program="CRS610MI", transaction="Nope")
 
 
