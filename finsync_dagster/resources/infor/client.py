@@ -39,6 +39,9 @@ _IDENTIFIER = re.compile(r"^[A-Z][A-Z0-9]{1,17}$")
 _OPERATORS = frozenset({"=", "<>", "<", "<=", ">", ">="})
 _EXPORT_SEPARATOR = "|"
 _QERY_MAX = 982
+# Public examples show QERY as "COLS from TABLE ..." [S15][S16]; the sandbox wants "select COLS from ...".
+# Which one a real tenant accepts is UNCONFIRMED; this is the one place to change.
+_QUERY_KEYWORD = "select "
 
 Comparison = tuple[str, str, object]
 
@@ -256,32 +259,44 @@ class M3Client:
         table: str,
         columns: Sequence[str],
         where: Sequence[Comparison] = (),
+        key: str | None = None,
         batch_size: int = 1000,
-        typed: bool = True,
     ) -> Iterator[list[dict[str, Any]]]:
         """Rows of ``EXPORTMI/Select`` as typed dicts keyed by column, in batches of ``batch_size``.
 
         ``where`` is a list of ``(column, operator, value)`` joined by ``and``; values are rendered by
-        type (dates as ``yyyyMMdd`` numbers, strings quoted), never pasted in as SQL. ``typed=False``
-        keeps M3's strings as sent, for callers (staging) that keep the raw record and type in bulk.
+        type (dates as ``yyyyMMdd`` numbers, strings quoted), never pasted in as SQL. With ``key`` (a
+        unique column, e.g. ``OKCUNO``, that must be among ``columns``) each batch is one call,
+        ``where KEY > last`` and ``maxrecs``, relying on M3 returning rows in the table's key order;
+        without it, one call fetches everything and the batches are cut locally.
         """
         if not columns:
             raise ValueError("iter_export needs at least one column")
-        query = _select(table, columns, where)
-        rows = self.execute(
-            program="EXPORTMI",
-            transaction="Select",
-            params={"QERY": query, "SEPC": _EXPORT_SEPARATOR, "HDRS": "0"},
-            maxrecs=0,
-        )
-        batch: list[dict[str, Any]] = []
-        for row in rows:
-            batch.append(self._export_row(row, columns, table, typed=typed))
-            if len(batch) >= batch_size:
-                yield batch
-                batch = []
-        if batch:
-            yield batch
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        if key is not None and key not in columns:
+            raise ValueError(f"the paging key {key} must be one of the columns")
+        last: Any = None
+        while True:
+            conditions = [*where, (key, ">", last)] if key is not None and last is not None else list(where)
+            rows = self.execute(
+                program="EXPORTMI",
+                transaction="Select",
+                params={"QERY": _select(table, columns, conditions), "SEPC": _EXPORT_SEPARATOR, "HDRS": "0"},
+                maxrecs=batch_size if key is not None else 0,
+            )
+            typed = [self._export_row(row, columns, table) for row in rows]
+            if key is None:
+                for start in range(0, len(typed), batch_size):
+                    yield typed[start : start + batch_size]
+                return
+            if typed:
+                if last is not None and typed[0][key] <= last:
+                    raise DataQualityError(f"EXPORTMI/Select from {table} did not return rows in {key} order")
+                yield typed
+            if len(typed) < batch_size:
+                return
+            last = typed[-1][key]
 
     def _export_row(
         self, row: Mapping[str, Any], columns: Sequence[str], table: str, *, typed: bool = True
@@ -333,7 +348,7 @@ def _select(table: str, columns: Sequence[str], where: Sequence[Comparison]) -> 
     for identifier in (table, *columns, *(c for c, _, _ in where)):
         if not _IDENTIFIER.match(identifier):
             raise ValueError(f"not an M3 table or column name: {identifier!r}")
-    query = f"{','.join(columns)} from {table}"
+    query = f"{_QUERY_KEYWORD}{','.join(columns)} from {table}"
     conditions = []
     for column, operator, value in where:
         if operator not in _OPERATORS:

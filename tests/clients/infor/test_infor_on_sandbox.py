@@ -12,6 +12,7 @@ import json
 import time
 from collections.abc import Iterator
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -241,3 +242,49 @@ def test_connect_command_verifies_and_stores_the_token(
     ledger = Ledger(f"sqlite:///{finsync_home / 'ledger.sqlite'}")
     stored = ledger.get_token("infor", "sandbox")
     assert stored is not None and stored.expires_at is not None
+
+
+def test_export_reads_changed_rows_in_key_pages(m3: M3Client, infor_info: dict[str, Any]) -> None:
+    expected = _add_customers(m3, infor_info["defaults"], "EX", 45)
+    [first] = m3.execute(program="CRS610MI", transaction="GetBasicData", params={"CUNO": expected[0]})
+    changed = first["LMDT"]
+    batches = list(
+        m3.iter_export(
+            table="OCUSMA",
+            columns=["OKCUNO", "OKCUNM", "OKLMDT"],
+            where=[("OKCUNO", ">=", "EX"), ("OKCUNO", "<", "EY"), ("OKLMDT", ">=", changed)],
+            key="OKCUNO",
+            batch_size=10,
+        )
+    )
+    assert [len(b) for b in batches] == [10, 10, 10, 10, 5]
+    rows = [row for batch in batches for row in batch]
+    assert [r["OKCUNO"] for r in rows] == expected
+    assert rows[0] == {"OKCUNO": expected[0], "OKCUNM": f"Customer {expected[0]}", "OKLMDT": changed}
+    later = m3.iter_export(
+        table="OCUSMA", columns=["OKCUNO"], where=[("OKCUNO", ">=", "EX"), ("OKLMDT", ">", changed)]
+    )
+    assert [r for batch in later for r in batch if r["OKCUNO"].startswith("EX")] == []
+
+
+def test_orders_through_bulk_head_lines_and_confirm(m3: M3Client, infor_info: dict[str, Any]) -> None:
+    defaults = infor_info["defaults"]
+    [customer] = _add_customers(m3, defaults, "OR", 1)
+    heads = m3.execute_bulk(
+        program="OIS100MI",
+        calls=[
+            MiCall("AddBatchHead", {"CUNO": customer, "ORTP": defaults["ORTP"], "WHLO": defaults["WHLO"]}),
+            MiCall("AddBatchHead", {"CUNO": "NOSUCH", "ORTP": defaults["ORTP"], "WHLO": defaults["WHLO"]}),
+        ],
+    )
+    assert heads[0].ok and isinstance(heads[1].error, M3ValidationError) and heads[1].error.field == "CUNO"
+    temporary = heads[0].record["ORNO"]
+    lines = m3.execute_bulk(
+        program="OIS100MI",
+        calls=[MiCall("AddBatchLine", {"ORNO": temporary, "ITNO": defaults["ITNO"], "ORQT": Decimal("2")})],
+    )
+    assert lines[0].ok, lines[0].error
+    [confirmed] = m3.execute(program="OIS100MI", transaction="Confirm", params={"ORNO": temporary})
+    [head] = m3.execute(program="OIS100MI", transaction="GetHead", params={"ORNO": confirmed["ORNO"]})
+    assert head["CUNO"] == customer and isinstance(head["ORDT"], date)
+    assert isinstance(head["NTAM"], Decimal) and head["NTAM"] > 0
