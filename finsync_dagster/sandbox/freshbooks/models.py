@@ -1071,6 +1071,8 @@ def _build_invoice(account: Account, data: dict[str, Any], old: Record | None) -
     rec.setdefault("language", "en")
     if "invoice_number" in data and data["invoice_number"] not in (None, ""):
         rec["invoice_number"] = str(data["invoice_number"])
+        if old is None:
+            account.last_invoice_number = rec["invoice_number"]
     elif old is None:
         rec["invoice_number"] = account.next_invoice_number()
     if "status" in data and old is None and parse_int(data["status"], object="invoice", field="status") == 2:
