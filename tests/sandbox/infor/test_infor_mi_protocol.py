@@ -183,7 +183,7 @@ def test_change_stamps_move_on_every_change(mi: MI) -> None:
     after = mi.one("CRS610MI/GetBasicData", CUNO="P0004")
     assert after["CUNM"] == "Renamed" and int(after["CHNO"]) == int(before["CHNO"]) + 1
     rows = mi.records("EXPORTMI/Select", QERY="OKCUNO, OKLMTS from OCUSMA where OKCUNO = 'P0004'", SEPC=";")
-    (cuno, lmts) = rows[0]["REPL"].split(";")
+    _cuno, lmts = rows[0]["REPL"].split(";")
     changed_since = mi.records("CRS610MI/LstByNumber;returncols=CUNO", LMTS=lmts, maxrecs=0)
     assert {"CUNO": "P0004"} in changed_since and {"CUNO": "P0005"} not in changed_since
 
