@@ -40,7 +40,7 @@ def order_head(company: Company, orno: str) -> Row:
 
 
 def order_lines(company: Company, orno: str) -> list[Row]:
-    return [line for line in company.table("OOLINE").scan() if line["ORNO"] == orno]
+    return company.table("OOLINE").where("ORNO", orno)
 
 
 def line_vat(line: Row) -> Decimal:

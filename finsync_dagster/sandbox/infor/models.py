@@ -33,14 +33,17 @@ class TableSpec:
     prefix: str
     key: tuple[str, ...]
     columns: dict[str, int]  # column -> length (EXPORTMI pads flat replies to it)
+    indexes: tuple[str, ...] = ()  # columns looked up often; they never change after insert
 
 
-def _spec(name: str, prefix: str, key: tuple[str, ...], columns: str) -> TableSpec:
+def _spec(
+    name: str, prefix: str, key: tuple[str, ...], columns: str, indexes: tuple[str, ...] = ()
+) -> TableSpec:
     parsed = {}
     for part in columns.split():
         column, _, length = part.partition(":")
         parsed[column] = int(length)
-    return TableSpec(name, prefix, key, parsed)
+    return TableSpec(name, prefix, key, parsed, indexes)
 
 
 _STAMPS = " RGDT:8 RGTM:6 LMDT:8 CHNO:3 CHID:10 LMTS:18"
@@ -68,6 +71,7 @@ TABLES: dict[str, TableSpec] = {
             ("CONO", "ORNO", "PONR", "POSX"),
             "CONO:3 DIVI:3 ORNO:10 PONR:5 POSX:2 ITNO:15 ITDS:30 WHLO:3 ORQT:15 ALQT:15 DLQT:15 IVQT:15"
             " SAPR:17 NLAM:17 VTCD:2 VTP1:5 CUCD:3 DWDT:8 ORST:2" + _STAMPS,
+            indexes=("ORNO",),
         ),
         _spec(
             "OINVOH",
@@ -75,6 +79,7 @@ TABLES: dict[str, TableSpec] = {
             ("CONO", "DIVI", "YEA4", "IVNO"),
             "CONO:3 DIVI:3 YEA4:4 IVNO:9 ORNO:10 CUNO:10 PYNO:10 CUNM:36 IDAT:8 DUDT:8 ACDT:8 CUCD:3"
             " IVAM:17 VTAM:17 RAFC:17 VONO:8 TEPY:3 INST:1" + _STAMPS,
+            indexes=("IVNO",),
         ),
         _spec(
             "OINVOL",
@@ -82,6 +87,7 @@ TABLES: dict[str, TableSpec] = {
             ("CONO", "DIVI", "YEA4", "IVNO", "ORNO", "PONR"),
             "CONO:3 DIVI:3 YEA4:4 IVNO:9 ORNO:10 PONR:5 ITNO:15 IVQT:15 WHLO:3 DLIX:11 NLAM:17 VTAM:17"
             " VTCD:2 VTP1:5 CUCD:3" + _STAMPS,
+            indexes=("IVNO",),
         ),
         _spec(
             "FSLEDG",
@@ -90,6 +96,7 @@ TABLES: dict[str, TableSpec] = {
             "CONO:3 DIVI:3 YEA4:4 JRNO:7 JSNO:7 CUNO:10 PYNO:10 CINO:15 INYR:4 TRCD:2 CUCD:3 CUAM:17"
             " VTAM:17 IVDT:8 DUDT:8 ACDT:8 RECO:1 REDE:8 VSER:3 VONO:8 TEPY:3 TDSC:40 CKNO:15 PBID:10"
             + _STAMPS,
+            indexes=("CINO", "CUNO"),
         ),
         _spec(
             "FCHACC",
@@ -128,6 +135,7 @@ class Table:
         self.spec = spec
         self.rows: dict[tuple[Any, ...], Row] = {}
         self._order: list[tuple[Any, ...]] | None = None
+        self._indexes: dict[str, dict[Any, dict[tuple[Any, ...], Row]]] = {c: {} for c in spec.indexes}
 
     def key_of(self, row: Row) -> tuple[Any, ...]:
         return tuple(row[k] for k in self.spec.key)
@@ -136,13 +144,24 @@ class Table:
         return self.rows.get(tuple(key))
 
     def insert(self, row: Row) -> Row:
-        self.rows[self.key_of(row)] = row
+        key = self.key_of(row)
+        self.rows[key] = row
+        for column, index in self._indexes.items():
+            index.setdefault(row[column], {})[key] = row
         self._order = None
         return row
 
     def delete(self, row: Row) -> None:
-        del self.rows[self.key_of(row)]
+        key = self.key_of(row)
+        del self.rows[key]
+        for column, index in self._indexes.items():
+            index.get(row[column], {}).pop(key, None)
         self._order = None
+
+    def where(self, column: str, value: Any) -> list[Row]:
+        """Rows whose indexed ``column`` equals ``value``, in key order."""
+        matches = self._indexes[column].get(value, {})
+        return [matches[key] for key in sorted(matches)]
 
     def scan(self) -> Iterator[Row]:
         if self._order is None:

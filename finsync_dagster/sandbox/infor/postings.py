@@ -108,11 +108,7 @@ def post_ar(
 
 
 def ar_entries(company: Company, cuno: str, cino: str, inyr: int) -> list[Row]:
-    return [
-        r
-        for r in company.table("FSLEDG").scan()
-        if r["CUNO"] == cuno and r["CINO"] == cino and r["INYR"] == inyr
-    ]
+    return [r for r in company.table("FSLEDG").where("CINO", cino) if r["CUNO"] == cuno and r["INYR"] == inyr]
 
 
 def open_amount(entries: Sequence[Row]) -> Decimal:
@@ -131,16 +127,17 @@ def reconcile(
             row["RECO"] = PAID if settled else "0"
             row["REDE"] = on if settled else None
             company.touch(row, when=stamp)
-    for head in company.table("OINVOH").scan():
-        if head["CUNO"] == cuno and str(head["IVNO"]) == cino and head["YEA4"] == inyr:
+    ivno = int(cino) if cino.isdigit() else None
+    for head in company.table("OINVOH").where("IVNO", ivno):
+        if head["CUNO"] == cuno and head["YEA4"] == inyr:
             head["RAFC"] = remaining
             company.touch(head, when=stamp)
     return remaining
 
 
 def invoice_entry(company: Company, cuno: str, cino: str, inyr: int) -> Row | None:
-    for row in company.table("FSLEDG").scan():
-        if row["TRCD"] == INVOICE and row["CUNO"] == cuno and row["CINO"] == cino and row["INYR"] == inyr:
+    for row in company.table("FSLEDG").where("CINO", cino):
+        if row["TRCD"] == INVOICE and row["CUNO"] == cuno and row["INYR"] == inyr:
             return row
     return None
 

@@ -18,8 +18,8 @@ def list_invoices(ctx: Context, inputs: dict[str, str]) -> Iterator[dict[str, An
     cuno = customer(company, inputs["CUNO"])["CUNO"]
     only_open = inputs.get("AAC0") == "1"
     since = ctx.date(inputs, "IVDT")
-    for row in company.table("FSLEDG").scan():
-        if row["CUNO"] != cuno or row["TRCD"] != INVOICE:
+    for row in company.table("FSLEDG").where("CUNO", cuno):
+        if row["TRCD"] != INVOICE:
             continue
         if (only_open and row["RECO"] == PAID) or (since and row["IVDT"] < since):
             continue

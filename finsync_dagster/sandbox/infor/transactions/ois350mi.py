@@ -48,8 +48,8 @@ def get_invoice_head(ctx: Context, inputs: dict[str, str]) -> Iterator[dict[str,
 @transaction("OIS350MI", "LstInvLine")
 def list_invoice_lines(ctx: Context, inputs: dict[str, str]) -> Iterator[dict[str, Any]]:
     head = _invoice(ctx, inputs)
-    for line in ctx.company.table("OINVOL").scan():
-        if line["YEA4"] == head["YEA4"] and line["IVNO"] == head["IVNO"]:
+    for line in ctx.company.table("OINVOL").where("IVNO", head["IVNO"]):
+        if line["YEA4"] == head["YEA4"]:
             yield {
                 **line,
                 "IVTP": "1",
