@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -83,6 +84,7 @@ class Clock:
         }
 
 
+@lru_cache(maxsize=65536)
 def eastern_text(epoch: float) -> str:
     """Accounting timestamps: US/Eastern wall-clock time without a zone (contract section 4)."""
     return datetime.fromtimestamp(epoch, EASTERN).strftime("%Y-%m-%d %H:%M:%S")
@@ -102,6 +104,7 @@ def day_start(day: str, zone: ZoneInfo | type[UTC] | Any) -> float:
     return datetime(parsed.year, parsed.month, parsed.day, tzinfo=zone).timestamp()
 
 
+@lru_cache(maxsize=65536)
 def add_days(day: str, days: int) -> str:
     return (date.fromisoformat(day) + timedelta(days=days)).isoformat()
 
@@ -115,7 +118,9 @@ def cents_text(cents: int) -> str:
     return f"{sign}{cents // 100}.{cents % 100:02d}"
 
 
+@lru_cache(maxsize=65536)
 def money(cents: int, code: str) -> dict[str, str]:
+    # Cached, so the same dict may appear in many responses: callers serialise it, never mutate it.
     return {"amount": cents_text(cents), "code": code}
 
 
