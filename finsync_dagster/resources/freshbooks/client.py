@@ -96,6 +96,7 @@ class FreshBooksClient:
         account_id: str,
         tokens: TokenKeeper,
         policy: HttpPolicy = DEFAULT_POLICY,
+        limiter: RateLimiter | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.account_id = account_id
@@ -103,7 +104,7 @@ class FreshBooksClient:
         self.tokens = tokens
         self.stats = ClientStats()
         self._http = new_http_client(api_url.rstrip("/"), policy, transport=transport)
-        self._limiter = RateLimiter(policy.requests_per_second, burst=policy.max_concurrency)
+        self._limiter = limiter or RateLimiter(policy.requests_per_second, burst=policy.max_concurrency)
 
     def __repr__(self) -> str:
         return f"FreshBooksClient(api_url={str(self._http.base_url)!r}, account_id={self.account_id!r})"
@@ -329,6 +330,18 @@ class FreshBooksClient:
             raise UnavailableError(
                 "answer was not JSON (truncated?)", system=SYSTEM, request=request
             ) from None
+
+
+def quota_limiter(per_minute: int | None) -> RateLimiter:
+    """A client-side limiter that never sends more than ``per_minute`` requests in any 60 s window.
+
+    A token bucket allows at most ``burst + 60 * rate`` requests in a minute; a quarter of the quota as
+    burst lets a short listing go at full concurrency, the rest paces a long one.
+    """
+    if not per_minute:
+        return RateLimiter(None)
+    burst = max(1, per_minute // 4)
+    return RateLimiter((per_minute - burst) / 60, burst=burst)
 
 
 def _list_params(

@@ -167,7 +167,7 @@ def _token_call(call: Any) -> dict[str, Any]:
         message = exc.description or error
         if error in _DEAD_GRANT:
             raise AuthenticationError(
-                f"{message}; run `finsync connect freshbooks` again",
+                f"{message.rstrip('.')}; run `finsync connect freshbooks` again",
                 system=SYSTEM,
                 code=error,
                 request=request,

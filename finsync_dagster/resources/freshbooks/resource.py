@@ -18,16 +18,15 @@ import httpx
 
 from finsync_dagster.errors import ConfigError
 from finsync_dagster.ledger import Ledger
-from finsync_dagster.resources.freshbooks.client import FreshBooksClient
+from finsync_dagster.resources.freshbooks.client import FreshBooksClient, quota_limiter
 from finsync_dagster.resources.freshbooks.oauth import OAuthApp
 from finsync_dagster.resources.freshbooks.tokens import TokenKeeper
 from finsync_dagster.resources.http_policy import HttpPolicy
 from finsync_dagster.settings import Settings, read_sandbox_file
 
 _SECRET_FIELDS = frozenset({"client_secret"})
-# FreshBooks publishes no limit (contract §6); ~5 requests/s is what integrators quote. Keep well under
-# it by default; a pair can raise it in config.
-DEFAULT_REQUESTS_PER_SECOND = 5.0
+# FreshBooks publishes no limit (contract §6); integrators quote ~5 requests/s. A pair can raise it.
+DEFAULT_REQUESTS_PER_MINUTE = 300
 
 
 class FreshBooksResource(dg.ConfigurableResource):
@@ -42,7 +41,7 @@ class FreshBooksResource(dg.ConfigurableResource):
     api_url: str = "https://api.freshbooks.com"
     auth_url: str = "https://auth.freshbooks.com"
     business_id: int | None = None
-    requests_per_second: float | None = DEFAULT_REQUESTS_PER_SECOND
+    requests_per_minute: int | None = DEFAULT_REQUESTS_PER_MINUTE
     max_concurrency: int = 8
     max_attempts: int = 6
     connect_timeout: float = 10.0
@@ -94,7 +93,6 @@ class FreshBooksResource(dg.ConfigurableResource):
             connect_timeout=self.connect_timeout,
             read_timeout=self.read_timeout,
             max_attempts=self.max_attempts,
-            requests_per_second=self.requests_per_second,
             max_concurrency=self.max_concurrency,
         )
 
@@ -124,6 +122,7 @@ class FreshBooksResource(dg.ConfigurableResource):
             account_id=self.account_id,
             tokens=self.token_keeper(transport=transport),
             policy=self.policy(),
+            limiter=quota_limiter(self.requests_per_minute),
             transport=transport,
         )
 

@@ -5,12 +5,19 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
-from finsync_dagster.ledger import Ledger
-from finsync_dagster.resources.freshbooks import FreshBooksClient, OAuthApp, TokenKeeper
+from finsync_dagster.ledger import Ledger, StoredToken
+from finsync_dagster.resources.freshbooks import (
+    FreshBooksClient,
+    FreshBooksResource,
+    OAuthApp,
+    TokenKeeper,
+    oauth,
+)
 from finsync_dagster.resources.http_policy import HttpPolicy
 
 ACCOUNT = "ACC123"
@@ -71,3 +78,47 @@ def make_client(ledger: Ledger, app: OAuthApp) -> Iterator[Callable[..., FreshBo
     yield make
     for client in clients:
         client.close()
+
+
+# -- against the real sandbox on loopback ------------------------------------------------------------
+
+# Short backoff and more attempts: injected faults are frequent in these tests, and each should cost
+# little time; 429s still wait for the sandbox's Retry-After.
+LOOPBACK = HttpPolicy(backoff_initial=0.05, backoff_max=0.5, max_attempts=10, max_concurrency=4)
+
+
+@pytest.fixture
+def sandbox_resource(freshbooks_sandbox: Any, tmp_path: Path) -> FreshBooksResource:
+    """A resource for the demo sandbox with its own ledger, not yet connected."""
+    info = freshbooks_sandbox.info
+    return FreshBooksResource(
+        api_url=info["api_url"],
+        auth_url=info["auth_url"],
+        account_id=info["account_id"],
+        business_id=info["business_id"],
+        redirect_uri=info["redirect_uri"],
+        client_id=info["client_id"],
+        client_secret=info["client_secret"],
+        ledger_url=f"sqlite:///{tmp_path / 'ledger.sqlite'}",
+        token_key="demo",
+        requests_per_minute=None,
+    )
+
+
+def connect(resource: FreshBooksResource) -> StoredToken:
+    """The authorization-code flow as `finsync connect freshbooks --sandbox` runs it."""
+    app = resource.oauth_app()
+    state = oauth.new_state()
+    code = oauth.code_from_redirect(
+        oauth.follow_authorize(oauth.authorization_url(app, state=state)), state=state
+    )
+    return resource.token_keeper().store(oauth.exchange_code(app, code))
+
+
+def loopback_client(resource: FreshBooksResource, policy: HttpPolicy = LOOPBACK) -> FreshBooksClient:
+    return FreshBooksClient(
+        api_url=resource.api_url,
+        account_id=resource.account_id,
+        tokens=resource.token_keeper(),
+        policy=policy,
+    )
