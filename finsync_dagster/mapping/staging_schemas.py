@@ -1,83 +1,73 @@
-"""What the staging tables of issue 5 hold, so specs can be checked before any data is staged.
+"""What the staging tables hold, so specs can be checked before any data is staged.
 
-The conventions: ``id`` as text, typed columns named exactly after the source's fields (FreshBooks'
-lower-case names, M3's upper-case output names), ``_raw``, ``_extracted_at``, ``_source_updated_at`` and
-``_deleted``; line tables also carry their parent's id. When a warehouse is at hand, the live table's
-columns and types replace these declared ones (``live_schema``).
+The staging layer's own table specs (``finsync_dagster.staging``) are the source of truth for column
+names and types; M3 columns borrow their descriptions from the MI catalog, which the suggestion engine
+reads. When a warehouse is at hand, the live table's columns replace these (``live_schema``).
 """
 
 from __future__ import annotations
 
 import re
+from functools import cache
 
 import duckdb
 
 from finsync_dagster.errors import MappingError
-from finsync_dagster.mapping import freshbooks_fields, m3_catalog
-from finsync_dagster.mapping.schemas import BOOLEAN, JSON, TEXT, TIMESTAMP, Field, TableSchema, family_of
+from finsync_dagster.mapping import m3_catalog
+from finsync_dagster.mapping.schemas import Field, TableSchema, family_of
+from finsync_dagster.staging.columns import TableSpec
+from finsync_dagster.staging.freshbooks_tables import FRESHBOOKS_TABLES
+from finsync_dagster.staging.infor_tables import INFOR_TABLES
 
 SCHEMA = "staging"
 _TABLE = re.compile(r"^staging\.[a-z][a-z0-9_]*$")
 
-_FRESHBOOKS = {
-    "freshbooks_clients": "clients",
-    "freshbooks_invoices": "invoices",
-    "freshbooks_invoice_lines": "invoice_lines",
-    "freshbooks_payments": "payments",
-    "freshbooks_expenses": "expenses",
-    "freshbooks_expense_categories": "expense_categories",
-    "freshbooks_items": "items",
-}
-# Which read transactions fill each Infor staging table (contract section 2.4).
-_INFOR = {
-    "infor_customers": ("CRS610MI/LstByNumber", "CRS610MI/GetBasicData", "CRS610MI/GetFinancial"),
-    "infor_orders": ("OIS100MI/GetHead",),
-    "infor_order_lines": ("OIS100MI/LstLine",),
-    "infor_invoices": ("ARS200MI/GetInvoice", "OIS350MI/LstInvHead"),
-    "infor_payments": ("ARS200MI/LstInvoiceTrans",),
-    "infor_gl_accounts": ("CRS630MI/LstAccountID",),
-    "infor_gl_entries": ("GLS200MI/LstVoucherLines",),
-    "infor_items": ("MMS200MI/LstItmByItm", "MMS200MI/GetItmBasic"),
-    "infor_stock": ("MMS200MI/GetItmWhsBal",),
-}
-_PARENTS = {"freshbooks_invoice_lines": "invoice_id", "infor_order_lines": "order_id"}
+
+@cache
+def _specs() -> dict[str, TableSpec]:
+    specs: dict[str, TableSpec] = {}
+    for spec, child in FRESHBOOKS_TABLES.values():
+        specs[spec.name] = spec
+        if child is not None:
+            specs[child.table.name] = child.table
+    for value in INFOR_TABLES.values():
+        spec = value[0] if isinstance(value, tuple) else value
+        specs[spec.name] = spec
+    return specs
 
 
-def _conventional(table: str) -> list[Field]:
-    fields = [Field("id", TEXT, "VARCHAR", True, description="The source record's id")]
-    if table in _PARENTS:
-        fields.append(Field(_PARENTS[table], TEXT, "VARCHAR", True, description="The parent record's id"))
-    return fields
-
-
-_META = [
-    Field("_raw", JSON, "JSON", description="The record as the API returned it"),
-    Field("_extracted_at", TIMESTAMP, "TIMESTAMPTZ", description="When finsync read it"),
-    Field("_source_updated_at", TIMESTAMP, "TIMESTAMPTZ", description="When the source last changed it"),
-    Field("_deleted", BOOLEAN, "BOOLEAN", description="Deleted in the source (kept, flagged)"),
-]
+@cache
+def _m3_descriptions() -> dict[str, str]:
+    """Field name -> description over every transaction we keep: M3 names mean the same everywhere."""
+    found: dict[str, str] = {}
+    for program, transactions in m3_catalog.programs().items():
+        for name in transactions:
+            transaction = m3_catalog.transaction(f"{program}/{name}")
+            for schema in (transaction.outputs, transaction.inputs):
+                for field in schema.fields.values():
+                    found.setdefault(field.name, field.description)
+    return found
 
 
 def tables() -> list[str]:
-    return [f"{SCHEMA}.{name}" for name in (*_FRESHBOOKS, *_INFOR)]
+    return [f"{SCHEMA}.{name}" for name in _specs()]
 
 
 def declared_schema(table: str) -> TableSchema:
-    """The columns issue 5's conventions promise for ``staging.<system>_<entity>``."""
-    name = table.removeprefix(f"{SCHEMA}.")
-    fields = _conventional(name)
-    if name in _FRESHBOOKS:
-        fields += freshbooks_fields.staged_fields(_FRESHBOOKS[name])
-    elif name in _INFOR:
-        seen = {f.name for f in fields}
-        for path in _INFOR[name]:
-            for output in m3_catalog.transaction(path).outputs.fields.values():
-                if output.name not in seen:
-                    seen.add(output.name)
-                    fields.append(output)
-    else:
+    """The columns and types the staging layer writes for ``staging.<system>_<entity>``."""
+    spec = _specs().get(table.removeprefix(f"{SCHEMA}."))
+    if spec is None:
         raise MappingError(f"unknown staging table {table!r} (known: {', '.join(tables())})")
-    return TableSchema.of(table, [*fields, *_META])
+    descriptions = spec.descriptions()
+    m3 = _m3_descriptions() if spec.system == "infor" else {}
+    return TableSchema.of(
+        table,
+        (
+            Field(name, family_of(sql_type), sql_type, description=descriptions.get(name) or m3.get(name, ""))
+            for name, sql_type in spec.column_types().items()
+        ),
+        spec.description,
+    )
 
 
 def check_table_name(table: str) -> str:
@@ -97,4 +87,16 @@ def live_schema(con: duckdb.DuckDBPyConnection, table: str) -> TableSchema | Non
     ).fetchall()
     if not rows:
         return None
-    return TableSchema.of(table, (Field(column, family_of(sql_type), sql_type) for column, sql_type in rows))
+    declared = declared_schema(table) if table in tables() else TableSchema(table)
+    return TableSchema.of(
+        table,
+        (
+            Field(
+                column,
+                family_of(sql_type),
+                sql_type,
+                description=getattr(declared.get(column), "description", ""),
+            )
+            for column, sql_type in rows
+        ),
+    )

@@ -109,20 +109,20 @@ INFOR_INVOICES = [
 ]  # fmt: skip
 
 INFOR_ORDER_LINES = [
-    {"id": "1", "order_id": "1000123", "PONR": "1", "POSX": "0", "ITNO": "A100", "ITDS": "Widget",
+    {"id": "1", "order_id": "1000123", "PONR": 1, "POSX": 0, "ITNO": "A100", "ITDS": "Widget",
      "ORQT": Decimal("3.0000"), "SAPR": Decimal("100.0000"), "NLAM": Decimal("300.0000"), "CUCD": "SEK"},
 ]  # fmt: skip
 
 INFOR_PAYMENTS = [
     {"id": "2024-9-1", "CINO": "330001", "CUNO": "C1001", "TRCD": "20", "CUAM": Decimal("-5000.0000"),
-     "CUCD": "SEK", "DTP5": date(2024, 3, 1), "PYCD": "BTR", "TDSC": "Bank in"},
+     "CUCD": "SEK", "ACDT": date(2024, 3, 1), "CKNO": "BG-4711", "TDSC": "Payment 330001"},
     {"id": "2024-9-2", "CINO": "330001", "CUNO": "C1001", "TRCD": "10", "CUAM": Decimal("15000.0000"),
-     "CUCD": "SEK", "DTP5": None, "TDSC": "Invoice"},
+     "CUCD": "SEK", "ACDT": date(2024, 2, 21), "TDSC": "Invoice"},
 ]  # fmt: skip
 
 INFOR_GL_ACCOUNTS = [
-    {"id": "1-6550", "AITP": "1", "AITM": "6550", "TX40": "Travel", "AICL": "OPEX", "LCCD": "0"},
-    {"id": "1-1930", "AITP": "1", "AITM": "1930", "TX40": "Bank account", "AICL": "BANK", "LCCD": "1"},
+    {"id": "1-6550", "AITP": "1", "AITM": "6550", "TX40": "Travel", "AICL": "OPEX"},
+    {"id": "1-1930", "AITP": "1", "AITM": "1930", "TX40": "Bank account", "AICL": "BANK"},
 ]  # fmt: skip
 
 INFOR_GL_ENTRIES = [
