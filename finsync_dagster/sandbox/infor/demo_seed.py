@@ -1,11 +1,199 @@
-"""The demo seed: the shared demo business as Infor holds it (being built; configuration only for now)."""
+"""The demo seed: the shared demo business (``demo_business``) as Infor M3 holds it.
+
+Mapping: customer ``C007`` is ``CUNO`` ``10007``; each Infor-side invoice is a customer order whose
+``CUOR`` is the FreshBooks invoice number, taken to its ``stage`` (confirmed, delivered, or invoiced into
+the AR ledger on its issue date); payments are cash applied to the AR invoice on their date with ``CKNO``
+= the payment key; expenses are balanced GL vouchers (category account against the bank account) whose
+``VDSC`` starts with the expense key. Bills are not seeded (no AP programs in this sandbox).
+
+An order that Infor holds only as confirmed or delivered but that has a payment is invoiced anyway, since
+M3 applies cash only to AR invoices; such orders are listed in the truth under ``infor_notes``.
+"""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
-from finsync_dagster.sandbox.infor.models import Company
+from finsync_dagster.sandbox.demo_business import DemoBusiness, DemoCustomer, DemoInvoice, demo_business
+from finsync_dagster.sandbox.infor.lifecycle import CONFIRMED, deliver, invoice, set_head_status
+from finsync_dagster.sandbox.infor.models import Company, Row, money
+from finsync_dagster.sandbox.infor.postings import GLLine, apply_payment, post_voucher
+from finsync_dagster.sandbox.infor.seed import DEFAULTS, add_account, add_item
 
 
-def seed_demo(company: Company) -> dict[str, Any] | None:
-    return None
+def cuno_of(key: str) -> str:
+    return str(10000 + int(key[1:]))
+
+
+def _stamp(day: date, sequence: int) -> datetime:
+    return datetime.combine(day, time(9), tzinfo=UTC) + timedelta(milliseconds=sequence)
+
+
+def seed_demo(company: Company) -> dict[str, Any]:
+    biz = demo_business()
+    settings = company.settings
+    vat_codes = {tax.name: f"{n:02d}" for n, tax in enumerate(biz.taxes, start=1)}
+    settings.vat_codes.update({vat_codes[tax.name]: tax.percent for tax in biz.taxes})
+    existing = {row["AITM"] for row in company.table("FCHACC").scan()}
+    for account in biz.gl_accounts:
+        if account.code not in existing:
+            add_account(company, account.code, account.name)
+    paid = {p.invoice_number for p in biz.infor.payments}
+    stages = {i.number: "invoiced" if i.number in paid else i.stage for i in biz.infor.invoices}
+    notes = [
+        f"{i.number}: {i.stage} in the demo business but paid, so invoiced in Infor"
+        for i in biz.infor.invoices
+        if stages[i.number] != i.stage
+    ]
+    _items(company, biz, stages)
+    for customer in biz.infor.customers:
+        _customer(company, customer, biz, vat_codes)
+    refs: dict[str, Any] = {"customers": {c.key: cuno_of(c.key) for c in biz.infor.customers}, "orders": {}}
+    for sequence, demo_invoice in enumerate(
+        sorted(biz.infor.invoices, key=lambda i: (i.issue_date, i.number))
+    ):
+        refs["orders"][demo_invoice.number] = _order(
+            company, demo_invoice, stages[demo_invoice.number], vat_codes, sequence
+        )
+    for sequence, payment in enumerate(biz.infor.payments):
+        order = refs["orders"][payment.invoice_number]
+        apply_payment(
+            company,
+            cuno=order["CUNO"],
+            cino=order["CINO"],
+            inyr=order["YEA4"],
+            amount=payment.amount,
+            currency=payment.currency,
+            on=payment.date,
+            ckno=payment.key,
+            stamp=_stamp(payment.date, 500 + sequence),
+        )
+    accounts = {c.name: c.gl_account for c in biz.expense_categories}
+    vendors = {v.key: v.name for v in biz.vendors}
+    for sequence, expense in enumerate(biz.infor.expenses):
+        text = vendors.get(expense.vendor_key, expense.vendor_key)
+        post_voucher(
+            company,
+            on=expense.date,
+            description=f"{expense.key} {expense.category}",
+            stamp=_stamp(expense.date, 800 + sequence),
+            lines=[
+                GLLine(accounts[expense.category], expense.amount, expense.currency, text),
+                GLLine(settings.bank_account, -expense.amount, expense.currency, text),
+            ],
+        )
+    settings.default_item = next(item.sku for item in biz.items if item.qty_on_hand > 0)
+    return {**biz.truth(), "infor_refs": refs, "infor_notes": notes}
+
+
+def _items(company: Company, biz: DemoBusiness, stages: dict[str, str]) -> None:
+    delivered: dict[str, Decimal] = defaultdict(Decimal)
+    for demo_invoice in biz.infor.invoices:
+        if stages[demo_invoice.number] != "confirmed":
+            for line in demo_invoice.lines:
+                delivered[line.sku] += line.quantity
+    for item in biz.items:
+        # Deliveries seeded below draw the stock down to the business's qty_on_hand.
+        add_item(company, item.sku, item.name, item.unit_price, item.qty_on_hand + delivered[item.sku])
+
+
+def _customer(company: Company, customer: DemoCustomer, biz: DemoBusiness, vat_codes: dict[str, str]) -> None:
+    template = company.settings.customer_templates[DEFAULTS["CUTM"]]
+    country_tax = next(
+        (
+            inv.lines[0].tax_name
+            for inv in biz.infor.invoices
+            if inv.customer_key == customer.key and inv.lines[0].tax_name
+        ),
+        None,
+    )
+    row: Row = {
+        **template,
+        "CONO": company.cono,
+        "DIVI": "",
+        "CUNO": cuno_of(customer.key),
+        "CUNM": customer.organization[:36],
+        "CUA1": customer.street[:36],
+        "CUA2": customer.street2[:36],
+        "TOWN": customer.city[:20],
+        "ECAR": customer.province[:2],
+        "PONO": customer.postcode[:10],
+        "CSCD": customer.country,
+        "PHNO": customer.phone[:16],
+        "MAIL": customer.email[:50],
+        "CUCD": customer.currency,
+        "VRNO": customer.vat_number or "",
+        "CUCL": customer.customer_type,
+        "YREF": f"{customer.first_name} {customer.last_name}"[:30],
+        "PYNO": "",
+        "VTCD": vat_codes.get(country_tax or "", "00"),
+    }
+    company.table("OCUSMA").insert(company.touch(row, new=True, when=datetime(2026, 1, 2, 8, tzinfo=UTC)))
+
+
+def _order(
+    company: Company, demo_invoice: DemoInvoice, stage: str, vat_codes: dict[str, str], sequence: int
+) -> dict[str, Any]:
+    day = demo_invoice.issue_date
+    stamp = _stamp(day, sequence)
+    orno = str(company.next_number("ORNO"))
+    cuno = cuno_of(demo_invoice.customer_key)
+    head: Row = {
+        "CONO": company.cono,
+        "DIVI": company.divi,
+        "ORNO": orno,
+        "ORTP": DEFAULTS["ORTP"],
+        "FACI": company.settings.facility,
+        "WHLO": DEFAULTS["WHLO"],
+        "CUNO": cuno,
+        "PYNO": cuno,
+        "CUOR": demo_invoice.number,
+        "ORDT": day,
+        "RLDT": day,
+        "CUCD": demo_invoice.currency,
+        "TEPY": "30",
+        "YREF": "",
+        "ORSL": CONFIRMED,
+        "ORST": CONFIRMED,
+        "VTCD": "00",
+    }
+    company.table("OOHEAD").insert(company.touch(head, new=True, when=stamp))
+    lines = []
+    for ponr, demo_line in enumerate(demo_invoice.lines, start=1):
+        line: Row = {
+            "CONO": company.cono,
+            "DIVI": company.divi,
+            "ORNO": orno,
+            "PONR": ponr,
+            "POSX": 0,
+            "ITNO": demo_line.sku,
+            "ITDS": demo_line.description[:30],
+            "WHLO": DEFAULTS["WHLO"],
+            "ORQT": demo_line.quantity,
+            "ALQT": demo_line.quantity,
+            "DLQT": Decimal(0),
+            "IVQT": Decimal(0),
+            "SAPR": demo_line.unit_price,
+            "NLAM": money(demo_line.quantity * demo_line.unit_price),
+            "VTCD": vat_codes.get(demo_line.tax_name or "", "00"),
+            "VTP1": demo_line.tax_percent,
+            "CUCD": demo_invoice.currency,
+            "DWDT": day,
+            "ORST": CONFIRMED,
+        }
+        lines.append(company.table("OOLINE").insert(company.touch(line, new=True, when=stamp)))
+        balance = company.table("MITBAL").get(company.cono, DEFAULTS["WHLO"], demo_line.sku)
+        if balance is not None:
+            balance["ALQT"] += demo_line.quantity
+            balance["AV01"] = balance["STQT"] - balance["ALQT"]
+    set_head_status(company, head, lines, stamp)
+    ref: dict[str, Any] = {"ORNO": orno, "CUNO": cuno, "stage": stage}
+    if stage in ("delivered", "invoiced"):
+        deliver(company, orno, day, stamp)
+    if stage == "invoiced":
+        billed = invoice(company, orno, day, stamp)
+        ref.update(IVNO=billed["IVNO"], YEA4=billed["YEA4"], CINO=billed["CINO"], amount=billed["amount"])
+    return ref

@@ -9,8 +9,7 @@ import sys
 from datetime import datetime, timedelta
 
 import requests
-from inforion.ionapi.model import fetchApiData
-from inforion.ionapi.model import inforlogin
+from inforion.ionapi.model import fetchApiData, inforlogin
 
 
 def main(ionapi_file, company, item):
