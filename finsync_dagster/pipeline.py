@@ -74,7 +74,13 @@ def run_read_side(
         watcher.start()
     try:
         result = job.execute_in_process(
-            instance=instance, partition_key=pair, run_id=run_id, tags={PAIR_TAG: pair}, raise_on_error=False
+            instance=instance,
+            partition_key=pair,
+            run_id=run_id,
+            tags={PAIR_TAG: pair},
+            raise_on_error=False,
+            # The CLI shows its own progress and summary; Dagster's console log would bury it.
+            run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
         )
     finally:
         done.set()
@@ -82,8 +88,7 @@ def run_read_side(
             watcher.join(timeout=5)
     outcome = PipelineResult(pair=pair, run_id=run_id, success=result.success)
     for event in result.get_asset_materialization_events():
-        materialization = event.asset_materialization
-        assert materialization is not None
+        materialization = event.step_materialization_data.materialization
         outcome.assets.append(
             AssetOutcome(
                 key=materialization.asset_key.to_user_string(),
@@ -102,14 +107,16 @@ def run_read_side(
         )
     if not result.success:
         failures = [e for e in result.all_events if e.is_step_failure]
-        outcome.failure = (
-            "; ".join(
-                f"{e.step_key}: {e.step_failure_data.error.message.strip() if e.step_failure_data.error else 'failed'}"
-                for e in failures
-            )
-            or "the run failed"
-        )
+        outcome.failure = "\n".join(f"{e.step_key}: {_root_cause(e)}" for e in failures) or "the run failed"
     return outcome
+
+
+def _root_cause(event: dg.DagsterEvent) -> str:
+    """The innermost error message of a step failure: the user's error, not Dagster's wrapper."""
+    error = event.step_failure_data.error if event.step_failure_data else None
+    while error is not None and error.cause is not None:
+        error = error.cause
+    return error.message.strip() if error is not None else "failed"
 
 
 def _watch(

@@ -69,6 +69,16 @@ class InforPairConfig(_Strict):
         return value
 
 
+class ApiLimits(_Strict):
+    """How hard finsync may push one API for a pair; unset values keep the client's defaults."""
+
+    requests_per_second: float | None = Field(default=None, gt=0)
+    max_concurrency: int | None = Field(default=None, ge=1, le=64)
+
+    def overrides(self) -> dict[str, float | int]:
+        return {name: value for name, value in self.model_dump().items() if value is not None}
+
+
 class PairConfig(_Strict):
     """An integration pair: a Dagster partition with its own DuckDB file."""
 
@@ -79,6 +89,8 @@ class PairConfig(_Strict):
     )
     freshbooks: FreshBooksPairConfig | None = None
     infor: InforPairConfig | None = None
+    freshbooks_limits: ApiLimits = ApiLimits()
+    infor_limits: ApiLimits = ApiLimits()
 
     @field_validator("name")
     @classmethod

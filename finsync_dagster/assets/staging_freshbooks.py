@@ -70,7 +70,8 @@ def _build(resource: str, spec: TableSpec, child: ChildSpec | None, partitions: 
         before = store.get_cursor(pair, spec.name)
         full = not incremental or before is None
         since = date.fromisoformat(before["updated_min"]) if (before and not full) else None
-        fb = FreshBooksResource.for_pair(settings.get(), pair)
+        config = settings.get()
+        fb = FreshBooksResource.for_pair(config, pair, **config.pair(pair).freshbooks_limits.overrides())
         with fb.get_client() as client, warehouse.connect(pair) as connection:
             pages = client.iter_pages(
                 resource, updated_min=since, include=INCLUDES.get(resource, ()), include_deleted=True

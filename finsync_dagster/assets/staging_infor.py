@@ -47,7 +47,8 @@ def _build(spec: TableSpec, source: ExportSource, partitions: dg.PartitionsDefin
         where = [(source.prefix + column, op, value) for column, op, value in source.where]
         if not full:
             where.append((f"{source.prefix}LMDT", ">=", date.fromisoformat(before["lmdt"])))
-        infor = InforResource.for_pair(settings.get(), pair)
+        config = settings.get()
+        infor = InforResource.for_pair(config, pair, **config.pair(pair).infor_limits.overrides())
         with infor.open_client() as client, warehouse.connect(pair) as connection:
             pages = (
                 _unprefixed(rows, source.prefix)

@@ -8,8 +8,10 @@ Identifiers here come only from these specs, never from data or user input.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 
 class Kind(StrEnum):
@@ -54,24 +56,24 @@ class Column:
         return "$." + (self.path or self.name)
 
 
-def _text(source: str, path: str) -> str:
-    return f"json_extract_string({source}, '{path}')"
+def _leaf(path: str) -> str:
+    """The VARCHAR value at ``path`` of the record, already parsed into the struct ``r``."""
+    return "r." + ".".join(f'"{part}"' for part in path.split("."))
 
 
 def _blank_to_null(expression: str) -> str:
     return f"NULLIF(trim({expression}), '')"
 
 
-def column_sql(column: Column, source: str = "raw") -> list[tuple[str, str, str]]:
+def column_sql(column: Column) -> list[tuple[str, str, str]]:
     """``(name, sql type, expression)`` for each staging column this spec column produces."""
-    text = _text(source, column.json_path())
+    path = column.path or column.name
+    text = _leaf(path)
     kind = column.kind
     if kind is Kind.MONEY:
-        amount = _text(source, column.json_path() + ".amount")
-        code = _text(source, column.json_path() + ".code")
         return [
-            (column.name, SQL_TYPES[kind], f"TRY_CAST({amount} AS DECIMAL(18,2))"),
-            (f"{column.name}_code", "VARCHAR", code),
+            (column.name, SQL_TYPES[kind], f"TRY_CAST({_leaf(path + '.amount')} AS DECIMAL(18,2))"),
+            (f"{column.name}_code", "VARCHAR", _leaf(path + ".code")),
         ]
     if kind is Kind.TEXT:
         expression = text
@@ -86,6 +88,22 @@ def column_sql(column: Column, source: str = "raw") -> list[tuple[str, str, str]
         value = _blank_to_null(text) if kind.value.startswith("m3_") else text
         expression = f"TRY_CAST({value} AS {target})"
     return [(column.name, SQL_TYPES[kind], expression)]
+
+
+def _structure(columns: tuple[Column, ...]) -> str:
+    """The json_transform structure that extracts every leaf the columns read, as text, in one parse."""
+    tree: dict[str, Any] = {}
+    for column in columns:
+        parts = (column.path or column.name).split(".")
+        if column.kind is Kind.MONEY:
+            parts = [*parts, "amount"]
+        node = tree
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = "VARCHAR"
+        if column.kind is Kind.MONEY:
+            node["code"] = "VARCHAR"
+    return json.dumps(tree)
 
 
 @dataclass(frozen=True)
@@ -114,7 +132,9 @@ class TableSpec:
         updated = self.updated_expression or "NULL"
         parts.append(f"CAST({updated} AS TIMESTAMPTZ) AS _source_updated_at")
         parts.append(f"COALESCE(CAST({self.deleted_expression} AS BOOLEAN), FALSE) AS _deleted")
-        return "SELECT\n  " + ",\n  ".join(parts) + f"\nFROM {source_table}"
+        # Parse each record once into a struct of text leaves; every column reads from it.
+        parsed = f"(SELECT *, json_transform(raw, '{_structure(self.columns)}') AS r FROM {source_table})"
+        return "SELECT\n  " + ",\n  ".join(parts) + f"\nFROM {parsed}"
 
     def ddl(self, schema: str = "staging") -> str:
         lines = ["id VARCHAR PRIMARY KEY"]

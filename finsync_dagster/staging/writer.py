@@ -100,15 +100,20 @@ def merge_batch(
         )
         child_counts = None
         if child is not None:
+            # The parents are parsed already (in _typed): their lines are unnested from there.
             connection.execute(
                 f"""
                 CREATE OR REPLACE TEMP TABLE _child_batch AS
-                SELECT CAST(line AS JSON) AS raw,
-                       CAST({spec.id_expression} AS VARCHAR) AS parent_id,
-                       CAST({spec.updated_expression or "NULL"} AS TIMESTAMPTZ) AS parent_updated,
-                       COALESCE(CAST({spec.deleted_expression} AS BOOLEAN), FALSE) AS parent_deleted
-                FROM _batch, unnest(json_extract(raw, '{child.list_path}[*]')) AS t(line)
+                SELECT line AS raw, id AS parent_id, _source_updated_at AS parent_updated,
+                       _deleted AS parent_deleted
+                FROM _typed, unnest(CAST(json_extract(_raw, '{child.list_path}') AS JSON[])) AS t(line)
                 """
+            )
+            connection.execute(
+                "CREATE OR REPLACE TEMP TABLE _parents AS SELECT DISTINCT parent_id FROM _child_batch"
+            )
+            connection.execute(
+                "INSERT INTO _parents SELECT id FROM _typed WHERE id NOT IN (SELECT parent_id FROM _parents)"
             )
             child_counts = _merge(
                 connection, child.table, "_child_batch", extracted_at=extracted_at, pair=pair
@@ -120,8 +125,8 @@ def merge_batch(
                 UPDATE {SCHEMA}.{child.table.name} AS t
                 SET _deleted = TRUE, _extracted_at = $extracted_at
                 WHERE NOT t._deleted
-                  AND t.{parent} IN (SELECT CAST({spec.id_expression} AS VARCHAR) FROM _batch)
-                  AND t.id NOT IN (SELECT CAST({child.table.id_expression} AS VARCHAR) FROM _child_batch)
+                  AND t.{parent} IN (SELECT parent_id FROM _parents)
+                  AND t.id NOT IN (SELECT id FROM _typed)
                 """,
                 {"extracted_at": extracted_at},
             ).fetchone()
