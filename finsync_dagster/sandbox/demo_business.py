@@ -431,10 +431,15 @@ def _invoices(
                 currency=customer.currency,
                 lines=tuple(lines),
                 status=status,
-                stage="invoiced" if age > 20 else rng.choice(["confirmed", "delivered", "invoiced"]),
+                stage=_stage(status, age, rng.choice(["confirmed", "delivered", "invoiced"])),
             )
         )
     return sorted(invoices, key=lambda inv: inv.number)
+
+
+def _stage(status: str, age: int, drawn: str) -> str:
+    """M3 applies cash only to invoiced orders, so anything paid has been invoiced there."""
+    return "invoiced" if age > 20 or status != "sent" else drawn
 
 
 def _payments(rng: random.Random, invoices: list[DemoInvoice]) -> list[DemoPayment]:

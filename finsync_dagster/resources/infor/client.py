@@ -261,6 +261,7 @@ class M3Client:
         where: Sequence[Comparison] = (),
         key: str | None = None,
         batch_size: int = 1000,
+        typed: bool = True,
     ) -> Iterator[list[dict[str, Any]]]:
         """Rows of ``EXPORTMI/Select`` as typed dicts keyed by column, in batches of ``batch_size``.
 
@@ -268,7 +269,8 @@ class M3Client:
         type (dates as ``yyyyMMdd`` numbers, strings quoted), never pasted in as SQL. With ``key`` (a
         unique column, e.g. ``OKCUNO``, that must be among ``columns``) each batch is one call,
         ``where KEY > last`` and ``maxrecs``, relying on M3 returning rows in the table's key order;
-        without it, one call fetches everything and the batches are cut locally.
+        without it, one call fetches everything and the batches are cut locally. ``typed=False`` keeps
+        M3's strings as sent, for callers (staging) that keep the raw record and type it in bulk.
         """
         if not columns:
             raise ValueError("iter_export needs at least one column")
@@ -285,18 +287,18 @@ class M3Client:
                 params={"QERY": _select(table, columns, conditions), "SEPC": _EXPORT_SEPARATOR, "HDRS": "0"},
                 maxrecs=batch_size if key is not None else 0,
             )
-            typed = [self._export_row(row, columns, table) for row in rows]
+            records = [self._export_row(row, columns, table, typed=typed) for row in rows]
             if key is None:
-                for start in range(0, len(typed), batch_size):
-                    yield typed[start : start + batch_size]
+                for start in range(0, len(records), batch_size):
+                    yield records[start : start + batch_size]
                 return
-            if typed:
-                if last is not None and typed[0][key] <= last:
+            if records:
+                if last is not None and records[0][key] <= last:
                     raise DataQualityError(f"EXPORTMI/Select from {table} did not return rows in {key} order")
-                yield typed
-            if len(typed) < batch_size:
+                yield records
+            if len(records) < batch_size:
                 return
-            last = typed[-1][key]
+            last = records[-1][key]
 
     def _export_row(
         self, row: Mapping[str, Any], columns: Sequence[str], table: str, *, typed: bool = True
