@@ -252,6 +252,10 @@ class Compiler:
         if to == INTEGER:
             if expr.family == INTEGER:
                 return expr
+            if expr.family in (DATE, TIMESTAMP):
+                return Expr(
+                    f"CAST(strftime({value}, {self.param(conversion.format)}) AS BIGINT)", INTEGER, "BIGINT"
+                )
             parsed = f"TRY_CAST({value} AS BIGINT)"
             self.fail_when(
                 f"{value} IS NOT NULL AND {parsed} IS NULL", "not a whole number: ", self.as_text(expr), line

@@ -49,7 +49,7 @@ _CONVERTIBLE = {
     DATE: (TEXT, DATE, TIMESTAMP),
     TIMESTAMP: (TEXT, DATE, TIMESTAMP),
     DECIMAL: (TEXT, INTEGER, DECIMAL),
-    INTEGER: (TEXT, INTEGER, DECIMAL),
+    INTEGER: (TEXT, INTEGER, DECIMAL, DATE, TIMESTAMP),  # from a date: a part of it, by `format`
     BOOLEAN: (TEXT, INTEGER, BOOLEAN),
     TEXT: (TEXT, INTEGER, DECIMAL, DATE, TIMESTAMP, BOOLEAN),
 }
@@ -174,7 +174,15 @@ class _Checker:
         if conversion is not None:
             if family is not None and family not in _CONVERTIBLE[conversion.to]:
                 self.problem(rule.loc, f"type mismatch: cannot convert {family} to {conversion.to}")
-            if conversion.format and conversion.to == TEXT and family not in (DATE, TIMESTAMP, None):
+            if conversion.to == INTEGER and family in (DATE, TIMESTAMP) and not conversion.format:
+                self.problem(
+                    rule.loc, f"type mismatch: a {family} becomes a number only through `format`, e.g. '%Y'"
+                )
+            if (
+                conversion.format
+                and conversion.to in (TEXT, INTEGER)
+                and family not in (DATE, TIMESTAMP, None)
+            ):
                 self.problem(rule.loc, f"'format' formats dates and timestamps, not {family}")
             if conversion.format and conversion.to in (DATE, TIMESTAMP) and family not in (TEXT, None):
                 self.problem(rule.loc, f"'format' parses text; the value is already a {family}")

@@ -1,0 +1,30 @@
+"""Write a built core entity into the warehouse's ``core`` schema, replacing it in one transaction."""
+
+from __future__ import annotations
+
+import duckdb
+import pyarrow as pa
+
+from finsync_dagster.mapping import core_model
+
+
+def replace_core_table(con: duckdb.DuckDBPyConnection, entity: str, table: pa.Table) -> int:
+    """``core.<entity>`` becomes exactly ``table``; readers never see it half written."""
+    schema = core_model.entity(entity)
+    con.execute("CREATE SCHEMA IF NOT EXISTS core")
+    con.execute(core_model.create_table_sql(entity))
+    columns = ", ".join(schema.names)
+    name = f"__core_{entity}"
+    con.register(name, table.select(schema.names))
+    try:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(f"DELETE FROM core.{entity}")
+            con.execute(f"INSERT INTO core.{entity} ({columns}) SELECT {columns} FROM {name}")
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+    finally:
+        con.unregister(name)
+    return table.num_rows
