@@ -6,7 +6,8 @@ Every MI error is permanent; retrying the same input gives the same answer:
 
 - missing input (``MandatoryInputFieldNotFound``), too long (``InputFieldTooLong``) and business errors
   (``ServerReturnedNOK``: unknown customer, closed order, ...) -> :class:`M3ValidationError`;
-- an unknown program or transaction (``TransactionNotFound``) -> :class:`M3TransactionNotFoundError`.
+- an unknown program or transaction (``TransactionNotFound``, or the gateway's bare 400 without a
+  quartet) -> :class:`M3TransactionNotFoundError`.
 """
 
 from __future__ import annotations
