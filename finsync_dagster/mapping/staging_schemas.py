@@ -13,7 +13,7 @@ from functools import cache
 import duckdb
 
 from finsync_dagster.errors import MappingError
-from finsync_dagster.mapping import m3_catalog
+from finsync_dagster.mapping import freshbooks_fields, m3_catalog
 from finsync_dagster.mapping.schemas import Field, TableSchema, family_of
 from finsync_dagster.staging.columns import TableSpec
 from finsync_dagster.staging.freshbooks_tables import FRESHBOOKS_TABLES
@@ -49,6 +49,13 @@ def _m3_descriptions() -> dict[str, str]:
     return found
 
 
+def _freshbooks_descriptions(table: str) -> dict[str, str]:
+    resource = table.removeprefix("freshbooks_")
+    if resource not in freshbooks_fields.RESOURCES:
+        return {}
+    return {f.name: f.description for f in freshbooks_fields.staged_fields(resource)}
+
+
 def tables() -> list[str]:
     return [f"{SCHEMA}.{name}" for name in _specs()]
 
@@ -59,11 +66,16 @@ def declared_schema(table: str) -> TableSchema:
     if spec is None:
         raise MappingError(f"unknown staging table {table!r} (known: {', '.join(tables())})")
     descriptions = spec.descriptions()
-    m3 = _m3_descriptions() if spec.system == "infor" else {}
+    borrowed = _m3_descriptions() if spec.system == "infor" else _freshbooks_descriptions(spec.name)
     return TableSchema.of(
         table,
         (
-            Field(name, family_of(sql_type), sql_type, description=descriptions.get(name) or m3.get(name, ""))
+            Field(
+                name,
+                family_of(sql_type),
+                sql_type,
+                description=descriptions.get(name) or borrowed.get(name, ""),
+            )
             for name, sql_type in spec.column_types().items()
         ),
         spec.description,
