@@ -1,11 +1,13 @@
 """A contract-faithful sandbox of the FreshBooks Accounting API (``../shared/contracts/freshbooks-api.md``).
 
-Layout, in moto's split: ``routes.py`` maps paths to handlers; ``handlers.py`` and ``oauth.py`` parse,
-call the model and serialise; ``models.py`` owns records, rules, pagination, filters, tokens and the
-clock; ``shapes.py`` renders records in the API's field names; ``errors.py`` holds the provider-shaped
-errors (one Starlette exception handler renders them); ``webhooks.py`` registers callbacks and delivers
-signed events from a background thread; ``seed.py`` builds ``demo``, ``empty`` and ``--scale N``;
-``app.py`` holds one sandbox's state and builds its Starlette app.
+Layout, in moto's split: ``routes.py`` maps paths to handlers; ``handlers.py`` parses, calls the model
+and serialises; ``models.py`` owns records, pagination, filters and the clock, with the write rules in
+``rules.py`` and the value conventions (money, Eastern time, lines, derived statuses) in ``values.py``;
+``shapes.py`` renders records in the API's field names; ``errors.py`` holds the provider-shaped errors
+(one Starlette exception handler renders them); ``oauth.py`` holds the token store and the OAuth and
+identity endpoints; ``webhooks.py`` registers callbacks and delivers signed events from a background
+thread; ``seed.py`` builds ``demo``, ``empty`` and ``--scale N``; ``app.py`` holds one sandbox's state
+and builds its Starlette app.
 
 Endpoints
 ---------

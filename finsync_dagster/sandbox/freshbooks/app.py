@@ -22,15 +22,8 @@ from finsync_dagster.sandbox.freshbooks.errors import (
     render,
     revoked,
 )
-from finsync_dagster.sandbox.freshbooks.models import (
-    DEFAULT_SCOPES,
-    AccessToken,
-    Account,
-    Clock,
-    OAuthApp,
-    RateLimiter,
-    TokenStore,
-)
+from finsync_dagster.sandbox.freshbooks.models import Account, Clock, RateLimiter
+from finsync_dagster.sandbox.freshbooks.oauth import DEFAULT_SCOPES, AccessToken, OAuthApp, TokenStore
 from finsync_dagster.sandbox.freshbooks.routes import routes
 from finsync_dagster.sandbox.freshbooks.webhooks import Webhooks
 

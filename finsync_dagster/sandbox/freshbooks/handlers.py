@@ -167,11 +167,10 @@ def item(spec: ResourceSpec) -> Endpoint:
                 account.delete(spec.name, record_id)
                 # 200 with an empty response: py-sdk parses the body of accounting DELETEs (contract 3.1).
                 return JSONResponse({"response": {}})
-            rec = (
-                account.update(spec.name, record_id, data)
-                if data or request.method == "PUT"
-                else account.get(spec.name, record_id)
-            )
+            if request.method == "PUT":
+                rec = account.update(spec.name, record_id, data)
+            else:
+                rec = account.get(spec.name, record_id)
         return _result({spec.single: render(account, rec, _includes(request))})
 
     return endpoint

@@ -12,6 +12,8 @@
 from __future__ import annotations
 
 import json
+import secrets
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
@@ -19,9 +21,136 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from finsync_dagster.sandbox.freshbooks.errors import OAuthError, unauthenticated
+from finsync_dagster.sandbox.freshbooks.models import Clock
 
 if TYPE_CHECKING:
     from finsync_dagster.sandbox.freshbooks.app import FreshBooksSandbox
+
+
+# -- OAuth state (contract section 1.2) ----------------------------------------------------------------
+
+DEFAULT_SCOPES = (
+    "user:profile:read",
+    "user:clients:read",
+    "user:clients:write",
+    "user:invoices:read",
+    "user:invoices:write",
+    "user:payments:read",
+    "user:payments:write",
+    "user:expenses:read",
+    "user:expenses:write",
+    "user:billable_items:read",
+    "user:billable_items:write",
+    "user:taxes:read",
+    "user:taxes:write",
+    "user:bills:read",
+    "user:bills:write",
+    "user:bill_vendors:read",
+    "user:bill_vendors:write",
+)
+CODE_LIFETIME = 300  # authorization codes live 5 minutes
+
+
+@dataclass(frozen=True)
+class OAuthApp:
+    """The one registered developer app of the sandbox."""
+
+    client_id: str
+    client_secret: str = field(repr=False)
+    redirect_uri: str
+
+
+@dataclass
+class Grant:
+    scope: str
+    redirect_uri: str
+    expires_at: float
+
+
+@dataclass
+class AccessToken:
+    scope: str
+    expires_at: float
+
+
+class TokenStore:
+    """Authorization codes, access tokens and single-use rotating refresh tokens.
+
+    Whether a refresh also revokes the previous access token is UNCONFIRMED; here it does not (the old
+    access token lives until it expires), so a second process holding it is not cut off mid-page.
+    """
+
+    def __init__(self, app: OAuthApp, clock: Clock, lifetime: int = 43200) -> None:
+        self.app = app
+        self.clock = clock
+        self.lifetime = lifetime
+        self.codes: dict[str, Grant] = {}
+        self.access: dict[str, AccessToken] = {}
+        self.refresh_tokens: dict[str, str] = {}  # live refresh token -> scope
+        self.used_refresh_tokens: set[str] = set()
+        self.refreshes = 0
+
+    def authorize(self, redirect_uri: str, scope: str) -> str:
+        code = _token(32)
+        self.codes[code] = Grant(scope, redirect_uri, self.clock.time() + CODE_LIFETIME)
+        return code
+
+    def exchange_code(self, code: str, redirect_uri: str | None) -> dict[str, Any]:
+        grant = self.codes.pop(code, None)  # single use
+        if grant is None or grant.expires_at < self.clock.time():
+            raise _invalid_grant("The authorization code is invalid, expired or already used.")
+        if redirect_uri != grant.redirect_uri:
+            raise _invalid_grant("The redirect_uri does not match the one used to authorize.")
+        return self.issue(grant.scope)
+
+    def refresh(self, refresh_token: str) -> dict[str, Any]:
+        scope = self.refresh_tokens.pop(refresh_token, None)
+        if scope is None:
+            reason = "already used" if refresh_token in self.used_refresh_tokens else "unknown"
+            raise _invalid_grant(f"The refresh token is invalid ({reason}); refresh tokens are single-use.")
+        self.used_refresh_tokens.add(refresh_token)
+        self.refreshes += 1
+        return self.issue(scope)
+
+    def issue(self, scope: str | None = None) -> dict[str, Any]:
+        """A fresh access + refresh token pair, in the token endpoint's response shape."""
+        scope = " ".join(DEFAULT_SCOPES) if scope is None else scope
+        created = int(self.clock.time())
+        access, refresh = _token(32), _token(32)
+        self.access[access] = AccessToken(scope, created + self.lifetime)
+        self.refresh_tokens[refresh] = scope
+        return {
+            "access_token": access,
+            "token_type": "Bearer",
+            "expires_in": self.lifetime,
+            "refresh_token": refresh,
+            "scope": scope,
+            "created_at": created,
+            "direct_buy_tokens": {},
+        }
+
+    def check(self, token: str) -> AccessToken | None:
+        found = self.access.get(token)
+        if found is None or found.expires_at <= self.clock.time():
+            return None
+        return found
+
+    def revoke(self, token: str) -> None:
+        self.access.pop(token, None)
+
+    def expire_all(self) -> int:
+        """Expire every live access token (refresh tokens stay usable); returns how many."""
+        count = len(self.access)
+        self.access.clear()
+        return count
+
+
+def _token(nbytes: int) -> str:
+    return secrets.token_hex(nbytes)
+
+
+def _invalid_grant(description: str) -> OAuthError:
+    return OAuthError(400, "invalid_grant", description)
 
 
 def _sandbox(request: Request) -> FreshBooksSandbox:

@@ -17,13 +17,10 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from finsync_dagster.sandbox.demo_business import ANCHOR, DemoBusiness, demo_business
-from finsync_dagster.sandbox.freshbooks.models import (
+from finsync_dagster.sandbox.freshbooks.models import Account, Business, Clock, EmitEvent
+from finsync_dagster.sandbox.freshbooks.values import (
     EASTERN,
-    Account,
     BillLine,
-    Business,
-    Clock,
-    EmitEvent,
     Line,
     Record,
     decimal_text,

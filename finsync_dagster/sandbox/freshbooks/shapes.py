@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from finsync_dagster.sandbox.freshbooks.models import (
-    Account,
+from finsync_dagster.sandbox.freshbooks.models import Account
+from finsync_dagster.sandbox.freshbooks.values import (
     Record,
     add_days,
     bill_status,

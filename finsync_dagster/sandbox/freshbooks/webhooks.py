@@ -38,7 +38,8 @@ from urllib.parse import urlencode, urlsplit
 import httpx
 
 from finsync_dagster.sandbox.freshbooks.errors import events_not_found, events_validation
-from finsync_dagster.sandbox.freshbooks.models import Clock, iso_z
+from finsync_dagster.sandbox.freshbooks.models import Clock
+from finsync_dagster.sandbox.freshbooks.values import iso_z
 
 SIGNATURE_HEADER = "X-FreshBooks-Hmac-SHA256"
 VERIFY_EVENT = "callback.verify"
