@@ -69,6 +69,27 @@ def test_connect_command_completes_against_the_sandbox_and_stores_tokens(
         assert client.me().business_for(freshbooks_sandbox.account_id) is not None
 
 
+def test_connect_command_takes_a_pasted_code_for_a_configured_pair(
+    freshbooks_sandbox: Any, tmp_path: Path
+) -> None:
+    config = tmp_path / "finsync.yaml"
+    config.write_text(
+        f"pairs:\n  - name: shop\n    sandbox_dir: {freshbooks_sandbox.dir}\n", encoding="utf-8"
+    )
+    env = {"FINSYNC_HOME": str(tmp_path / "home"), "FINSYNC_LEDGER_URL": ""}
+    code = freshbooks_sandbox.authorize()  # what the person copies from the browser
+
+    result = CliRunner().invoke(
+        cli, ["--config", str(config), "connect", "freshbooks"], input=f"{code}\n", env=env
+    )
+
+    assert result.exit_code == 0, result.output
+    assert f"{freshbooks_sandbox.info['auth_url']}/oauth/authorize?" in result.output
+    assert "connected 'shop'" in result.output
+    settings = load_settings(config, env={"FINSYNC_HOME": str(tmp_path / "home")})
+    assert Ledger(settings.ledger_url).get_token(PROVIDER, "shop") is not None
+
+
 def test_identity_names_the_sandbox_business(
     sandbox_resource: FreshBooksResource, freshbooks_sandbox: Any
 ) -> None:

@@ -1,0 +1,111 @@
+"""Small pure pieces of the FreshBooks client: the quota limiter, the pasted-redirect parser, Eastern
+time at the boundary, identity parsing, and the package's public surface."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+import pytest
+
+import finsync_dagster.resources.freshbooks as freshbooks
+from finsync_dagster.errors import AuthenticationError, ValidationError
+from finsync_dagster.resources.freshbooks import accounting_time_to_utc, oauth
+from finsync_dagster.resources.freshbooks.client import quota_limiter
+from finsync_dagster.resources.freshbooks.identity import parse_identity
+
+
+def test_quota_limiter_bursts_a_quarter_then_paces_the_rest() -> None:
+    limiter = quota_limiter(240)  # burst 60, then 3 a second: never more than 240 in 60 s
+    started = time.monotonic()
+    for _ in range(60):
+        limiter.acquire()
+    burst = time.monotonic() - started
+    limiter.acquire()
+    limiter.acquire()
+    assert burst < 0.2
+    assert time.monotonic() - started >= 0.6
+    assert limiter.capacity + 60 * (limiter.rate or 0) == 240
+
+
+def test_no_quota_means_no_pacing() -> None:
+    limiter = quota_limiter(None)
+    started = time.monotonic()
+    for _ in range(1000):
+        limiter.acquire()
+    assert time.monotonic() - started < 0.5
+
+
+@pytest.mark.parametrize(
+    ("pasted", "code"),
+    [
+        ("https://localhost/cb?code=abc123&state=S1", "abc123"),
+        ("  abc123  ", "abc123"),
+    ],
+    ids=["redirect-url", "bare-code"],
+)
+def test_code_is_taken_from_a_pasted_redirect_or_code(pasted: str, code: str) -> None:
+    assert oauth.code_from_redirect(pasted, state="S1") == code
+
+
+def test_redirect_from_another_attempt_is_refused() -> None:
+    with pytest.raises(AuthenticationError, match="state does not match"):
+        oauth.code_from_redirect("https://localhost/cb?code=abc&state=OTHER", state="S1")
+
+
+def test_refused_authorization_says_so() -> None:
+    with pytest.raises(AuthenticationError, match="access_denied"):
+        oauth.code_from_redirect("https://localhost/cb?error=access_denied&state=S1", state="S1")
+
+
+def test_empty_paste_is_a_clear_error() -> None:
+    with pytest.raises(ValidationError, match="nothing was pasted"):
+        oauth.code_from_redirect("   ", state="S1")
+
+
+@pytest.mark.parametrize(
+    ("eastern", "utc"),
+    [
+        ("2019-11-14 11:27:45", datetime(2019, 11, 14, 16, 27, 45, tzinfo=UTC)),  # EST, UTC-5
+        ("2022-08-16 14:11:07", datetime(2022, 8, 16, 18, 11, 7, tzinfo=UTC)),  # EDT, UTC-4
+    ],
+    ids=["winter", "summer"],
+)
+def test_accounting_times_are_eastern_wall_clock(eastern: str, utc: datetime) -> None:
+    assert accounting_time_to_utc(eastern) == utc
+
+
+def test_identity_takes_the_account_from_roles_when_the_business_lacks_it() -> None:
+    payload = {
+        "id": 9,
+        "identity_id": 9,
+        "email": "owner@example.com",
+        "business_memberships": [
+            {
+                "role": "owner",
+                "business": {"id": 55, "business_uuid": "u-55", "name": "Acme", "account_id": None},
+            }
+        ],
+        "roles": [{"role": "admin", "accountid": "ZZ9", "systemid": 1}],
+    }
+    identity = parse_identity(payload)
+    business = identity.business_for("ZZ9")
+    assert business is not None and (business.business_id, business.role) == (55, "owner")
+
+
+def test_public_surface_is_pinned() -> None:
+    assert sorted(freshbooks.__all__) == [
+        "Business",
+        "ClientStats",
+        "CreateOutcomeUnknownError",
+        "FreshBooksClient",
+        "FreshBooksResource",
+        "Identity",
+        "OAuthApp",
+        "RESOURCES",
+        "RequestNotSentError",
+        "ResourceSpec",
+        "TokenKeeper",
+        "TokenSet",
+        "accounting_time_to_utc",
+    ]
