@@ -12,7 +12,6 @@ from pathlib import Path
 import click
 
 from finsync_dagster.errors import ConfigError
-from finsync_dagster.resources.freshbooks import FreshBooksResource, oauth
 from finsync_dagster.settings import PairConfig, Settings, load_settings
 
 SANDBOX_PAIR = "sandbox"
@@ -29,6 +28,9 @@ SANDBOX_PAIR = "sandbox"
 @click.pass_context
 def command(ctx: click.Context, pair_name: str | None, sandbox_dir: Path | None) -> None:
     """Authorize finsync for a pair's FreshBooks account and store its tokens in the ledger."""
+    # Imported here so that every other `finsync` command starts without authlib (and its warning).
+    from finsync_dagster.resources.freshbooks import FreshBooksResource, oauth
+
     settings = load_settings((ctx.obj or {}).get("config_path"), require_file=sandbox_dir is None)
     if sandbox_dir is not None:
         pair_name = pair_name or SANDBOX_PAIR
