@@ -201,7 +201,10 @@ async def callbacks(request: Request) -> Response:
     if request.method == "POST":
         callback = sandbox.webhooks.create(account_id, await _events_body(request))
         return _result({"callback": callback.render()})
-    page, per_page = _paging(request)
+    try:
+        page, per_page = _paging(request)
+    except AccountingError as exc:  # same rules, but in the events family's flat envelope
+        raise events_validation([f"{exc.field}: {exc.message}"]) from None
     event = request.query_params.get("search[event]")
     found = sandbox.webhooks.list(account_id, event)
     chunk = found[(page - 1) * per_page : page * per_page]
