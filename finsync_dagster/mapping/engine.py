@@ -8,6 +8,7 @@ the spec file, line and field of every rule it broke.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -230,7 +231,7 @@ def check_data(spec: Spec, con: duckdb.DuckDBPyConnection, sample: int = 10) -> 
         for probe in query.lookup_probes:
             joiner = "AND" if "\nWHERE " in query.body else "WHERE"
             sql = f"SELECT DISTINCT {probe.key} {query.body} {joiner} {probe.condition} ORDER BY 1 LIMIT {int(sample)}"
-            missing = [row[0] for row in con.execute(sql, query.params).fetchall()]
+            missing = [row[0] for row in con.execute(sql, _used(sql, query.params)).fetchall()]
             if missing:
                 table = spec.lookups[probe.ref.table]
                 shown = ", ".join(repr(k) for k in missing)
@@ -241,6 +242,12 @@ def check_data(spec: Spec, con: duckdb.DuckDBPyConnection, sample: int = 10) -> 
                     )
                 )
     return problems
+
+
+def _used(sql: str, params: dict[str, object]) -> dict[str, object]:
+    """DuckDB refuses parameters a statement does not use; a probe uses only some of the query's."""
+    names = set(re.findall(r"\$(p\d+)\b", sql))
+    return {name: value for name, value in params.items() if name in names}
 
 
 def preview(

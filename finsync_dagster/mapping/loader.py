@@ -555,7 +555,8 @@ def parse_spec(path: Path, text: str | None = None) -> tuple[Spec | None, list[P
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
-        return None, [Problem(Loc(path, line), f"not valid YAML: {exc.problem or exc}")]
+        started = f" (in what starts on line {exc.context_mark.line + 1})" if exc.context_mark else ""
+        return None, [Problem(Loc(path, line), f"not valid YAML: {exc.problem or exc}{started}")]
     except OSError as exc:
         return None, [Problem(Loc(path, 0), f"cannot read: {exc.strerror}")]
     spec = reader.spec(doc)
