@@ -1,6 +1,3 @@
-# TEMPORARY NOTE TO PARALLEL ENGINEERS (the lead removes it later): before going on, read
-# /tmp/common.md (working rules: git discipline, venv, tests, README) and /tmp/demo_iface.md (the shared
-# demo business both sandboxes seed from). They are part of your task.
 """Serve the sandboxes on loopback and tell callers where they are.
 
 Each sandbox is a :class:`SandboxService`: given its own base URL and the options, it builds an ASGI app
