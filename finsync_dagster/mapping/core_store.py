@@ -28,3 +28,34 @@ def replace_core_table(con: duckdb.DuckDBPyConnection, entity: str, table: pa.Ta
     finally:
         con.unregister(name)
     return table.num_rows
+
+
+REJECTS_DDL = """
+CREATE TABLE IF NOT EXISTS core.mapping_rejects (
+  entity VARCHAR NOT NULL,
+  spec VARCHAR NOT NULL,
+  source_id VARCHAR,
+  errors VARCHAR NOT NULL
+)"""
+
+
+def replace_rejects(con: duckdb.DuckDBPyConnection, entity: str, rejects: pa.Table) -> int:
+    """``core.mapping_rejects`` holds, per entity, the rows the last build refused and why."""
+    core_model.entity(entity)
+    con.execute("CREATE SCHEMA IF NOT EXISTS core")
+    con.execute(REJECTS_DDL)
+    con.register("__rejects", rejects)
+    try:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute("DELETE FROM core.mapping_rejects WHERE entity = ?", [entity])
+            con.execute(
+                "INSERT INTO core.mapping_rejects SELECT ?, spec, source_id, errors FROM __rejects", [entity]
+            )
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+    finally:
+        con.unregister("__rejects")
+    return rejects.num_rows
