@@ -77,7 +77,7 @@ def run_finsync(work: Path) -> tuple[int, int]:
     config = work / "finsync.yaml"
     config.write_text(
         "pairs:\n  - name: bench\n    sandbox_dir: " + str(work / "sandbox") + "\n"
-        "    freshbooks_limits: {requests_per_second: 1000, max_concurrency: 8}\n"
+        "    freshbooks_limits: {requests_per_minute: 60000, max_concurrency: 8}\n"
     )
     os.environ["FINSYNC_HOME"] = str(work / "home")
     sandbox = str(work / "sandbox")

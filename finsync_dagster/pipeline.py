@@ -79,8 +79,7 @@ def run_read_side(
             run_id=run_id,
             tags={PAIR_TAG: pair},
             raise_on_error=False,
-            # The CLI shows its own progress and summary; Dagster's console log would bury it.
-            run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
+            run_config=_run_config(full_refresh),
         )
     finally:
         done.set()
@@ -109,6 +108,15 @@ def run_read_side(
         failures = [e for e in result.all_events if e.is_step_failure]
         outcome.failure = "\n".join(f"{e.step_key}: {_root_cause(e)}" for e in failures) or "the run failed"
     return outcome
+
+
+def _run_config(full_refresh: bool) -> dict[str, Any]:
+    # The CLI shows its own progress and summary; Dagster's console log would bury it. Run config given
+    # here replaces the job's own, so the full-refresh switch is repeated.
+    config: dict[str, Any] = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+    if full_refresh:
+        config["resources"] = {"sync_options": {"config": {"full_refresh": True}}}
+    return config
 
 
 def _root_cause(event: dg.DagsterEvent) -> str:

@@ -72,11 +72,8 @@ class InforPairConfig(_Strict):
 class ApiLimits(_Strict):
     """How hard finsync may push one API for a pair; unset values keep the client's defaults."""
 
-    requests_per_second: float | None = Field(default=None, gt=0)
+    requests_per_minute: int | None = Field(default=None, ge=1)
     max_concurrency: int | None = Field(default=None, ge=1, le=64)
-
-    def overrides(self) -> dict[str, float | int]:
-        return {name: value for name, value in self.model_dump().items() if value is not None}
 
 
 class PairConfig(_Strict):

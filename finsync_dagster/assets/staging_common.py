@@ -16,6 +16,7 @@ import dagster as dg
 import duckdb
 
 from finsync_dagster.ledger import Ledger
+from finsync_dagster.settings import ApiLimits
 from finsync_dagster.staging.columns import ChildSpec, TableSpec
 from finsync_dagster.staging.writer import (
     SCHEMA,
@@ -137,6 +138,19 @@ def column_schema(spec: TableSpec) -> dg.TableSchema:
             for name, sql_type in spec.column_types().items()
         ]
     )
+
+
+def limit_overrides(limits: ApiLimits, *, per: str) -> dict[str, Any]:
+    """A pair's API limits as overrides of a client resource, whose rate is per minute or per second."""
+    overrides: dict[str, Any] = {}
+    if limits.max_concurrency is not None:
+        overrides["max_concurrency"] = limits.max_concurrency
+    if limits.requests_per_minute is not None:
+        if per == "minute":
+            overrides["requests_per_minute"] = limits.requests_per_minute
+        else:
+            overrides["requests_per_second"] = limits.requests_per_minute / 60
+    return overrides
 
 
 def advance_cursor(ledger: Ledger, pair: str, spec: TableSpec, cursor: dict[str, Any] | None) -> None:

@@ -13,7 +13,13 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 
-from finsync_dagster.assets.staging_common import advance_cursor, column_schema, stage_pages, table_metadata
+from finsync_dagster.assets.staging_common import (
+    advance_cursor,
+    column_schema,
+    limit_overrides,
+    stage_pages,
+    table_metadata,
+)
 from finsync_dagster.resources import LedgerResource, WarehouseResource
 from finsync_dagster.resources.freshbooks import FreshBooksResource
 from finsync_dagster.resources.settings import SettingsResource, SyncOptions
@@ -71,7 +77,8 @@ def _build(resource: str, spec: TableSpec, child: ChildSpec | None, partitions: 
         full = not incremental or before is None
         since = date.fromisoformat(before["updated_min"]) if (before and not full) else None
         config = settings.get()
-        fb = FreshBooksResource.for_pair(config, pair, **config.pair(pair).freshbooks_limits.overrides())
+        limits = config.pair(pair).freshbooks_limits
+        fb = FreshBooksResource.for_pair(config, pair, **limit_overrides(limits, per="minute"))
         with fb.get_client() as client, warehouse.connect(pair) as connection:
             pages = client.iter_pages(
                 resource, updated_min=since, include=INCLUDES.get(resource, ()), include_deleted=True

@@ -9,7 +9,13 @@ from datetime import date
 
 import dagster as dg
 
-from finsync_dagster.assets.staging_common import advance_cursor, column_schema, stage_pages, table_metadata
+from finsync_dagster.assets.staging_common import (
+    advance_cursor,
+    column_schema,
+    limit_overrides,
+    stage_pages,
+    table_metadata,
+)
 from finsync_dagster.resources import LedgerResource, WarehouseResource
 from finsync_dagster.resources.infor import InforResource
 from finsync_dagster.resources.settings import SettingsResource, SyncOptions
@@ -48,7 +54,8 @@ def _build(spec: TableSpec, source: ExportSource, partitions: dg.PartitionsDefin
         if not full:
             where.append((f"{source.prefix}LMDT", ">=", date.fromisoformat(before["lmdt"])))
         config = settings.get()
-        infor = InforResource.for_pair(config, pair, **config.pair(pair).infor_limits.overrides())
+        limits = config.pair(pair).infor_limits
+        infor = InforResource.for_pair(config, pair, **limit_overrides(limits, per="second"))
         with infor.open_client() as client, warehouse.connect(pair) as connection:
             pages = (
                 _unprefixed(rows, source.prefix)

@@ -79,38 +79,41 @@ class Ledger:
     # -- schema ------------------------------------------------------------------------------------
 
     def migrate(self) -> int:
-        """Bring the schema to the latest version; safe to call from many processes at start-up."""
+        """Bring the schema to the latest version; safe when many processes start at once.
+
+        The whole migration runs in one transaction holding a database-wide lock (SQLite ``BEGIN
+        IMMEDIATE``, a PostgreSQL advisory lock), so a second process waits and then finds nothing to do.
+        """
         try:
-            with self.engine.begin() as connection:
+            locked = self.engine.connect().execution_options(sqlite_begin="IMMEDIATE")
+            with locked as connection, connection.begin():
+                if connection.dialect.name == "postgresql":
+                    connection.execute(
+                        sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK}
+                    )
                 ledger_schema.create(connection, checkfirst=True)
-            applied = self.schema_version()
-            if applied > LATEST_VERSION:
-                raise LedgerError(
-                    f"ledger at {self.safe_url} is at schema version {applied}, newer than this finsync "
-                    f"({LATEST_VERSION}); upgrade finsync"
-                )
-            for version, description, apply in MIGRATIONS:
-                if version <= applied:
-                    continue
-                with self.engine.begin() as connection:
+                applied = _applied_version(connection)
+                if applied > LATEST_VERSION:
+                    raise LedgerError(
+                        f"ledger at {self.safe_url} is at schema version {applied}, newer than this "
+                        f"finsync ({LATEST_VERSION}); upgrade finsync"
+                    )
+                for version, description, apply in MIGRATIONS:
+                    if version <= applied:
+                        continue
                     apply(connection)
                     connection.execute(
                         ledger_schema.insert().values(
                             version=version, description=description, applied_at=utcnow()
                         )
                     )
-        except sa.exc.IntegrityError:
-            # Another process applied the same migration first; its transaction won, ours rolled back.
-            pass
         except sa.exc.OperationalError as exc:
             raise LedgerError(f"ledger at {self.safe_url} is unreachable: {exc.orig}") from None
         return self.schema_version()
 
     def schema_version(self) -> int:
         with self.engine.connect() as connection:
-            if not sa.inspect(connection).has_table(ledger_schema.name):
-                return 0
-            return connection.execute(sa.select(sa.func.max(ledger_schema.c.version))).scalar() or 0
+            return _applied_version(connection)
 
     # -- cursors -----------------------------------------------------------------------------------
 
@@ -254,6 +257,15 @@ class Ledger:
                 )
 
 
+_MIGRATION_LOCK = 0x66696E73  # "fins": the PostgreSQL advisory lock key held while migrating
+
+
+def _applied_version(connection: sa.Connection) -> int:
+    if not sa.inspect(connection).has_table(ledger_schema.name):
+        return 0
+    return connection.execute(sa.select(sa.func.max(ledger_schema.c.version))).scalar() or 0
+
+
 def _make_engine(url: str) -> sa.Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -263,11 +275,18 @@ def _make_engine(url: str) -> sa.Engine:
 
         @sa.event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            # pysqlite would not begin a transaction before DDL; finsync issues BEGIN itself (below).
+            dbapi_connection.isolation_level = None
             # WAL lets the webhook receiver read while a run writes; busy_timeout queues writers.
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
+
+        @sa.event.listens_for(engine, "begin")
+        def _sqlite_begin(connection: sa.Connection) -> None:
+            mode = connection.get_execution_options().get("sqlite_begin", "")
+            connection.exec_driver_sql(f"BEGIN {mode}".strip())
 
         return engine
     return sa.create_engine(url, pool_pre_ping=True)

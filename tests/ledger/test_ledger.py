@@ -155,3 +155,38 @@ def test_unreachable_database_is_a_clear_error() -> None:
     with pytest.raises(LedgerError, match="unreachable") as info:
         store.migrate()
     assert "nobody@" in str(info.value) or "127.0.0.1" in str(info.value)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_processes_starting_together_migrate_once(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    url = (
+        f"sqlite:///{tmp_path / 'fresh.sqlite'}"
+        if backend == "sqlite"
+        else request.getfixturevalue("postgres_database")["url"]
+    )
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(6)
+
+    def start() -> None:
+        store = Ledger(url)  # its own engine, as a separate process would have
+        barrier.wait()
+        try:
+            store.migrate()
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            store.engine.dispose()
+
+    threads = [threading.Thread(target=start) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    store = Ledger(url)
+    with store.engine.connect() as connection:
+        versions = connection.execute(sa.select(ledger_schema.c.version)).scalars().all()
+    store.engine.dispose()
+    assert versions == list(range(1, LATEST_VERSION + 1))

@@ -93,19 +93,18 @@ def test_created_changed_and_deleted_records_show_up_after_the_next_run(
 
 
 def test_injected_faults_leave_the_same_tables(sync, sandboxes: RunningSandboxes, tmp_path: Path) -> None:
-    for name in ("freshbooks", "infor"):
-        sandboxes.state(name).faults.set_plan(
-            FaultPlan(rate=0.2, kinds=("500", "503", "429", "drop"), seed=3, retry_after=0)
-        )
+    injectors = [sandboxes.state("freshbooks").faults, sandboxes.state("infor").injector]
+    for injector in injectors:
+        injector.set_plan(FaultPlan(rate=0.2, kinds=("500", "503", "429", "drop"), seed=3, retry_after=0))
     try:
         sync()
     finally:
-        for name in ("freshbooks", "infor"):
-            sandboxes.state(name).faults.set_plan(FaultPlan())
+        for injector in injectors:
+            injector.set_plan(FaultPlan())
     faulty = snapshot(sync.settings)
     sync(full_refresh=True)
     assert snapshot(sync.settings) == faulty
-    assert sandboxes.state("freshbooks").faults.injected > 0
+    assert all(injector.injected > 0 for injector in injectors)
 
 
 def snapshot(settings) -> dict[str, list]:
@@ -120,3 +119,50 @@ def snapshot(settings) -> dict[str, list]:
         table: query(settings, f"SELECT id, CAST(_raw AS VARCHAR), _deleted FROM staging.{table} ORDER BY id")
         for table in tables
     }
+
+
+def test_infor_changes_arrive_incrementally_and_deletions_on_full_refresh(
+    sync, sandboxes: RunningSandboxes
+) -> None:
+    from finsync_dagster.resources.infor import InforResource
+
+    defaults = sandboxes.info["infor"]["defaults"]
+
+    def add_customer(m3, number: str, name: str) -> None:
+        params = {
+            "CUTM": defaults["CUTM"],
+            "CUNO": number,
+            "CUNM": name,
+            "CUA1": "1 Test Street",
+            "CUCD": "USD",
+        }
+        m3.execute(program="CRS610MI", transaction="Add", params=params)
+
+    resource = InforResource.for_pair(sync.settings, "sandbox")
+    with resource.open_client() as m3:
+        add_customer(m3, "SHORTLIVED", "Soon Gone Ltd")
+    sync()
+    with resource.open_client() as m3:
+        add_customer(m3, "NEWCUST01", "Brand New Customer")
+        m3.execute(program="CRS610MI", transaction="Delete", params={"CUNO": "SHORTLIVED"})
+
+    staged = counts_by_asset(sync())
+    assert staged["infor_customers"]["inserted"] == 1
+    assert query(sync.settings, "SELECT CUNM FROM staging.infor_customers WHERE id = 'NEWCUST01'") == [
+        ("Brand New Customer",)
+    ]
+    # M3 deletes rows outright: an incremental read cannot see it, the full refresh flags it.
+    deleted = "SELECT _deleted FROM staging.infor_customers WHERE id = 'SHORTLIVED'"
+    assert query(sync.settings, deleted) == [(False,)]
+    full = counts_by_asset(sync(full_refresh=True))
+    assert full["infor_customers"]["deleted"] == 1
+    assert query(sync.settings, deleted) == [(True,)]
+
+
+def test_infor_values_are_typed(sync) -> None:
+    sync()
+    row = query(
+        sync.settings,
+        "SELECT CUAM, IVDT, RECO, _source_updated_at FROM staging.infor_invoices WHERE CUAM IS NOT NULL LIMIT 1",
+    )[0]
+    assert isinstance(row[0], Decimal) and row[1] is not None and row[3].tzinfo is not None
