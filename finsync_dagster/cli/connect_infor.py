@@ -12,7 +12,6 @@ from pathlib import Path
 import click
 
 from finsync_dagster.errors import ConfigError
-from finsync_dagster.resources.infor import InforResource
 from finsync_dagster.settings import PairConfig, Settings, load_settings
 
 
@@ -29,6 +28,9 @@ def command(ctx: click.Context, pair_name: str | None, sandbox_dir: Path | None)
     """Verify the Infor ION API credentials of a pair and store its token in the ledger."""
     config_path = ctx.obj.get("config_path") if ctx.obj else None
     settings, pair_name = _settings_and_pair(config_path, pair_name, sandbox_dir)
+    # Imported here: authlib warns on import, and `finsync --help` should not.
+    from finsync_dagster.resources.infor import InforResource
+
     resource = InforResource.for_pair(settings, pair_name, revoke_on_close=False)
     credentials = resource.load_credentials()
     with resource.open_client() as m3:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
 from rich.table import Table
 
-from finsync_dagster.cli import connect_freshbooks, connect_infor
-from finsync_dagster.pipeline import PipelineResult, dagster_home_note, instance_for, run_read_side
 from finsync_dagster.settings import PairConfig, Settings, load_settings
+
+if TYPE_CHECKING:
+    from finsync_dagster.pipeline import PipelineResult
 
 SANDBOX_PAIR = "sandbox"
 
@@ -27,6 +29,8 @@ SANDBOX_PAIR = "sandbox"
 @click.pass_context
 def command(ctx: click.Context, pair_name: str | None, sandbox_dir: Path | None, full_refresh: bool) -> None:
     """Extract both systems into the pair's DuckDB staging tables and report what changed."""
+    from finsync_dagster.pipeline import dagster_home_note, instance_for, run_read_side
+
     settings = load_settings(ctx.obj["config_path"], require_file=sandbox_dir is None)
     if sandbox_dir is not None:
         pair_name = pair_name or SANDBOX_PAIR
@@ -55,6 +59,8 @@ def command(ctx: click.Context, pair_name: str | None, sandbox_dir: Path | None,
 
 def connect_sandbox(ctx: click.Context, settings: Settings, pair: str, sandbox_dir: Path) -> Settings:
     """Add the sandbox pair to the settings and connect both of its accounts (tokens to the ledger)."""
+    from finsync_dagster.cli import connect_freshbooks, connect_infor
+
     settings = settings.with_pair(PairConfig(name=pair, sandbox_dir=str(sandbox_dir.resolve())))
     ctx.invoke(connect_freshbooks.command, pair_name=pair, sandbox_dir=sandbox_dir)
     ctx.invoke(connect_infor.command, pair_name=pair, sandbox_dir=sandbox_dir)
