@@ -10,6 +10,7 @@ from __future__ import annotations
 import dagster as dg
 
 from finsync_dagster.assets import operations
+from finsync_dagster.assets.core import build_core_assets
 from finsync_dagster.assets.staging_freshbooks import build_freshbooks_staging
 from finsync_dagster.assets.staging_infor import build_infor_staging
 from finsync_dagster.jobs import FULL_REFRESH_JOB, READ_SIDE_JOB, build_jobs, build_schedules
@@ -24,9 +25,11 @@ __all__ = ["FULL_REFRESH_JOB", "READ_SIDE_JOB", "build_definitions", "defs"]
 def build_definitions(settings: Settings) -> dg.Definitions:
     partitions = pairs_partitions(settings)
     staging = [*build_freshbooks_staging(partitions), *build_infor_staging(partitions)]
-    jobs = build_jobs(dg.AssetSelection.assets(*staging), partitions)
+    core = build_core_assets(partitions)
+    read_side = [*staging, *core]
+    jobs = build_jobs(dg.AssetSelection.assets(*read_side), partitions)
     return dg.Definitions(
-        assets=[*operations.ASSETS, *staging],
+        assets=[*operations.ASSETS, *read_side],
         jobs=list(jobs),
         schedules=build_schedules(settings, jobs),
         resources={

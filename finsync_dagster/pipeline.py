@@ -51,6 +51,9 @@ def instance_for(settings: Settings) -> dg.DagsterInstance:
     if not os.environ.get("DAGSTER_HOME"):
         home = settings.home / "dagster"
         home.mkdir(parents=True, exist_ok=True)
+        config = home / "dagster.yaml"
+        if not config.exists():  # SQLite storage in this directory, and no telemetry banner
+            config.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
         os.environ["DAGSTER_HOME"] = str(home)
     return dg.DagsterInstance.get()
 

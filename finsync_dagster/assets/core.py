@@ -7,6 +7,7 @@ was refused. The translation itself lives in the YAML specs under ``finsync_dags
 """
 
 import dagster as dg
+import pyarrow.compute as pc
 
 from finsync_dagster.mapping import core_model
 from finsync_dagster.mapping.core_store import replace_core_table, replace_rejects
@@ -54,10 +55,8 @@ def _build(entity: str, specs: list[Spec], partitions: dg.PartitionsDefinition) 
             rows = replace_core_table(connection, entity, build.table)
             refused = replace_rejects(connection, entity, build.rejects)
         sample = build.rejects.slice(0, _SAMPLE).to_pylist()
-        by_source = {
-            source: sum(1 for s in build.table.column("source").to_pylist() if s == source)
-            for source in core_model.SOURCES
-        }
+        counted = pc.value_counts(build.table.column("source")).to_pylist()
+        by_source = {source: 0 for source in core_model.SOURCES} | {c["values"]: c["counts"] for c in counted}
         return dg.MaterializeResult(
             metadata={
                 "dagster/row_count": dg.MetadataValue.int(rows),

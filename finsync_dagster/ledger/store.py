@@ -285,7 +285,9 @@ def _make_engine(url: str) -> sa.Engine:
 
         @sa.event.listens_for(engine, "begin")
         def _sqlite_begin(connection: sa.Connection) -> None:
-            mode = connection.get_execution_options().get("sqlite_begin", "")
+            # IMMEDIATE takes the write lock up front (waiting up to busy_timeout). A deferred transaction
+            # that reads and then writes fails at once if another process wrote in between.
+            mode = connection.get_execution_options().get("sqlite_begin", "IMMEDIATE")
             connection.exec_driver_sql(f"BEGIN {mode}".strip())
 
         return engine

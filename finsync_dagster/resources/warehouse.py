@@ -11,9 +11,14 @@ import duckdb
 
 
 class WarehouseResource(dg.ConfigurableResource):
-    """Opens the pair's DuckDB file under ``$FINSYNC_HOME/warehouse``."""
+    """Opens the pair's DuckDB file under ``$FINSYNC_HOME/warehouse``.
+
+    ``memory_limit`` bounds DuckDB's buffer pool: beyond it DuckDB spills to disk instead of growing, so a
+    large extraction runs in a steady few hundred megabytes.
+    """
 
     home: str
+    memory_limit: str = "256MB"
 
     def path(self, pair: str) -> Path:
         return Path(self.home) / "warehouse" / f"{pair}.duckdb"
@@ -24,7 +29,10 @@ class WarehouseResource(dg.ConfigurableResource):
         path.parent.mkdir(parents=True, exist_ok=True)
         if read_only and not path.exists():
             duckdb.connect(str(path)).close()
-        connection = duckdb.connect(str(path), read_only=read_only)
+        connection = duckdb.connect(
+            str(path), read_only=read_only, config={"memory_limit": self.memory_limit}
+        )
+        connection.execute("SET TimeZone = 'UTC'")
         try:
             yield connection
         finally:

@@ -9,7 +9,8 @@ import dagster as dg
 import pytest
 import sqlalchemy as sa
 
-from finsync_dagster.definitions import build_definitions
+from finsync_dagster.assets.operations import ledger_schema
+from finsync_dagster.resources import LedgerResource
 from finsync_dagster.settings import load_settings
 
 REPO = Path(__file__).resolve().parents[2]
@@ -31,11 +32,12 @@ def test_production_instance_runs_and_reads_back_from_postgres(
     monkeypatch.setenv("DAGSTER_PG_DB", postgres_database["database"])
     monkeypatch.setenv("FINSYNC_LEDGER_URL", postgres_database["url"])
 
-    definitions = build_definitions(load_settings(REPO / "finsync.yaml"))
+    settings = load_settings(REPO / "finsync.yaml")
     with dg.DagsterInstance.get() as instance:
         assert type(instance.run_storage).__name__ == "PostgresRunStorage"
-        job = definitions.resolve_job_def("read_side")
-        result = job.execute_in_process(instance=instance)
+        result = dg.materialize(
+            [ledger_schema], instance=instance, resources={"ledger": LedgerResource(url=settings.ledger_url)}
+        )
         assert result.success
         run_id = result.run_id
 

@@ -121,12 +121,12 @@ INFOR_PAYMENTS = [
 ]  # fmt: skip
 
 INFOR_GL_ACCOUNTS = [
-    {"id": "1-6550", "AITP": "1", "AITM": "6550", "TX40": "Travel", "AICL": "OPEX"},
+    {"id": "1-6100", "AITP": "1", "AITM": "6100", "TX40": "Travel", "AICL": "OPEX"},
     {"id": "1-1930", "AITP": "1", "AITM": "1930", "TX40": "Bank account", "AICL": "BANK"},
 ]  # fmt: skip
 
 INFOR_GL_ENTRIES = [
-    {"id": "2024-1-77", "AIT1": "6550", "ACDT": date(2024, 2, 7), "VTXT": "Taxi", "ACAM": Decimal("420.0000"),
+    {"id": "2024-1-77", "AIT1": "6100", "ACDT": date(2024, 2, 7), "VTXT": "Taxi", "ACAM": Decimal("420.0000"),
      "CUCD": "SEK"},
     {"id": "2024-1-78", "AIT1": "1930", "ACDT": date(2024, 2, 7), "VTXT": "Bank", "ACAM": Decimal("-420.0000"),
      "CUCD": "SEK"},

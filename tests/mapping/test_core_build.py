@@ -86,9 +86,9 @@ def test_expenses_take_category_from_a_warehouse_table_and_gl_account_from_the_l
     rows = _by_id(build_core("expenses", warehouse).table)
     assert (rows["freshbooks", "701"]["category"], rows["freshbooks", "701"]["gl_account"]) == (
         "Travel",
-        "6550",
+        "6100",
     )
-    assert rows["infor", "2024-1-77"]["gl_account"] == "6550"
+    assert rows["infor", "2024-1-77"]["gl_account"] == "6100"
     assert ("infor", "2024-1-78") not in rows  # the bank side of the voucher is not an expense
 
 

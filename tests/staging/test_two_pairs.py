@@ -21,6 +21,11 @@ def test_two_pairs_sync_in_parallel(tmp_path: Path, finsync_home: Path) -> None:
     try:
         env = {**os.environ, "PYTHONWARNINGS": "ignore", "DAGSTER_HOME": str(tmp_path / "dagster")}
         (tmp_path / "dagster").mkdir()
+        # The operator's Dagster instance exists before runs start (Dagster's SQLite storage is created
+        # by the first process that opens it, and two creating it at once collide).
+        subprocess.run(
+            [sys.executable, "-c", "import dagster; dagster.DagsterInstance.get()"], env=env, check=True
+        )
         processes = [
             subprocess.Popen(
                 [

@@ -122,3 +122,12 @@ def loopback_client(resource: FreshBooksResource, policy: HttpPolicy = LOOPBACK)
         tokens=resource.token_keeper(),
         policy=policy,
     )
+
+
+@pytest.fixture(scope="module")
+def freshbooks_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A demo-seeded sandbox of this module's own: these tests create, change and delete records, which
+    must not leak into the session-wide sandbox that the sandbox's own tests compare with the demo seed."""
+    from tests.fixtures.freshbooks import _start
+
+    yield from _start(tmp_path_factory.mktemp("freshbooks-client-demo"), "demo")
