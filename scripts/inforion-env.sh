@@ -13,7 +13,8 @@ venv="${1:-$root/.venv-inforion}"
 python="${PYTHON:-python3.11}"
 command -v "$python" >/dev/null 2>&1 || python=python3
 
-if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c "import inforion.ionapi.controller" >/dev/null 2>&1; then
+# (run from the venv: importing inforion writes an inforion.log into the working directory)
+if [ -x "$venv/bin/python" ] && (cd "$venv" && "$venv/bin/python" -c "import inforion.ionapi.controller") >/dev/null 2>&1; then
     echo "inforion env ready: $venv"
     exit 0
 fi
