@@ -34,5 +34,5 @@ def connect(*_args, **_kwargs):
     raise RuntimeError("pyodbc is a stand-in in this environment; ODBC is not available")
 PY
 
-"$venv/bin/python" -c "import inforion.ionapi.controller, inforion.ionapi.model.inforlogin"
+(cd "$venv" && "$venv/bin/python" -c "import inforion.ionapi.controller, inforion.ionapi.model.inforlogin")
 echo "inforion env ready: $venv"
