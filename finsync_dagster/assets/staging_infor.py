@@ -63,6 +63,7 @@ def _build(spec: TableSpec, source: ExportSource, partitions: dg.PartitionsDefin
                     table=source.table,
                     columns=columns,
                     where=where,
+                    key=source.prefix + source.key if source.key else None,
                     batch_size=sync_options.batch_size,
                     typed=False,
                 )

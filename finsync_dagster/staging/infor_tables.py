@@ -43,6 +43,7 @@ class ExportSource:
     prefix: str
     columns: tuple[str, ...]
     where: tuple[tuple[str, str, str], ...] = ()
+    key: str | None = None  # a unique column: read in pages of ``where KEY > last`` instead of all at once
 
 
 def _columns(spec: TableSpec) -> tuple[str, ...]:
@@ -271,16 +272,16 @@ STOCK = TableSpec(
 )
 
 INFOR_TABLES: dict[str, tuple[TableSpec, ExportSource]] = {
-    spec.name: (spec, ExportSource(table, prefix, _columns(spec), where))
-    for spec, table, prefix, where in (
-        (CUSTOMERS, "OCUSMA", "OK", ()),
-        (ORDERS, "OOHEAD", "OA", ()),
-        (ORDER_LINES, "OOLINE", "OB", ()),
-        (INVOICES, "FSLEDG", "ES", (("TRCD", "=", "10"),)),
-        (PAYMENTS, "FSLEDG", "ES", (("TRCD", "=", "20"),)),
-        (GL_ACCOUNTS, "FCHACC", "EA", (("AITP", "=", "1"),)),
-        (GL_ENTRIES, "FGLEDG", "EG", ()),
-        (ITEMS, "MITMAS", "MM", ()),
-        (STOCK, "MITBAL", "MB", ()),
+    spec.name: (spec, ExportSource(table, prefix, _columns(spec), where, key))
+    for spec, table, prefix, where, key in (
+        (CUSTOMERS, "OCUSMA", "OK", (), "CUNO"),
+        (ORDERS, "OOHEAD", "OA", (), "ORNO"),
+        (ORDER_LINES, "OOLINE", "OB", (), None),
+        (INVOICES, "FSLEDG", "ES", (("TRCD", "=", "10"),), None),
+        (PAYMENTS, "FSLEDG", "ES", (("TRCD", "=", "20"),), None),
+        (GL_ACCOUNTS, "FCHACC", "EA", (("AITP", "=", "1"),), "AITM"),
+        (GL_ENTRIES, "FGLEDG", "EG", (), None),
+        (ITEMS, "MITMAS", "MM", (), "ITNO"),
+        (STOCK, "MITBAL", "MB", (), None),
     )
 }
