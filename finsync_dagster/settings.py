@@ -17,6 +17,7 @@ import json
 import os
 import re
 from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Literal
 
@@ -112,12 +113,57 @@ class ScheduleConfig(_Strict):
     default_status: Literal["running", "stopped"] = "stopped"
 
 
+class ReconciliationConfig(_Strict):
+    """How closely the two systems must agree before a difference is reported.
+
+    ``amount_tolerance`` is a decimal string ("0.00": amounts agree to the cent), so it is never a float.
+    Fuzzy scores are 0-1: at or above ``fuzzy_accept`` a customer match is taken, from ``fuzzy_review`` up
+    it is a suggestion for review.
+    """
+
+    amount_tolerance: str = "0.00"
+    date_tolerance_days: int = Field(default=0, ge=0, le=366)
+    payment_date_tolerance_days: int = Field(default=3, ge=0, le=366)
+    fuzzy_accept: float = Field(default=0.92, gt=0, le=1)
+    fuzzy_review: float = Field(default=0.75, gt=0, le=1)
+
+    @field_validator("amount_tolerance")
+    @classmethod
+    def _amount_is_a_decimal(cls, value: str) -> str:
+        try:
+            amount = Decimal(value)
+        except InvalidOperation:
+            raise ValueError('amount_tolerance is a decimal string such as "0.00" or "0.05"') from None
+        if not amount.is_finite() or amount < 0:
+            raise ValueError('amount_tolerance must be zero or more, e.g. "0.00"')
+        return value
+
+    @pydantic.model_validator(mode="after")
+    def _review_below_accept(self) -> ReconciliationConfig:
+        if self.fuzzy_review > self.fuzzy_accept:
+            raise ValueError("fuzzy_review must not be above fuzzy_accept")
+        return self
+
+
+class QualityConfig(_Strict):
+    """How much bad data a table may hold back before its batch is refused as a whole."""
+
+    quarantine_threshold: float = Field(
+        default=0.05,
+        ge=0,
+        le=1,
+        description="Share of a staging table's live rows in quarantine above which its batch check fails.",
+    )
+
+
 class FileConfig(_Strict):
     """The shape of ``finsync.yaml``."""
 
     version: Literal[1] = 1
     pairs: list[PairConfig] = Field(default_factory=list)
     schedules: ScheduleConfig = ScheduleConfig()
+    quality: QualityConfig = QualityConfig()
+    reconciliation: ReconciliationConfig = ReconciliationConfig()
 
     @field_validator("pairs")
     @classmethod
@@ -138,6 +184,8 @@ class Settings(_Strict):
     ledger_url: str
     pairs: tuple[PairConfig, ...]
     schedules: ScheduleConfig
+    quality: QualityConfig = QualityConfig()
+    reconciliation: ReconciliationConfig = ReconciliationConfig()
 
     @property
     def pair_names(self) -> list[str]:
@@ -202,6 +250,7 @@ def load_settings(
         ledger_url=env.get("FINSYNC_LEDGER_URL") or default_ledger_url(home),
         pairs=tuple(file_config.pairs),
         schedules=file_config.schedules,
+        reconciliation=file_config.reconciliation,
     )
 
 
