@@ -250,6 +250,7 @@ def load_settings(
         ledger_url=env.get("FINSYNC_LEDGER_URL") or default_ledger_url(home),
         pairs=tuple(file_config.pairs),
         schedules=file_config.schedules,
+        quality=file_config.quality,
         reconciliation=file_config.reconciliation,
     )
 
