@@ -108,6 +108,11 @@ INFOR_INVOICES = [
      "CUCD": "SEK", "CUAM": Decimal("15000.0000"), "VTAM": Decimal("3000.0000"), "RECO": "0"},
 ]  # fmt: skip
 
+INFOR_ORDERS = [
+    {"id": "1000123", "ORNO": "1000123", "CUNO": "C1001", "CUOR": "INV-0001", "ORDT": date(2024, 2, 21),
+     "CUCD": "SEK", "ORST": "77", "NTAM": Decimal("300.00"), "VTAM": Decimal("75.00"), "BRAM": Decimal("375.00")},
+]  # fmt: skip
+
 INFOR_ORDER_LINES = [
     {"id": "1", "order_id": "1000123", "PONR": 1, "POSX": 0, "ITNO": "A100", "ITDS": "Widget",
      "ORQT": Decimal("3.0000"), "SAPR": Decimal("100.0000"), "NLAM": Decimal("300.0000"), "CUCD": "SEK"},
@@ -150,6 +155,7 @@ def sample_warehouse() -> duckdb.DuckDBPyConnection:
         "staging.freshbooks_items": FRESHBOOKS_ITEMS,
         "staging.infor_customers": INFOR_CUSTOMERS,
         "staging.infor_invoices": INFOR_INVOICES,
+        "staging.infor_orders": INFOR_ORDERS,
         "staging.infor_order_lines": INFOR_ORDER_LINES,
         "staging.infor_payments": INFOR_PAYMENTS,
         "staging.infor_gl_accounts": INFOR_GL_ACCOUNTS,
