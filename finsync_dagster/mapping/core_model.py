@@ -98,7 +98,7 @@ ENTITIES: dict[str, TableSchema] = {
             _tagged(
                 _text("order_number", "Order number (M3 ORNO)", required=True),
                 _text("customer_source_id", "The customer's id in the same source system", required=True),
-                _text("customer_reference", "The customer's own reference (M3 CUOR): a FreshBooks invoice number"),
+                _text("customer_reference", "Customer reference (M3 CUOR): the FreshBooks invoice number"),
                 _date("order_date", "Order date", required=True),
                 _text("currency_code", "ISO 4217 currency of every amount on the order", required=True),
                 _money("net_amount", "Order value before tax"),
