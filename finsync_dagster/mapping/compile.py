@@ -106,6 +106,7 @@ class Compiler:
         self.field = ""
         self.lookup_tables: dict[str, tuple[list[str], list[str]]] = {}
         self.probes: list[LookupProbe] = []
+        self.held: str | None = None  # a table of (entity, record_id) the data-quality checks hold back
 
     # --- plumbing ----------------------------------------------------------------------------------
 
@@ -458,6 +459,12 @@ class Compiler:
         if self.spec.filter is not None:
             self.field = "filter"
             where.append(self.condition(self.spec.filter))
+        if self.held is not None:
+            entity = self.param(self.spec.source.partition(".")[2])
+            where.append(
+                f"CAST(src.{quote(self.spec.key)} AS VARCHAR) NOT IN "
+                f"(SELECT record_id FROM {self.held} WHERE entity = {entity})"
+            )
         errors = ", ".join(f"CASE WHEN {c} THEN {m}{_with_value(v)} END" for c, m, v in self.checks.items)
         body = "\n".join(
             [

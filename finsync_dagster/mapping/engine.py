@@ -25,6 +25,7 @@ from finsync_dagster.mapping.spec import Column, Loc, Problem, Spec, SpecError
 from finsync_dagster.mapping.validate import check_spec, enrichment_columns, source_schema, target_schema
 
 _counter = itertools.count()
+HELD_TABLE = "quality.held"
 REJECT_SCHEMA = pa.schema([("spec", pa.string()), ("source_id", pa.string()), ("errors", pa.string())])
 
 
@@ -64,6 +65,8 @@ def compile_spec(spec: Spec, con: duckdb.DuckDBPyConnection, *, limit: int | Non
     compiler = Compiler(
         spec, source, target_schema(spec), enrichment_columns(spec, con), f"__fs{next(_counter)}"
     )
+    if spec.source.startswith("staging.") and _exists(con, HELD_TABLE):
+        compiler.held = HELD_TABLE  # records in data-quality quarantine stay out of the core
     return compiler.compile(limit=limit)
 
 
