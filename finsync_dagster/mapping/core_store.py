@@ -12,6 +12,17 @@ def replace_core_table(con: duckdb.DuckDBPyConnection, entity: str, table: pa.Ta
     """``core.<entity>`` becomes exactly ``table``; readers never see it half written."""
     schema = core_model.entity(entity)
     con.execute("CREATE SCHEMA IF NOT EXISTS core")
+    existing = [
+        row[0]
+        for row in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = 'core' "
+            "AND table_name = ? ORDER BY ordinal_position",
+            [entity],
+        ).fetchall()
+    ]
+    if existing and existing != list(schema.names):
+        # The core model gained or lost a field since this table was built; it is rebuilt in full anyway.
+        con.execute(f"DROP TABLE core.{entity}")
     con.execute(core_model.create_table_sql(entity))
     columns = ", ".join(schema.names)
     name = f"__core_{entity}"
