@@ -10,6 +10,7 @@ from __future__ import annotations
 import dagster as dg
 
 from finsync_dagster.assets import operations
+from finsync_dagster.assets.checks import build_quality_checks
 from finsync_dagster.assets.core import build_core_assets
 from finsync_dagster.assets.staging_freshbooks import build_freshbooks_staging
 from finsync_dagster.assets.staging_infor import build_infor_staging
@@ -30,6 +31,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     jobs = build_jobs(dg.AssetSelection.assets(*read_side), partitions)
     return dg.Definitions(
         assets=[*operations.ASSETS, *read_side],
+        asset_checks=build_quality_checks(partitions),
         jobs=list(jobs),
         schedules=build_schedules(settings, jobs),
         resources={
