@@ -49,6 +49,7 @@ def command(ctx: click.Context, pair_name: str | None, sandbox_dir: Path | None,
                 on_progress=lambda step, pair=pair: status.update(f"[bold]{pair}[/]: {step}"),
             )
         print_summary(result)
+        print_anomalies(settings, pair)
         failed = failed or not result.success
     note = dagster_home_note()
     if note:
@@ -89,3 +90,19 @@ def print_summary(result: PipelineResult) -> None:
         click.echo(f"check failed ({check.severity}): {check.asset} {check.name}: {check.description}")
     if result.failure:
         click.echo(f"error: {result.failure}", err=True)
+
+
+def print_anomalies(settings: Settings, pair: str) -> None:
+    """Anomalies per rule found by this run's checks (``quality.anomalies`` in the pair's warehouse)."""
+    import duckdb
+
+    from finsync_dagster.quality import anomaly_counts
+
+    path = settings.warehouse_path(pair)
+    if not path.exists():
+        return
+    with duckdb.connect(str(path), read_only=True) as connection:
+        counts = anomaly_counts(connection, pair)
+    if counts:
+        listed = ", ".join(f"{rule} {n}" for rule, n in counts.items())
+        click.echo(f"anomalies ({sum(counts.values())}, see quality.anomalies): {listed}")
