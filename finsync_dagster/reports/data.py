@@ -1,0 +1,170 @@
+"""What a report says, gathered once from the warehouse: counts, exceptions, ageing and anomalies."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import duckdb
+
+from finsync_dagster.recon.model import EXCEPTION_STATUSES, MATCH_TABLES, STATUSES
+from finsync_dagster.recon.store import table_exists
+
+ENTITY_TITLES = {
+    "customers": "Customers",
+    "invoices": "Invoices",
+    "payments": "Payments",
+    "expenses": "Expenses",
+}
+STATUS_TITLES = {
+    "matched": "Matched",
+    "matched_with_differences": "Matched, with differences",
+    "missing_in_infor": "Missing in Infor",
+    "missing_in_freshbooks": "Missing in FreshBooks",
+    "ambiguous": "Ambiguous (please confirm)",
+    "duplicate_suspected": "Suspected duplicate",
+}
+AGEING_BUCKETS = ("0-30", "31-60", "61-90", "90+")
+_MISSING = ("missing_in_infor", "missing_in_freshbooks")
+ANOMALIES_TABLE = "quality.anomalies"
+
+_EXCEPTIONS = """
+SELECT status, reference, customer, currency_code, amount_at_stake, freshbooks_id, infor_id, confidence,
+       suggestion, note, differences, item_date
+FROM {table} WHERE status IN ({statuses})
+"""
+
+
+@dataclass
+class ReportData:
+    pair: str
+    run_id: str
+    as_of: date
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)  # entity -> status -> rows
+    exceptions: list[dict[str, Any]] = field(default_factory=list)  # most money at stake first
+    ageing: dict[str, dict[str, int]] = field(default_factory=dict)  # entity -> bucket -> unmatched rows
+    ageing_amounts: dict[str, dict[str, Decimal]] = field(
+        default_factory=dict
+    )  # currency -> bucket -> amount
+    anomalies: list[dict[str, Any]] | None = None  # None: validation has not run for this pair
+
+    @property
+    def reconciled(self) -> bool:
+        return bool(self.counts)
+
+    def exceptions_by_entity(self) -> dict[str, int]:
+        return {e: sum(n for s, n in c.items() if s in EXCEPTION_STATUSES) for e, c in self.counts.items()}
+
+    def at_stake(self) -> dict[str, Decimal]:
+        """Money at stake in the exceptions, per currency (amounts in different currencies never add up)."""
+        totals: dict[str, Decimal] = defaultdict(Decimal)
+        for row in self.exceptions:
+            if row["amount_at_stake"] is not None and row["currency_code"]:
+                totals[row["currency_code"]] += row["amount_at_stake"]
+        return dict(sorted(totals.items()))
+
+    def headline(self) -> str:
+        if not self.reconciled:
+            return "Reconciliation has not run for this pair yet."
+        records = sum(sum(c.values()) for c in self.counts.values())
+        n = len(self.exceptions)
+        money = ", ".join(f"{cur} {amt:,.2f}" for cur, amt in self.at_stake().items()) or "no money"
+        return f"{records} records compared; {n} need attention ({money} at stake)."
+
+    def markdown(self) -> str:
+        """The summary as Markdown, for the Dagster UI and the terminal."""
+        lines = [f"**{self.headline()}**", ""]
+        if self.reconciled:
+            lines += [
+                "| | " + " | ".join(STATUS_TITLES[s] for s in STATUSES) + " |",
+                "|---" * (len(STATUSES) + 1) + "|",
+            ]
+            for entity, counts in self.counts.items():
+                lines.append(
+                    f"| {ENTITY_TITLES[entity]} | "
+                    + " | ".join(str(counts.get(s, 0)) for s in STATUSES)
+                    + " |"
+                )
+        lines.append("")
+        lines.append(self.anomaly_line())
+        return "\n".join(lines)
+
+    def anomaly_line(self) -> str:
+        if self.anomalies is None:
+            return "Validation: no anomaly checks ran for this pair."
+        return f"Validation: {len(self.anomalies)} anomalies flagged."
+
+
+def collect(con: duckdb.DuckDBPyConnection, pair: str, run_id: str, as_of: date) -> ReportData:
+    """Read the pair's match tables (and anomalies) from its warehouse."""
+    data = ReportData(pair=pair, run_id=run_id, as_of=as_of)
+    statuses = ", ".join(f"'{s}'" for s in EXCEPTION_STATUSES)
+    for entity, table in MATCH_TABLES.items():
+        if not table_exists(con, table):
+            continue
+        counts = dict(con.sql(f"SELECT status, count(*) FROM {table} GROUP BY status").fetchall())
+        data.counts[entity] = {s: int(counts.get(s, 0)) for s in STATUSES}
+        for row in con.sql(_EXCEPTIONS.format(table=table, statuses=statuses)).to_arrow_table().to_pylist():
+            row["entity"] = entity
+            row["age_days"] = (as_of - row["item_date"]).days if row["item_date"] else None
+            row["differences_text"] = describe_differences(row["differences"])
+            data.exceptions.append(row)
+    data.exceptions.sort(
+        key=lambda r: (-(r["amount_at_stake"] or Decimal(0)), r["entity"], r["reference"] or "")
+    )
+    _age(data)
+    if table_exists(con, ANOMALIES_TABLE):
+        data.anomalies = (
+            con.sql(
+                f"SELECT entity, record_id, rule, score, explanation FROM {ANOMALIES_TABLE} "
+                "WHERE pair = $pair ORDER BY score DESC NULLS LAST, entity, record_id",
+                params={"pair": pair},
+            )
+            .to_arrow_table()
+            .to_pylist()
+        )
+    return data
+
+
+def bucket(age_days: int | None) -> str:
+    if age_days is None or age_days <= 30:
+        return "0-30"
+    if age_days <= 60:
+        return "31-60"
+    if age_days <= 90:
+        return "61-90"
+    return "90+"
+
+
+def _age(data: ReportData) -> None:
+    for entity in data.counts:
+        data.ageing[entity] = dict.fromkeys(AGEING_BUCKETS, 0)
+    for row in data.exceptions:
+        if row["status"] not in _MISSING:
+            continue
+        slot = bucket(row["age_days"])
+        data.ageing[row["entity"]][slot] += 1
+        if row["currency_code"] and row["amount_at_stake"] is not None:
+            amounts = data.ageing_amounts.setdefault(
+                row["currency_code"], dict.fromkeys(AGEING_BUCKETS, Decimal(0))
+            )
+            amounts[slot] += row["amount_at_stake"]
+
+
+def describe_differences(differences: str | None) -> str:
+    """'order_total: FreshBooks 405.89, Infor 405.92 (difference 0.03 USD)' from the JSON list."""
+    if not differences:
+        return ""
+    parts = []
+    for item in json.loads(differences):
+        text = f"{item['field']}: FreshBooks {item.get('freshbooks') or '(empty)'}, Infor {item.get('infor') or '(empty)'}"
+        if item.get("difference"):
+            text += (
+                f" (difference {item['difference']}{' ' + item['currency'] if item.get('currency') else ''})"
+            )
+        parts.append(text)
+    return "; ".join(parts)
