@@ -12,6 +12,8 @@ import dagster as dg
 from finsync_dagster.assets import operations
 from finsync_dagster.assets.checks import build_quality_checks
 from finsync_dagster.assets.core import build_core_assets
+from finsync_dagster.assets.recon import build_recon_assets
+from finsync_dagster.assets.reports import build_report_asset
 from finsync_dagster.assets.staging_freshbooks import build_freshbooks_staging
 from finsync_dagster.assets.staging_infor import build_infor_staging
 from finsync_dagster.jobs import FULL_REFRESH_JOB, READ_SIDE_JOB, build_jobs, build_schedules
@@ -27,7 +29,8 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     partitions = pairs_partitions(settings)
     staging = [*build_freshbooks_staging(partitions), *build_infor_staging(partitions)]
     core = build_core_assets(partitions)
-    read_side = [*staging, *core]
+    recon = [*build_recon_assets(partitions), build_report_asset(partitions)]
+    read_side = [*staging, *core, *recon]
     jobs = build_jobs(dg.AssetSelection.assets(*read_side), partitions)
     return dg.Definitions(
         assets=[*operations.ASSETS, *read_side],
