@@ -70,8 +70,8 @@ def _outliers(entity: str, key: str, amount: str, currency: str, label: str) -> 
     SELECT live.id,
            round(least(1.0, abs(0.6745 * (live.x - med) / mad) / ({OUTLIER_ROBUST_Z} * 4)), 3),
            '{label} ' || live.id || ' for ' || live.amount || ' ' || coalesce(live.cur, '') || ' is '
-             || round(exp(live.x - med), 1) || 'x the median of this customer''s ' || n || ' records ('
-             || round(exp(med), 2) || ', typically within ' || round(exp(mad), 1) || 'x of it)'
+             || printf('%.1f', exp(live.x - med)) || 'x the median of this customer''s ' || n || ' records ('
+             || printf('%.2f', exp(med)) || ', usually within ' || printf('%.0f', 100 * (exp(mad) - 1)) || '% of it)'
     FROM live JOIN stats USING (k, cur)
     WHERE n >= {OUTLIER_MIN_HISTORY} AND mad > 0 AND 0.6745 * (live.x - med) / mad > {OUTLIER_ROBUST_Z}
       AND live.x - med >= ln({OUTLIER_MIN_RATIO})
