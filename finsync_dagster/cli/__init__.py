@@ -9,7 +9,7 @@ import sys
 
 import click
 
-from finsync_dagster.cli import connect, mapping, sandbox, status, sync
+from finsync_dagster.cli import connect, demo, mapping, report, sandbox, status, sync
 from finsync_dagster.errors import FinsyncError
 
 
@@ -30,7 +30,7 @@ def cli(ctx: click.Context, debug: bool, config_path: str | None) -> None:
     ctx.obj["config_path"] = config_path
 
 
-for module in (status, sandbox, connect, sync, mapping):
+for module in (status, sandbox, connect, sync, mapping, report, demo):
     cli.add_command(module.command)
 
 
