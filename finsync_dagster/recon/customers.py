@@ -8,8 +8,8 @@
 
 A fuzzy score at or above ``fuzzy_accept`` (with no close second candidate) is a match; from
 ``fuzzy_review`` up it is ``ambiguous`` with ``suggestion`` set: a pairing for a person to confirm, not
-taken as fact. Paired customers are compared field by field; M3 truncates names (36 characters) and
-towns (20), so a truncated value is not a difference.
+taken as fact. Paired customers are compared field by field, ignoring case, punctuation and legal forms;
+M3 truncates names (36 characters) and towns (20), so a truncated value is not a difference.
 """
 
 from __future__ import annotations
@@ -196,6 +196,8 @@ def _differences(left: pd.DataFrame, right: pd.DataFrame) -> pd.Series:
         a, b = left[field].fillna(""), right[field].fillna("")
         if field in ("postal_code", "vat_number"):
             na, nb = compact(a), compact(b)
+        elif field == "name":  # "Acme Ltd" and "ACME Limited" are the same name
+            na, nb = name_key(a).fillna(""), name_key(b).fillna("")
         else:
             na, nb = folded(a), folded(b)
         if length:
