@@ -30,4 +30,4 @@ class SyncOptions(dg.ConfigurableResource):
     """How the read side runs; the full-refresh job flips ``full_refresh`` in its run config."""
 
     full_refresh: bool = False
-    batch_size: int = 2000
+    batch_size: int = 1000

@@ -18,7 +18,7 @@ class WarehouseResource(dg.ConfigurableResource):
     """
 
     home: str
-    memory_limit: str = "256MB"
+    memory_limit: str = "1GB"
 
     def path(self, pair: str) -> Path:
         return Path(self.home) / "warehouse" / f"{pair}.duckdb"

@@ -137,7 +137,9 @@ class TableSpec:
         return "SELECT\n  " + ",\n  ".join(parts) + f"\nFROM {parsed}"
 
     def ddl(self, schema: str = "staging") -> str:
-        lines = ["id VARCHAR PRIMARY KEY"]
+        # No PRIMARY KEY: DuckDB keeps such an index in memory, which grows with the table. The writer
+        # merges by id with a hash join instead (delete the changed ids, insert their new versions).
+        lines = ["id VARCHAR NOT NULL"]
         if self.parent_column:
             lines.append(f"{self.parent_column} VARCHAR")
         for column in self.columns:

@@ -176,7 +176,7 @@ def _merge(
         connection.execute("DELETE FROM _typed WHERE id IS NULL OR trim(id) = ''")
 
     if seen_table:
-        connection.execute(f"INSERT OR IGNORE INTO {seen_table} SELECT id FROM _typed")
+        connection.execute(f"INSERT INTO {seen_table} SELECT id FROM _typed")
 
     # Overlapping windows bring the same record twice: keep its latest version.
     connection.execute(
@@ -204,7 +204,8 @@ def _merge(
         """
     ).fetchone()
     column_list = ", ".join(columns)
-    connection.execute(f"INSERT OR REPLACE INTO {table} ({column_list}) SELECT {column_list} FROM _changed")
+    connection.execute(f"DELETE FROM {table} WHERE id IN (SELECT id FROM _changed WHERE NOT _is_new)")
+    connection.execute(f"INSERT INTO {table} ({column_list}) SELECT {column_list} FROM _changed")
     counts.inserted = int(new)
     counts.deleted = int(deletions)
     counts.updated = int(changed) - int(new) - int(deletions)
