@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import dagster as dg
 
@@ -46,8 +46,9 @@ def build_schedules(
     )
     pairs = settings.pair_names
 
-    def per_pair(context: dg.ScheduleEvaluationContext) -> list[dg.RunRequest]:
-        return [dg.RunRequest(partition_key=pair, tags={PAIR_TAG: pair}) for pair in pairs]
+    def per_pair(context: dg.ScheduleEvaluationContext) -> Iterator[dg.RunRequest]:
+        for pair in pairs:
+            yield dg.RunRequest(partition_key=pair, tags={PAIR_TAG: pair})
 
     return [
         dg.ScheduleDefinition(

@@ -11,6 +11,13 @@ import dagster as dg
 
 from finsync_dagster.definitions import build_definitions, defs
 from finsync_dagster.settings import load_settings
+from finsync_dagster.staging.freshbooks_tables import FRESHBOOKS_TABLES
+from finsync_dagster.staging.infor_tables import INFOR_TABLES
+
+STAGING_TABLES = [
+    *(spec.name for spec, _ in FRESHBOOKS_TABLES.values()),
+    *INFOR_TABLES,
+]
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -25,7 +32,32 @@ def test_definitions_load_and_everything_resolves(finsync_home: Path) -> None:
     for sensor in repository.sensor_defs:
         for target in sensor.targets:
             assert repository.get_job(target.job_name)
-    assert dg.AssetKey("ledger_schema") in {spec.key for spec in definitions.resolve_all_asset_specs()}
+    keys = {spec.key.to_user_string() for spec in definitions.resolve_all_asset_specs()}
+    assert "ledger_schema" in keys
+    assert {f"staging/{table}" for table in STAGING_TABLES} <= keys
+    assert {f"core/{entity}" for entity in ("customers", "invoices", "payments", "expenses")} <= keys
+    jobs = {job.name for job in repository.get_all_jobs()}
+    assert {"read_side", "full_refresh"} <= jobs
+    assert {s.name for s in repository.schedule_defs} >= {"incremental_sync", "nightly_full_refresh"}
+    full_refresh = definitions.resolve_job_def("full_refresh")
+    assert full_refresh.partitions_def is not None
+    assert full_refresh.partitions_def.get_partition_keys() == ["sandbox"]
+
+
+def test_schedules_follow_the_config(finsync_home: Path, tmp_path: Path) -> None:
+    config = tmp_path / "finsync.yaml"
+    config.write_text(
+        "pairs:\n  - {name: a, sandbox_dir: x}\n  - {name: b, sandbox_dir: y}\n"
+        "schedules: {timezone: America/Toronto, incremental_cron: '*/5 * * * *', default_status: running}\n"
+    )
+    definitions = build_definitions(load_settings(config))
+    schedule = definitions.resolve_schedule_def("incremental_sync")
+    assert schedule.cron_schedule == "*/5 * * * *"
+    assert schedule.execution_timezone == "America/Toronto"
+    assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
+    context = dg.build_schedule_context()
+    requests = schedule.evaluate_tick(context).run_requests
+    assert [request.partition_key for request in requests] == ["a", "b"]
 
 
 def test_the_decorated_definitions_are_what_dagster_loads(finsync_home: Path, monkeypatch) -> None:
