@@ -48,7 +48,7 @@ def build_schedules(
 
     def per_pair(context: dg.ScheduleEvaluationContext) -> Iterator[dg.RunRequest]:
         # One run per pair per tick; the key names the tick, so a later tick is never deduplicated away.
-        tick = context.scheduled_execution_time.isoformat() if context.scheduled_execution_time else "now"
+        tick = context.scheduled_execution_time.isoformat()
         for pair in pairs:
             yield dg.RunRequest(run_key=f"{pair}:{tick}", partition_key=pair, tags={PAIR_TAG: pair})
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
@@ -55,9 +56,10 @@ def test_schedules_follow_the_config(finsync_home: Path, tmp_path: Path) -> None
     assert schedule.cron_schedule == "*/5 * * * *"
     assert schedule.execution_timezone == "America/Toronto"
     assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
-    context = dg.build_schedule_context()
+    context = dg.build_schedule_context(scheduled_execution_time=datetime(2026, 11, 24, 12, 5, tzinfo=UTC))
     requests = schedule.evaluate_tick(context).run_requests
     assert [request.partition_key for request in requests] == ["a", "b"]
+    assert len({request.run_key for request in requests}) == 2
 
 
 def test_the_decorated_definitions_are_what_dagster_loads(finsync_home: Path, monkeypatch) -> None:
