@@ -56,7 +56,10 @@ def test_schedules_follow_the_config(finsync_home: Path, tmp_path: Path) -> None
     assert schedule.cron_schedule == "*/5 * * * *"
     assert schedule.execution_timezone == "America/Toronto"
     assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
-    context = dg.build_schedule_context(scheduled_execution_time=datetime(2026, 11, 24, 12, 5, tzinfo=UTC))
+    context = dg.build_schedule_context(
+        scheduled_execution_time=datetime(2026, 11, 24, 12, 5, tzinfo=UTC),
+        repository_def=definitions.get_repository_def(),
+    )
     requests = schedule.evaluate_tick(context).run_requests
     assert [request.partition_key for request in requests] == ["a", "b"]
     assert len({request.run_key for request in requests}) == 2
