@@ -153,8 +153,11 @@ def fuzzy_pairs(fb: pd.DataFrame, inf: pd.DataFrame, tolerances: Tolerances) -> 
         return empty
     left = fb.set_index("source_id").loc[candidates.source_id_fb]
     right = inf.set_index("source_id").loc[candidates.source_id_inf]
-    name_score = cpdist(
-        left.k_name.to_numpy(), right.k_name.to_numpy(), scorer=fuzz.token_sort_ratio, workers=-1
+    # Word order usually agrees, so plain similarity catches typos; sorted words catch reordering.
+    names = (left.k_name.to_numpy(), right.k_name.to_numpy())
+    name_score = np.maximum(
+        cpdist(*names, scorer=fuzz.ratio, workers=-1),
+        cpdist(*names, scorer=fuzz.token_sort_ratio, workers=-1),
     )
     address_score = cpdist(
         left.k_address.to_numpy(), right.k_address.to_numpy(), scorer=fuzz.token_set_ratio, workers=-1

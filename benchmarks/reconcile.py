@@ -1,0 +1,190 @@
+"""Reconciliation at scale, in one run (synthetic, deterministic data generated here).
+
+1. Invoices: 1,000,000 FreshBooks invoices against 1,000,000 M3 customer orders (with their AR invoices),
+   matched by ``recon.match_invoices`` in DuckDB (target <= 10 s); the baseline is a plain pandas outer
+   merge on the invoice number with the same total and currency comparisons (amounts as integer cents, the
+   fastest exact representation pandas has). Planted: every 10,000th order priced a cent higher, every
+   20,000th invoice missing in M3, 25 M3 orders without a FreshBooks invoice; the script checks the counts.
+2. Customers: 100,000 x 100,000 through ``recon.match_customer_frames`` (exact keys, then blocked fuzzy
+   matching; target <= 60 s). A third of the M3 names carry a typo or a different legal form; 100
+   customers exist only on each side. The script checks that at least 99% pair with their true partner.
+
+Run: ``.venv/bin/python benchmarks/reconcile.py``.
+"""
+
+from __future__ import annotations
+
+import random
+import string
+import time
+
+import duckdb
+import pandas as pd
+
+from finsync_dagster.mapping import core_model
+from finsync_dagster.recon import Tolerances, match_invoices
+from finsync_dagster.recon.customers import match_customer_frames
+
+N_INVOICES = 1_000_000
+N_CUSTOMERS = 100_000
+ONLY_ONE_SIDE = 100
+# Every 20,000th invoice is also a 10,000th: it is missing, so it cannot differ.
+PLANTED = {
+    "matched_with_differences": N_INVOICES // 10_000 - N_INVOICES // 20_000,
+    "missing_in_infor": N_INVOICES // 20_000,
+    "missing_in_freshbooks": 25,
+}
+
+_INVOICES = """
+INSERT INTO core.invoices (source, source_id, invoice_number, customer_source_id, issue_date, due_date,
+                           currency_code, total_amount, status)
+SELECT 'freshbooks', 'fb' || i, 'FS-' || lpad(CAST(i AS VARCHAR), 7, '0'), CAST(i % 5000 AS VARCHAR),
+       DATE '2026-01-01' + CAST(i % 300 AS INTEGER), DATE '2026-01-31' + CAST(i % 300 AS INTEGER),
+       'USD', CAST((hash(i) % 1000000) / 100.0 + 1 AS DECIMAL(18,2)), 'sent'
+FROM range(1, $n + 1) t(i)
+"""
+_ORDERS = """
+INSERT INTO core.orders (source, source_id, order_number, customer_source_id, customer_reference, order_date,
+                         currency_code, total_amount, status)
+SELECT 'infor', 'O' || i, 'O' || i, CAST(i % 5000 AS VARCHAR),
+       CASE WHEN i > $n THEN 'WEB-' || i ELSE 'FS-' || lpad(CAST(i AS VARCHAR), 7, '0') END,
+       DATE '2026-01-01' + CAST(i % 300 AS INTEGER), 'USD',
+       CAST((hash(i) % 1000000) / 100.0 + 1 AS DECIMAL(18,2)) + CASE WHEN i % 10000 = 0 THEN 0.01 ELSE 0 END,
+       'invoiced'
+FROM range(1, $n + 26) t(i) WHERE i % 20000 <> 0 OR i > $n
+"""
+_AR = """
+INSERT INTO core.invoices (source, source_id, invoice_number, customer_source_id, issue_date, due_date,
+                           currency_code, total_amount, status, order_number)
+SELECT 'infor', 'AR' || order_number, 'AR' || order_number, customer_source_id, order_date, order_date + 30,
+       currency_code, total_amount, 'sent', order_number
+FROM core.orders
+"""
+
+
+def invoice_warehouse() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA core")
+    for entity in core_model.ENTITIES:
+        con.execute(core_model.create_table_sql(entity))
+    con.execute("SET preserve_insertion_order = false")
+    for sql in (_INVOICES, _ORDERS, _AR):
+        con.execute(sql, {"n": N_INVOICES} if "$n" in sql else {})
+    return con
+
+
+def pandas_baseline(con: duckdb.DuckDBPyConnection) -> tuple[float, dict[str, int]]:
+    fb = con.sql(
+        "SELECT invoice_number, currency_code, CAST(total_amount * 100 AS BIGINT) AS cents FROM core.invoices WHERE source = 'freshbooks'"
+    ).df()
+    orders = con.sql(
+        "SELECT customer_reference AS invoice_number, order_number, currency_code, CAST(total_amount * 100 AS BIGINT) AS cents FROM core.orders"
+    ).df()
+    ar = con.sql(
+        "SELECT order_number, CAST(total_amount * 100 AS BIGINT) AS ar_cents FROM core.invoices WHERE source = 'infor'"
+    ).df()
+    began = time.perf_counter()
+    infor = orders.merge(ar, on="order_number", how="left")
+    merged = fb.merge(infor, on="invoice_number", how="outer", suffixes=("_fb", "_infor"), indicator=True)
+    both = merged["_merge"] == "both"
+    differs = both & ((merged.cents_fb != merged.cents_infor) | (merged.currency_code_fb != merged.currency_code_infor)
+                      | (merged.cents_fb != merged.ar_cents))  # fmt: skip
+    counts = {
+        "matched_with_differences": int(differs.sum()),
+        "missing_in_infor": int((merged["_merge"] == "left_only").sum()),
+        "missing_in_freshbooks": int((merged["_merge"] == "right_only").sum()),
+    }
+    return time.perf_counter() - began, counts
+
+
+def bench_invoices() -> None:
+    began = time.perf_counter()
+    con = invoice_warehouse()
+    print(f"invoices: generated {N_INVOICES:,} + {N_INVOICES:,} in {time.perf_counter() - began:.1f} s")
+    began = time.perf_counter()
+    table = match_invoices(con, Tolerances())
+    finsync = time.perf_counter() - began
+    counts = pd.Series(table.column("status").to_pylist()).value_counts().to_dict()
+    print(f"  finsync match_invoices: {finsync:.2f} s, {table.num_rows:,} rows, {counts}")
+    for status, expected in PLANTED.items():
+        assert counts.get(status, 0) == expected, (status, counts.get(status), expected)
+    baseline, pandas_counts = pandas_baseline(con)
+    print(f"  pandas merge baseline:  {baseline:.2f} s, {pandas_counts}")
+    assert pandas_counts == PLANTED
+    print(
+        f"  ratio (pandas / finsync): {baseline / finsync:.2f}x; target finsync <= 10 s: {'met' if finsync <= 10 else 'MISSED'}"
+    )
+
+
+def _vocabulary(rng: random.Random, size: int) -> list[str]:
+    consonants, vowels = "bcdfghjklmnprstvwz", "aeiou"
+    words: set[str] = set()
+    while len(words) < size:
+        words.add("".join(rng.choice(consonants) + rng.choice(vowels) for _ in range(rng.randint(2, 4))))
+    return sorted(words)
+
+
+def _typo(rng: random.Random, name: str) -> str:
+    position = rng.randrange(len(name))
+    return name[:position] + rng.choice(string.ascii_lowercase) + name[position + 1 :]
+
+
+def customer_frames() -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str]]:
+    rng = random.Random(20261031)
+    words = _vocabulary(rng, 30_000)
+    forms = ["Ltd", "Limited", "Inc", "GmbH", "LLC", ""]
+    fb_rows, infor_rows, truth = [], [], {}
+    total = N_CUSTOMERS
+    for i in range(total):
+        base = " ".join(rng.sample(words, 3)).title()
+        street = f"{rng.randrange(1, 999)} {rng.choice(words).title()} St"
+        postcode = f"{rng.randrange(10000, 99999)}"
+        fb_id, infor_id = f"fb{i}", f"m3{i}"
+        if i < total - ONLY_ONE_SIDE:
+            fb_rows.append((fb_id, f"{base} {rng.choice(forms)}".strip(), street, postcode))
+            infor_name = base
+            if i % 3 == 0:
+                infor_name = _typo(rng, base)
+            infor_rows.append(
+                (infor_id, f"{infor_name} {rng.choice(forms)}".strip().upper(), street, postcode)
+            )
+            truth[fb_id] = infor_id
+        else:
+            fb_rows.append((fb_id, base, street, postcode))
+            other = " ".join(rng.sample(words, 3)).title()
+            infor_rows.append(
+                (infor_id, other, f"{rng.randrange(1, 999)} Other Rd", f"{rng.randrange(10000, 99999)}")
+            )
+
+    def frame(rows: list[tuple[str, str, str, str]]) -> pd.DataFrame:
+        data = pd.DataFrame(rows, columns=["source_id", "name", "address_line1", "postal_code"])
+        for column in ("email", "phone", "city", "country_code", "currency_code", "vat_number"):
+            data[column] = None
+        return data
+
+    return frame(fb_rows), frame(infor_rows), truth
+
+
+def bench_customers() -> None:
+    fb, infor, truth = customer_frames()
+    began = time.perf_counter()
+    table = match_customer_frames(fb, infor, Tolerances())
+    elapsed = time.perf_counter() - began
+    rows = table.select(["freshbooks_id", "infor_id", "status", "rule"]).to_pandas()
+    paired = rows[rows.freshbooks_id.notna() & rows.infor_id.notna()]
+    correct = int((paired.freshbooks_id.map(truth) == paired.infor_id).sum())
+    print(
+        f"customers: {N_CUSTOMERS:,} x {N_CUSTOMERS:,} matched in {elapsed:.1f} s; target <= 60 s: {'met' if elapsed <= 60 else 'MISSED'}"
+    )
+    print(
+        f"  by rule: {paired.rule.value_counts().to_dict()}; by status: {rows.status.value_counts().to_dict()}"
+    )
+    print(
+        f"  paired with the true partner: {correct:,} of {len(truth):,} ({correct / len(truth):.2%}); wrong pairs: {len(paired) - correct}"
+    )
+    assert correct >= 0.99 * len(truth)
+
+
+if __name__ == "__main__":
+    bench_invoices()
+    bench_customers()
