@@ -165,13 +165,27 @@ def _merge(
     if rejected:
         counts.rejected = len(rejected)
         counts.rejected_samples = [{"raw": row[0][:500]} for row in rejected[:5]]
+        # The same id-less record read again is the same quarantine entry, seen again.
+        params = {"entity": spec.name, "pair": pair, "now": extracted_at}
+        connection.execute(
+            """
+            UPDATE quality.quarantine AS q SET last_seen = $now
+            WHERE q.entity = $entity AND q.pair = $pair AND q.rule = 'record_has_id'
+              AND CAST(q.raw AS VARCHAR) IN (
+                  SELECT CAST(_raw AS VARCHAR) FROM _typed WHERE id IS NULL OR trim(id) = '')
+            """,
+            params,
+        )
         connection.execute(
             """
             INSERT INTO quality.quarantine
-            SELECT $entity, $pair, NULL, 'record_has_id', 'the source record has no id', _raw, $now, $now
-            FROM _typed WHERE id IS NULL OR trim(id) = ''
+            SELECT DISTINCT $entity, $pair, NULL, 'record_has_id', 'the source record has no id', _raw, $now, $now
+            FROM _typed t WHERE (t.id IS NULL OR trim(t.id) = '')
+              AND CAST(t._raw AS VARCHAR) NOT IN (
+                  SELECT CAST(raw AS VARCHAR) FROM quality.quarantine
+                  WHERE entity = $entity AND pair = $pair AND rule = 'record_has_id')
             """,
-            {"entity": spec.name, "pair": pair, "now": extracted_at},
+            params,
         )
         connection.execute("DELETE FROM _typed WHERE id IS NULL OR trim(id) = ''")
 

@@ -150,6 +150,15 @@ def test_malformed_records_are_quarantined_not_fatal(con) -> None:
     quarantined = con.execute("SELECT entity, rule, CAST(raw AS VARCHAR) FROM quality.quarantine").fetchall()
     assert quarantined[0][:2] == ("freshbooks_invoices", "record_has_id")
     assert "FS-0003" in quarantined[0][2]
+    # Read again on the next run: the same entry, seen again, not a second one.
+    stage(con, [no_id], at=T1)
+    assert con.execute(
+        "SELECT count(*), min(first_seen), max(last_seen) FROM quality.quarantine"
+    ).fetchone() == (
+        1,
+        T0,
+        T1,
+    )
 
 
 def test_full_refresh_flags_rows_the_source_no_longer_returns(con) -> None:
