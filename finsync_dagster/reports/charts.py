@@ -56,22 +56,22 @@ def ageing_bars(ageing: dict[str, dict[str, int]], buckets: tuple[str, ...]) -> 
     """Unmatched items per age bucket (all record types together)."""
     totals = {b: sum(by_bucket.get(b, 0) for by_bucket in ageing.values()) for b in buckets}
     peak = max(totals.values(), default=0) or 1
-    column, chart_height = 90, 140
+    column, chart_height, top = 90, 140, 24  # ``top`` leaves room for the count above the tallest bar
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="Unmatched items by age in days" width="{column * len(buckets) + 20}" height="{chart_height + 40}">'
+        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="Unmatched items by age in days" width="{column * len(buckets) + 20}" height="{chart_height + top + 30}">'
     ]
     for index, name in enumerate(buckets):
         n = totals[name]
         bar = chart_height * n / peak
         x = 10 + index * column
         parts.append(
-            f'<rect x="{x}" y="{chart_height - bar + 10:.1f}" width="{column - 20}" height="{bar:.1f}" fill="#c8553d"><title>{n} unmatched, {escape(name)} days</title></rect>'
+            f'<rect x="{x}" y="{chart_height - bar + top:.1f}" width="{column - 20}" height="{bar:.1f}" fill="#c8553d"><title>{n} unmatched, {escape(name)} days</title></rect>'
         )
         parts.append(
-            f'<text x="{x + (column - 20) / 2:.1f}" y="{chart_height - bar + 5:.1f}" font-size="12" text-anchor="middle">{n}</text>'
+            f'<text x="{x + (column - 20) / 2:.1f}" y="{chart_height - bar + top - 5:.1f}" font-size="12" text-anchor="middle">{n}</text>'
         )
         parts.append(
-            f'<text x="{x + (column - 20) / 2:.1f}" y="{chart_height + 28}" font-size="12" text-anchor="middle">{escape(name)} days</text>'
+            f'<text x="{x + (column - 20) / 2:.1f}" y="{chart_height + top + 18}" font-size="12" text-anchor="middle">{escape(name)} days</text>'
         )
     parts.append("</svg>")
     return "".join(parts)
