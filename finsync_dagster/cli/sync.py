@@ -28,7 +28,7 @@ SANDBOX_PAIR = "sandbox"
 @click.option("--full-refresh", is_flag=True, help="Re-read everything instead of what changed.")
 @click.pass_context
 def command(ctx: click.Context, pair_name: str | None, sandbox_dir: Path | None, full_refresh: bool) -> None:
-    """Extract both systems into the pair's DuckDB staging tables and report what changed."""
+    """Run the read side for a pair: extract, validate, map, reconcile and report."""
     from finsync_dagster.pipeline import dagster_home_note, instance_for, run_read_side
 
     settings = load_settings(ctx.obj["config_path"], require_file=sandbox_dir is None)
