@@ -28,7 +28,7 @@ from finsync_dagster.staging.writer import (
 )
 
 Pages = Iterator[list[dict[str, Any]]]
-STAGING_SETTINGS = {"threads": "1", "memory_limit": "128MB"}
+STAGING_SETTINGS = {"threads": "1", "memory_limit": "96MB"}
 
 
 @dataclass
@@ -97,7 +97,9 @@ def _stage_pages(
         ensure_table(connection, child.table)
     extracted_at = datetime.now(UTC)
     seen = None
-    if full_refresh:
+    # A full read flags the rows it no longer finds; on a first load there is nothing to flag.
+    # (fetchall: a half-read result would block the Arrow registration that follows.)
+    if full_refresh and connection.execute(f"SELECT count(*) FROM {SCHEMA}.{spec.name}").fetchall()[0][0]:
         seen = f"_seen_{uuid.uuid4().hex[:8]}"
         connection.execute(f"CREATE TEMP TABLE {seen} (id VARCHAR)")
     total = MergeCounts()
