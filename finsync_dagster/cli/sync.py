@@ -50,6 +50,8 @@ def command(ctx: click.Context, pair_name: str | None, sandbox_dir: Path | None,
             )
         print_summary(result)
         print_anomalies(settings, pair)
+        if result.success:
+            print_report(settings, pair)
         failed = failed or not result.success
     note = dagster_home_note()
     if note:
@@ -90,6 +92,20 @@ def print_summary(result: PipelineResult) -> None:
         click.echo(f"check failed ({check.severity}): {check.asset} {check.name}: {check.description}")
     if result.failure:
         click.echo(f"error: {result.failure}", err=True)
+
+
+def print_report(settings: Settings, pair: str) -> None:
+    """Where this run's reconciliation report is, with its one-line summary (`finsync report` shows all)."""
+    from finsync_dagster.reports import latest_report
+
+    paths = latest_report(settings.reports_dir(pair))
+    if paths is None:
+        return
+    headline = next(
+        (line for line in Path(paths.summary).read_text(encoding="utf-8").splitlines() if line), ""
+    )
+    click.echo(f"reconciliation: {headline.strip('*')}")
+    click.echo(f"report: {paths.html}")
 
 
 def print_anomalies(settings: Settings, pair: str) -> None:
