@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pydantic
 import yaml
@@ -111,6 +112,17 @@ class ScheduleConfig(_Strict):
     incremental_cron: str = "*/15 * * * *"
     full_refresh_cron: str = "0 2 * * *"
     default_status: Literal["running", "stopped"] = "stopped"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_time_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r}; use an IANA name such as 'America/Toronto'"
+            ) from None
+        return value
 
 
 class ReconciliationConfig(_Strict):

@@ -111,3 +111,9 @@ def test_unknown_pair_lists_the_known_ones(tmp_path: Path) -> None:
 def test_sandbox_dir_resolves_under_home(tmp_path: Path) -> None:
     settings = load_settings(REPO / "finsync.yaml", env={"FINSYNC_HOME": str(tmp_path)})
     assert settings.sandbox_path(settings.pair("sandbox")) == tmp_path.resolve() / "sandbox"
+
+
+def test_unknown_time_zone_is_refused_with_the_line(tmp_path: Path) -> None:
+    path = write(tmp_path, GOOD.replace("America/Toronto", "Mars/Olympus"))
+    with pytest.raises(ConfigError, match=r"line 13: schedules.timezone: unknown time zone 'Mars/Olympus'"):
+        load_settings(path, env={})
