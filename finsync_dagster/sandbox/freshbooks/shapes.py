@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from finsync_dagster.sandbox.freshbooks.models import Account
+from finsync_dagster.sandbox.freshbooks.rules import CLIENT_TEXT_FIELDS
 from finsync_dagster.sandbox.freshbooks.values import (
     Record,
     add_days,
@@ -93,7 +94,7 @@ _EXPENSE_TEMPLATE: dict[str, Any] = {
 
 
 def render_client(account: Account, rec: Record, includes: frozenset[str]) -> dict[str, Any]:
-    out = {**_CLIENT_TEMPLATE, **{k: rec.get(k) for k in _CLIENT_FIELDS}}
+    out = {**_CLIENT_TEMPLATE, **{k: rec.get(k) for k in CLIENT_TEXT_FIELDS}}
     out.update(
         id=rec["id"],
         userid=rec["id"],
@@ -106,37 +107,6 @@ def render_client(account: Account, rec: Record, includes: frozenset[str]) -> di
     if "outstanding_balance" in includes:
         out["outstanding_balance"] = _outstanding_balance(account, rec)
     return out
-
-
-_CLIENT_FIELDS = (
-    "fname",
-    "lname",
-    "organization",
-    "email",
-    "currency_code",
-    "language",
-    "p_street",
-    "p_street2",
-    "p_city",
-    "p_province",
-    "p_code",
-    "p_country",
-    "s_street",
-    "s_street2",
-    "s_city",
-    "s_province",
-    "s_code",
-    "s_country",
-    "bus_phone",
-    "home_phone",
-    "mob_phone",
-    "fax",
-    "note",
-    "vat_name",
-    "vat_number",
-    "company_industry",
-    "company_size",
-)
 
 
 def _outstanding_balance(account: Account, client: Record) -> list[dict[str, Any]]:
