@@ -314,7 +314,8 @@ class FreshBooksClient:
             error = translate_transport_error(exc, system=SYSTEM, request=request)
             self.stats.count(error=error)
             raise error from exc
-        error = error_from_response(response, request=request)
+        body = _parse(response.content)
+        error = error_from_response(response, request=request, body=body)
         self.stats.count(error=error)
         if isinstance(error, RateLimitedError):
             self._limiter.penalize(error.retry_after or 1.0)
@@ -324,12 +325,9 @@ class FreshBooksClient:
             raise error
         if not response.content:
             return {}
-        try:
-            return json.loads(response.content, parse_float=Decimal)
-        except ValueError:
-            raise UnavailableError(
-                "answer was not JSON (truncated?)", system=SYSTEM, request=request
-            ) from None
+        if body is None:
+            raise UnavailableError("answer was not JSON (truncated?)", system=SYSTEM, request=request)
+        return body
 
 
 def quota_limiter(per_minute: int | None) -> RateLimiter:
@@ -362,6 +360,16 @@ def _list_params(
         else:
             params.extend((f"search[{key}][]", str(v)) for v in value)
     return params
+
+
+def _parse(content: bytes) -> Any:
+    """The answer's JSON with every number that has a fraction as ``Decimal``; None if it is not JSON."""
+    if not content:
+        return None
+    try:
+        return json.loads(content, parse_float=Decimal)
+    except ValueError:
+        return None
 
 
 def _result(body: dict[str, Any]) -> dict[str, Any]:

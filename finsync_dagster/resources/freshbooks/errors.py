@@ -39,9 +39,13 @@ class CreateOutcomeUnknownError(PermanentApiError):
     """
 
 
-def error_from_response(response: httpx.Response, *, request: str) -> ApiError | None:
-    """The finsync error for this answer, or None when it is a success."""
-    body = _json(response)
+def error_from_response(response: httpx.Response, *, request: str, body: Any = None) -> ApiError | None:
+    """The finsync error for this answer, or None when it is a success.
+
+    ``body`` is the answer already parsed, so a caller that needs it anyway parses each page once.
+    """
+    if body is None:
+        body = _json(response)
     status = response.status_code
     if status < 400:
         errors = _accounting_errors(body)
