@@ -39,9 +39,6 @@ _IDENTIFIER = re.compile(r"^[A-Z][A-Z0-9]{1,17}$")
 _OPERATORS = frozenset({"=", "<>", "<", "<=", ">", ">="})
 _EXPORT_SEPARATOR = "|"
 _QERY_MAX = 982
-# Public examples show QERY as "COLS from TABLE ..." [S15][S16]; the sandbox wants "select COLS from ...".
-# Which one a real tenant accepts is UNCONFIRMED; this is the one place to change.
-_QUERY_KEYWORD = "select "
 
 Comparison = tuple[str, str, object]
 
@@ -350,7 +347,8 @@ def _select(table: str, columns: Sequence[str], where: Sequence[Comparison]) -> 
     for identifier in (table, *columns, *(c for c, _, _ in where)):
         if not _IDENTIFIER.match(identifier):
             raise ValueError(f"not an M3 table or column name: {identifier!r}")
-    query = f"{_QUERY_KEYWORD}{','.join(columns)} from {table}"
+    # QERY as M3's public examples write it, without "select": "COLS from TABLE where ..." [S15][S16].
+    query = f"{','.join(columns)} from {table}"
     conditions = []
     for column, operator, value in where:
         if operator not in _OPERATORS:

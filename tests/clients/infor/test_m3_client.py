@@ -189,10 +189,7 @@ def test_export_builds_a_safe_query_and_types_prefixed_columns() -> None:
             )
         )
     params = dict(gateway.api_requests()[0].url.params)
-    assert (
-        params["QERY"]
-        == "select OKCUNO,OKLMDT,OKCRLM from OCUSMA where OKLMDT >= 20250131 and OKCUNO > 'C0''1'"
-    )
+    assert params["QERY"] == "OKCUNO,OKLMDT,OKCRLM from OCUSMA where OKLMDT >= 20250131 and OKCUNO > 'C0''1'"
     assert params["maxrecs"] == "0"
     assert [len(b) for b in batches] == [2, 1]
     assert batches[0][0] == {"OKCUNO": "C001", "OKLMDT": date(2025, 1, 31), "OKCRLM": Decimal("1200.50")}
