@@ -15,6 +15,7 @@ from typing import Any
 from finsync_dagster.sandbox.freshbooks.models import Account
 from finsync_dagster.sandbox.freshbooks.rules import CLIENT_TEXT_FIELDS
 from finsync_dagster.sandbox.freshbooks.values import (
+    INVOICE_STATUS_CODES,
     Record,
     add_days,
     bill_status,
@@ -148,7 +149,7 @@ def render_invoice(account: Account, rec: Record, includes: frozenset[str]) -> d
         net_paid_amount=money(rec["paid"], code),
         discount_value=rec["discount_value"],
         discount_description=rec.get("discount_description"),
-        status={"draft": 1, "sent": 2, "viewed": 3, "overdue": 2, "paid": 4, "partial": 8}[v3_status],
+        status=INVOICE_STATUS_CODES[v3_status],
         v3_status=v3_status,
         display_status="draft" if rec["sent"] == "draft" else rec["sent"],
         payment_status=invoice_payment_status(rec),

@@ -193,11 +193,11 @@ def invoice_v3_status(rec: Record, today: str) -> str:
     return rec["sent"]  # sent | viewed
 
 
-_INVOICE_STATUS_CODES = {"draft": 1, "sent": 2, "viewed": 3, "overdue": 2, "paid": 4, "partial": 8}
+INVOICE_STATUS_CODES = {"draft": 1, "sent": 2, "viewed": 3, "overdue": 2, "paid": 4, "partial": 8}
 
 
 def invoice_status(rec: Record, today: str) -> int:
-    return _INVOICE_STATUS_CODES[invoice_v3_status(rec, today)]
+    return INVOICE_STATUS_CODES[invoice_v3_status(rec, today)]
 
 
 def bill_status(rec: Record, today: str) -> str:
