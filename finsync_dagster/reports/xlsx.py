@@ -1,7 +1,9 @@
 """The workbook: a summary sheet, one sheet per record type, exceptions, ageing and anomalies.
 
 Money cells are numbers with a two-decimal format naming the currency (the cell's value comes from the
-Decimal, exact to the cent); every sheet has a frozen header row and an autofilter.
+Decimal, exact to the cent); every sheet has a frozen header row and an autofilter. Record text is written
+as text: a customer name such as ``=HYPERLINK(...)`` never becomes a formula, and control characters the
+format cannot hold are replaced rather than failing the report.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 
 import duckdb
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -74,6 +77,9 @@ def _rows_sheet(book: Workbook, title: str, columns: list[str], rows: list[Any])
     for row in rows:
         values = [_cell(v) for v in row]
         sheet.append(values)
+        for i, value in enumerate(values):
+            if isinstance(value, str) and value.startswith("="):  # openpyxl would store a formula
+                sheet.cell(row=sheet.max_row, column=i + 1).data_type = "s"
         if money_at:
             currency = row[currency_at] if currency_at is not None else None
             for i in money_at:
@@ -86,7 +92,9 @@ def _cell(value: Any) -> Any:
     if isinstance(value, Decimal):
         return value
     if isinstance(value, (list, dict)):
-        return str(value)
+        value = str(value)
+    if isinstance(value, str):
+        return ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
     return value
 
 
