@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from finsync_dagster.sandbox.freshbooks.models import Account
-from finsync_dagster.sandbox.freshbooks.rules import CLIENT_TEXT_FIELDS
+from finsync_dagster.sandbox.freshbooks.rules import BILL_VENDOR_TEXT_FIELDS, CLIENT_TEXT_FIELDS
 from finsync_dagster.sandbox.freshbooks.values import (
     INVOICE_STATUS_CODES,
     Record,
@@ -315,24 +315,7 @@ def render_tax(account: Account, rec: Record, includes: frozenset[str]) -> dict[
 
 def render_bill_vendor(account: Account, rec: Record, includes: frozenset[str]) -> dict[str, Any]:
     out: dict[str, Any] = {"id": rec["id"], "vendorid": rec["id"]}
-    for name in (
-        "vendor_name",
-        "currency_code",
-        "language",
-        "primary_contact_email",
-        "primary_contact_first_name",
-        "primary_contact_last_name",
-        "street",
-        "street2",
-        "city",
-        "province",
-        "postal_code",
-        "country",
-        "phone",
-        "website",
-        "account_number",
-        "note",
-    ):
+    for name in BILL_VENDOR_TEXT_FIELDS:
         out[name] = rec.get(name)
     out.update(
         is_1099=rec.get("is_1099", False),
