@@ -305,7 +305,7 @@ class Compiler:
         key = f"trim({self.as_text(self.rule(ref.item))})"
         if table.ignore_case:
             key = f"lower({key})"
-        self.joins.append(f"LEFT JOIN {registered} AS {alias} ON {alias}.k = {key}")
+        self.joins.append(f"LEFT JOIN {quote(registered)} AS {alias} ON {alias}.k = {key}")
         if ref.on_missing == "error":
             self.probes.append(LookupProbe(self.field, ref, f"{key} IS NOT NULL AND {alias}.k IS NULL", key))
             self.fail_when(

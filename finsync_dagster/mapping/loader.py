@@ -380,6 +380,9 @@ class _Reader:
             return tables
         for name, node in section.items():
             loc = self.loc(section, name, f"lookups.{name}")
+            if not isinstance(name, str) or not _NAME.match(name):
+                self.problem(loc, f"lookup name {name!r} must be lower_snake_case")
+                continue
             if not isinstance(node, dict) or not {"csv", "key", "value"} <= set(node):
                 self.problem(loc, "a lookup is {csv: FILE, key: COLUMN, value: COLUMN[, ignore_case: true]}")
                 continue

@@ -107,6 +107,16 @@ def test_lookup_table_with_a_duplicate_key_points_at_the_csv_line(write_spec) ->
         write_spec(text, c="k,v\nUS,United States\nUS,USA\n")
 
 
+def test_a_lookup_name_that_is_not_snake_case_is_refused_before_it_reaches_sql(write_spec) -> None:
+    text = GOOD.replace(
+        "fields:", 'lookups:\n  "c ON true --": {csv: lookups/c.csv, key: k, value: v}\nfields:'
+    )
+    with pytest.raises(
+        SpecError, match=r"line 5, field 'lookups.c ON true --': lookup name .* lower_snake_case"
+    ):
+        write_spec(text, c="k,v\nUS,United States\n")
+
+
 def test_invalid_yaml_names_its_line(write_spec) -> None:
     with pytest.raises(
         SpecError, match=r"spec.yaml, line 4: not valid YAML: .* \(in what starts on line 3\)"
