@@ -183,8 +183,12 @@ def test_gateway_throttling_is_waited_out(infor_info: dict[str, Any]) -> None:
     _control(infor_info, "POST", "gateway", {"quota_per_second": 2})
     try:
         with _client(infor_info) as m3:
+            m3.session.authenticate()
+            started = time.monotonic()
             for _ in range(5):
                 m3.execute(program="CRS610MI", transaction="LstByNumber", maxrecs=1)
+            # 5 calls at 2 a second only succeed if the 429s' Retry-After (>= 1 s) were waited out.
+            assert time.monotonic() - started >= 1.0
     finally:
         _control(infor_info, "POST", "gateway", {"quota_per_second": 0})
 
