@@ -105,6 +105,7 @@ def check_schema(frame: pd.DataFrame, model: type[pa.DataFrameModel]) -> tuple[l
     problems = [_batch_problem(group) for _, group in cases[batch].groupby(["column", "check"], dropna=False)]
     rows = cases[~batch]
     ids = frame["id"].to_numpy()[rows["index"].astype(int).to_numpy()] if len(rows) else []
+    described = {name: column.description for name, column in model.to_schema().columns.items()}
     violations = pyarrow.table(
         {
             "record_id": pyarrow.array([str(i) for i in ids], pyarrow.string()),
@@ -112,7 +113,7 @@ def check_schema(frame: pd.DataFrame, model: type[pa.DataFrameModel]) -> tuple[l
             "column": pyarrow.array(rows["column"].astype(str).tolist(), pyarrow.string()),
             "reason": pyarrow.array(
                 [
-                    _reason(col, chk, value)
+                    _reason(col, chk, value, described.get(col))
                     for col, chk, value in zip(
                         rows["column"], rows["check"], rows["failure_case"], strict=True
                     )
@@ -135,11 +136,11 @@ def _rule(check: str) -> str:
     return "value_range"
 
 
-def _reason(column: str, check: str, value: object) -> str:
+def _reason(column: str, check: str, value: object, description: str | None) -> str:
     if check == "not_nullable":
         return f"{column} is empty"
-    if check.startswith("isin"):
-        return f"{column} {value!r} is not an ISO 4217 currency code"
+    if check.startswith("isin"):  # currencies, but also codes such as vis_state
+        return f"{column} {value!r} is not a valid {description or 'value'}"
     return f"{column} {value!r} fails {check}"
 
 

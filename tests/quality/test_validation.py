@@ -93,6 +93,10 @@ def test_wrong_typed_values_and_bad_currency_are_quarantined_not_fatal(con) -> N
     assert ("5", "value_has_its_type") in found and ("5", "required_value") in found
     assert ("6", "value_has_its_type") in found
     assert ("7", "allowed_value") in found
+    reason = con.execute(
+        "SELECT reason FROM quality.quarantine WHERE record_id = '7' AND rule = 'allowed_value'"
+    ).fetchone()[0]
+    assert "currency_code 'XYZ' is not a valid ISO 4217 currency code" in reason
     assert (
         "wrong type in customerid"
         in con.execute(
