@@ -101,7 +101,7 @@ def test_money_stays_exact_and_a_fraction_of_a_cent_is_rejected_unless_rounding_
 
 
 def test_integers_parse_and_text_that_is_not_one_is_rejected(con, write_spec) -> None:
-    _rows(con, raw=["42", "4x2"])
+    _rows(con, raw=["42", "4x2", "12.5"])
     spec = write_spec(
         """
         version: 1
@@ -118,6 +118,7 @@ def test_integers_parse_and_text_that_is_not_one_is_rejected(con, write_spec) ->
     result = run_spec(spec, con)
     assert _mapped(result, "line_number") == {"0": 42}
     assert "not a whole number: 4x2" in _errors(result)["1"]
+    assert "not a whole number: 12.5" in _errors(result)["2"]  # not rounded to 13
 
 
 def test_strings_are_trimmed_cased_and_held_to_a_length_or_cut_when_truncation_is_written(
