@@ -43,10 +43,18 @@ def folded(values: pd.Series) -> pd.Series:
     )
 
 
+# Whole words only: ``folded`` leaves letters and digits between single spaces, so \b is a word edge.
+_LEGAL_FORM_WORDS = r"\b(?:" + "|".join(sorted(LEGAL_FORMS)) + r")\b"
+
+
 def name_key(values: pd.Series) -> pd.Series:
     """A company or person name without punctuation, accents or legal form."""
-    words = folded(values).str.split(" ")
-    return words.map(lambda ws: " ".join(w for w in ws if w and w not in LEGAL_FORMS), na_action="ignore")
+    return (
+        folded(values)
+        .str.replace(_LEGAL_FORM_WORDS, " ", regex=True)
+        .str.replace(r" +", " ", regex=True)
+        .str.strip()
+    )
 
 
 def compact(values: pd.Series) -> pd.Series:
