@@ -75,12 +75,17 @@ class RateLimiter:
             time.sleep(wait)
 
     def penalize(self, seconds: float) -> None:
-        """After a 429, hold every caller back for the pause the server asked for."""
+        """After a 429, hold every caller back for the pause the server asked for.
+
+        Several requests in flight are often refused together; their pauses overlap rather than add up.
+        """
         if not self.rate:
             return
         with self._lock:
-            self._tokens = min(self._tokens, 0.0) - seconds * self.rate
-            self._updated = time.monotonic()
+            now = time.monotonic()
+            tokens = min(self.capacity, self._tokens + (now - self._updated) * self.rate)
+            self._tokens = min(tokens, -seconds * self.rate)
+            self._updated = now
 
 
 def _wait(policy: HttpPolicy) -> Callable[[tenacity.RetryCallState], float]:

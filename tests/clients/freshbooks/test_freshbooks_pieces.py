@@ -13,6 +13,7 @@ from finsync_dagster.errors import AuthenticationError, ValidationError
 from finsync_dagster.resources.freshbooks import accounting_time_to_utc, oauth
 from finsync_dagster.resources.freshbooks.client import quota_limiter
 from finsync_dagster.resources.freshbooks.identity import parse_identity
+from finsync_dagster.resources.http_policy import RateLimiter
 
 
 def test_quota_limiter_bursts_a_quarter_then_paces_the_rest() -> None:
@@ -109,3 +110,13 @@ def test_public_surface_is_pinned() -> None:
         "TokenSet",
         "accounting_time_to_utc",
     ]
+
+
+def test_429s_refused_together_pause_the_limiter_once() -> None:
+    limiter = RateLimiter(10, burst=4)  # four requests in flight, all refused with Retry-After: 0.3
+    for _ in range(4):
+        limiter.penalize(0.3)
+    started = time.monotonic()
+    limiter.acquire()
+    waited = time.monotonic() - started
+    assert 0.3 <= waited < 0.6  # one pause (plus one token's 0.1 s), not four
