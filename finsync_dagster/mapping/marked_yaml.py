@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import yaml
@@ -46,6 +47,15 @@ def _sequence(loader: _Loader, node: yaml.SequenceNode) -> MarkedList:
     return result
 
 
+def _decimal(loader: _Loader, node: yaml.ScalarNode) -> Decimal | float:
+    """A YAML float is read from its text as a Decimal, so 1234567890123456.78 keeps every digit."""
+    try:
+        return Decimal(str(loader.construct_scalar(node)).replace("_", ""))
+    except InvalidOperation:
+        return loader.construct_yaml_float(node)  # .inf, .nan, 1:30.5
+
+
+_Loader.add_constructor("tag:yaml.org,2002:float", _decimal)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _sequence)
 

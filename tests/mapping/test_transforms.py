@@ -100,6 +100,12 @@ def test_money_stays_exact_and_a_fraction_of_a_cent_is_rejected_unless_rounding_
     assert _mapped(rounded, "paid_amount")["1"] == Decimal("7.60")
 
 
+def test_a_money_constant_keeps_every_digit_it_was_written_with(con, write_spec) -> None:
+    _rows(con, raw=["x"])
+    spec = _spec(write_spec, "  paid_amount: {value: 1234567890123456.78}")
+    assert _mapped(run_spec(spec, con), "paid_amount") == {"0": Decimal("1234567890123456.78")}
+
+
 def test_integers_parse_and_text_that_is_not_one_is_rejected(con, write_spec) -> None:
     _rows(con, raw=["42", "4x2", "12.5"])
     spec = write_spec(
