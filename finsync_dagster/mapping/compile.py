@@ -7,7 +7,7 @@ value written in a spec (constants, conditions, separators, formats, messages) i
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from finsync_dagster.mapping.schemas import (
@@ -351,10 +351,13 @@ class Compiler:
         return Expr(f"CASE {cases} ELSE {otherwise.sql} END", family)
 
     def guarded(self, rule: Rule, taken: str) -> Expr:
-        """A branch's own failures only count on rows that take the branch."""
-        start = len(self.checks.items)
+        """A branch's own failures (and the lookup keys it needs) only count on rows that take the branch."""
+        start, probes = len(self.checks.items), len(self.probes)
         expr = self.rule(rule)
         self.checks.items[start:] = [(f"{taken} AND ({c})", m, v) for c, m, v in self.checks.items[start:]]
+        self.probes[probes:] = [
+            replace(p, condition=f"{taken} AND ({p.condition})") for p in self.probes[probes:]
+        ]
         return expr
 
     def condition(self, condition: Condition) -> str:

@@ -156,6 +156,19 @@ def test_lookup_translates_values_and_a_key_missing_from_the_table_is_named(con,
     assert "has no key for 'barter'" in problem.message
 
 
+def test_mapping_check_asks_a_lookup_in_a_when_branch_only_for_the_rows_that_take_it(con, write_spec) -> None:
+    _rows(con, raw=["Check", "Barter"], kind=["card", "cash"])
+    spec = _spec(
+        write_spec,
+        "  status:\n    when:\n      - if: {field: kind, equals: card}\n"
+        "        then: {lookup: {table: method, from: raw}}\n    else: {value: CSH}",
+        extra="lookups:\n  method: {csv: lookups/methods.csv, key: payment, value: code}",
+        methods="payment,code\nCheck,CHK\n",
+    )
+    assert _mapped(run_spec(spec, con), "status") == {"0": "CHK", "1": "CSH"}
+    assert check_data(spec, con) == []  # 'Barter' is a cash row: it never reaches the lookup
+
+
 def test_lookup_that_allows_misses_leaves_them_empty_for_the_default(con, write_spec) -> None:
     _rows(con, raw=["Check", "Barter"])
     spec = _spec(
