@@ -15,6 +15,8 @@ from typing import Any
 
 import dagster as dg
 import httpx
+from sqlalchemy import make_url
+from sqlalchemy.exc import ArgumentError
 
 from finsync_dagster.errors import ConfigError
 from finsync_dagster.ledger import Ledger
@@ -50,7 +52,11 @@ class FreshBooksResource(dg.ConfigurableResource):
 
     def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
         for name, value in super().__repr_args__():
-            yield name, ("***" if name in _SECRET_FIELDS else value)
+            if name in _SECRET_FIELDS:
+                value = "***"
+            elif name == "ledger_url" and isinstance(value, str):
+                value = _without_password(value)  # a PostgreSQL ledger URL carries its password
+            yield name, value
 
     @classmethod
     def for_pair(cls, settings: Settings, pair_name: str, **overrides: Any) -> FreshBooksResource:
@@ -135,6 +141,13 @@ class FreshBooksResource(dg.ConfigurableResource):
         ledger = Ledger(self.ledger_url)
         ledger.migrate()
         return ledger
+
+
+def _without_password(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "***"  # not a URL SQLAlchemy can read, so nothing tells where a password would be
 
 
 def _resolve(value: str, name: str) -> str:

@@ -51,6 +51,16 @@ def test_sandbox_pair_takes_everything_from_sandbox_json(tmp_path: Path) -> None
     assert "sandbox-secret-xyz" not in repr(resource.oauth_app())
 
 
+def test_ledger_password_is_masked_in_the_repr() -> None:
+    resource = FreshBooksResource(
+        **{k: v for k, v in SANDBOX_SECTION.items() if k != "auth_url"},
+        ledger_url="postgresql+psycopg://finsync:ledger-pw-42@db.internal/finsync",
+        token_key="demo",
+    )
+    assert "ledger-pw-42" not in repr(resource)
+    assert "finsync:***@db.internal/finsync" in repr(resource)
+
+
 def test_sandbox_pair_without_a_freshbooks_section_is_a_config_error(tmp_path: Path) -> None:
     sandbox = tmp_path / "sb"
     sandbox.mkdir()
