@@ -332,15 +332,18 @@ def _json(response: httpx.Response, *, call: str, system: str) -> dict[str, Any]
     try:
         body = response.json()
     except ValueError:
-        if response.status_code == 400:
-            return {}
-        raise UnavailableError(
-            "M3 answered with a body that is not JSON",
-            system=system,
-            status=response.status_code,
-            request=call,
-        ) from None
-    return body if isinstance(body, dict) else {}
+        body = None
+    if isinstance(body, dict):
+        return body
+    if response.status_code == 400:
+        return {}  # the gateway's bare 400: no such program or transaction
+    # Not M3's envelope (a proxy's page, a truncated reply): an outage, never "no records".
+    raise UnavailableError(
+        "M3 answered with a body that is not a JSON object",
+        system=system,
+        status=response.status_code,
+        request=call,
+    )
 
 
 def _select(table: str, columns: Sequence[str], where: Sequence[Comparison]) -> str:

@@ -9,7 +9,13 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from finsync_dagster.errors import DataQualityError, NotFoundError, TransientApiError, ValidationError
+from finsync_dagster.errors import (
+    DataQualityError,
+    NotFoundError,
+    TransientApiError,
+    UnavailableError,
+    ValidationError,
+)
 from finsync_dagster.resources.infor import M3TransactionNotFoundError, M3ValidationError, MiCall
 from finsync_dagster.resources.infor.fields import format_value
 from tests.clients.infor.fakes import MI, FakeGateway, make_client, mi_400, mi_ok
@@ -215,6 +221,13 @@ def test_program_names_cannot_escape_the_path() -> None:
     gateway = FakeGateway()
     with make_client(gateway) as m3, pytest.raises(ValueError):
         m3.execute(program="../CRS610MI", transaction="Add")
+
+
+@pytest.mark.parametrize("body", ["<html>proxy</html>", "[]", "null"], ids=["html", "list", "null"])
+def test_a_200_that_is_not_an_envelope_is_an_outage_not_an_empty_result(body: str) -> None:
+    gateway = FakeGateway(api=lambda r: httpx.Response(200, text=body))
+    with make_client(gateway) as m3, pytest.raises(UnavailableError):
+        m3.execute(program="CRS610MI", transaction="LstByNumber")
 
 
 def test_unknown_program_404_from_the_gateway_is_not_found() -> None:
