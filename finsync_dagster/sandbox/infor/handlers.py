@@ -74,7 +74,11 @@ class MIHandlers:
         results = []
         for item in transactions:
             name = str(item.get("transaction", "")) if isinstance(item, dict) else ""
-            record = item.get("record") or {} if isinstance(item, dict) else {}
+            record = (item.get("record") or {}) if isinstance(item, dict) else None
+            if not isinstance(record, dict):
+                malformed = BusinessError("The transaction is not an object with a record object")
+                results.append(failed_result(name, malformed))
+                continue
             try:
                 if program == "" and not item.get("program"):
                     raise ProgramNotFound("")

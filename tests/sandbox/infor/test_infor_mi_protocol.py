@@ -112,6 +112,15 @@ def test_bulk_reports_failures_per_transaction_and_processes_the_rest(mi: MI) ->
     assert mi.one("CRS610MI/GetBasicData", CUNO="BULK1")["CUNM"] == "Bulk one"
 
 
+def test_bulk_malformed_transactions_fail_alone(mi: MI) -> None:
+    transactions = ["Add", {"transaction": "Add", "record": ["CUNO"]}, {"transaction": "GetBasicData",
+                    "record": {"CUNO": "P0001"}}]  # fmt: skip
+    body = {"program": "CRS610MI", "cono": 100, "transactions": transactions}
+    result = mi.http.post(mi.base, json=body, headers=mi.headers).json()
+    assert (result["nrOfSuccessfullTransactions"], result["nrOfFailedTransactions"]) == (1, 2)
+    assert [r.get("errorType") for r in result["results"]] == ["ServerReturnedNOK", "ServerReturnedNOK", None]
+
+
 def test_bulk_with_an_unknown_program_is_a_bare_400(mi: MI) -> None:
     body = {"program": "NOSUCHMI", "cono": 100, "transactions": [{"transaction": "Get", "record": {}}]}
     response = mi.http.post(mi.base, json=body, headers=mi.headers)
