@@ -15,6 +15,7 @@ import duckdb
 import pandas as pd
 import pandera.pandas as pa
 import pyarrow
+import pyarrow.compute as pc
 
 from finsync_dagster.quality.rules import VIOLATIONS, row_violations
 from finsync_dagster.quality.schemas import SCHEMAS
@@ -37,7 +38,7 @@ class Validation:
 
     @property
     def quarantined(self) -> int:
-        return len(set(self.violations.column("record_id").to_pylist()))
+        return pc.count_distinct(self.violations.column("record_id"), mode="all").as_py()
 
     @property
     def share(self) -> float:
