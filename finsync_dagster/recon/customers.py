@@ -209,9 +209,10 @@ def _differences(left: pd.DataFrame, right: pd.DataFrame) -> pd.Series:
             found.setdefault(int(position), []).append(
                 {"field": field, "freshbooks": a.iloc[position] or None, "infor": b.iloc[position] or None}
             )
-    return pd.Series(
-        [json.dumps(found.get(i, [])) for i in range(len(left))], index=left.index, dtype="string"
-    )
+    out = np.full(len(left), "[]", dtype=object)
+    for position, items in found.items():
+        out[position] = json.dumps(items)
+    return pd.Series(out, index=left.index, dtype="string")
 
 
 def _result(fb: pd.DataFrame, inf: pd.DataFrame, pairs: pd.DataFrame) -> pa.Table:
