@@ -315,6 +315,11 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def _index_key(value: Any) -> str:
+    # Lower-cased, so an indexed "eq" filter compares as the unindexed ones do (case-insensitively).
+    return _text(value).lower()
+
+
 @dataclass(frozen=True)
 class Query:
     """A parsed listing request: which vis_states, which filters (name -> raw values)."""
@@ -360,7 +365,7 @@ class Table:
         else:
             bisect.insort(ids, record_id)
         for name, index in self.index.items():
-            index.setdefault(_text(rec.get(name)), set()).add(record_id)
+            index.setdefault(_index_key(rec.get(name)), set()).add(record_id)
         self.next_id = max(self.next_id, record_id + 1)
         self._changed()
 
@@ -376,7 +381,7 @@ class Table:
             self.rows[record_id] = rec
             self.by_vis[rec.get("vis_state", 0)].append(record_id)
             for name, index in self.index.items():
-                index.setdefault(_text(rec.get(name)), set()).add(record_id)
+                index.setdefault(_index_key(rec.get(name)), set()).add(record_id)
             if record_id >= self.next_id:
                 self.next_id = record_id + 1
         for ids in self.by_vis.values():
@@ -389,7 +394,7 @@ class Table:
         if position < len(ids) and ids[position] == old["id"]:
             del ids[position]
         for name, index in self.index.items():
-            index.get(_text(old.get(name)), set()).discard(old["id"])
+            index.get(_index_key(old.get(name)), set()).discard(old["id"])
 
     def _changed(self) -> None:
         self.version += 1
@@ -421,7 +426,7 @@ class Table:
                 wanted = {int(v) for v in values if v.strip().lstrip("-").isdigit()}
                 candidates = wanted if candidates is None else candidates & wanted
             elif flt.kind == "eq" and flt.field in self.index:
-                hits = self.index[flt.field].get(values[-1], set())
+                hits = self.index[flt.field].get(values[-1].lower(), set())
                 candidates = set(hits) if candidates is None else candidates & hits
             else:
                 predicates.append(_predicate(self.spec, flt, values, today))

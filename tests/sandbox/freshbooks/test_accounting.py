@@ -575,6 +575,31 @@ def test_customerid_and_invoice_number_filters(demo: httpx.Client) -> None:
     assert [i["id"] for i in by_number["invoices"]] == [invoice["id"]]
 
 
+def test_equality_filters_ignore_case_indexed_or_not(empty: httpx.Client) -> None:
+    client = _result(
+        empty.post("users/clients", json={"client": {"organization": "Case Co", "email": "Ap@Case.example"}})
+    )["client"]
+    invoice = _result(
+        empty.post(
+            "invoices/invoices",
+            json={
+                "invoice": {
+                    "customerid": client["id"],
+                    "create_date": "2026-03-01",
+                    "invoice_number": "CASE-A1",
+                }
+            },
+        )
+    )["invoice"]
+
+    def ids(path: str, **params: str) -> list[int]:
+        return [r["id"] for r in _result(empty.get(path, params=params))[path.split("/")[1]]]
+
+    # invoice_number is indexed, email is not: both compare the same way.
+    assert ids("invoices/invoices", **{"search[invoice_number]": "case-a1"}) == [invoice["id"]]
+    assert ids("users/clients", **{"search[email]": "ap@case.example"}) == [client["id"]]
+
+
 def test_date_filters_min_inclusive_max_exclusive(demo: httpx.Client) -> None:
     invoices = _result(demo.get("invoices/invoices", params={"per_page": 100}))["invoices"]
     day = invoices[10]["create_date"]
