@@ -8,6 +8,7 @@ from decimal import Decimal
 import jinja2
 from markupsafe import Markup
 
+from finsync_dagster.quality.anomalies import rule_summaries
 from finsync_dagster.recon.model import STATUSES
 from finsync_dagster.reports.charts import STATUS_COLOURS, ageing_bars, status_bars
 from finsync_dagster.reports.data import AGEING_BUCKETS, ENTITY_TITLES, STATUS_TITLES, ReportData
@@ -29,6 +30,8 @@ def money(amount: Decimal | None, currency: str | None) -> str:
 
 
 def render_html(data: ReportData) -> str:
+    summaries = rule_summaries()
+    flagged_rules = sorted({row["rule"] for row in data.anomalies or []})
     return _ENV.get_template("report.html.j2").render(
         data=data,
         statuses=STATUSES,
@@ -39,6 +42,7 @@ def render_html(data: ReportData) -> str:
         at_stake=data.at_stake(),
         money=money,
         limit=HTML_ROW_LIMIT,
+        rule_meanings={rule: summaries.get(rule, "") for rule in flagged_rules},
         generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         status_chart=Markup(status_bars(data.counts, ENTITY_TITLES)) if data.counts else "",
         ageing_chart=Markup(ageing_bars(data.ageing, AGEING_BUCKETS)) if data.ageing else "",

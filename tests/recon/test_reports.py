@@ -53,6 +53,7 @@ def test_record_text_is_escaped_in_html_and_plain_text_in_the_workbook(tmp_path:
     assert "<script>" not in html and "<img" not in html and "FS-1<b>" not in html
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; Sons" in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html and "USD 15.01" in html
+    assert "<dt>duplicate_suspected</dt>" in html  # each flagged rule is explained
 
     sheet = openpyxl.load_workbook(paths.xlsx)["Exceptions"]
     header = [c.value for c in sheet[1]]
