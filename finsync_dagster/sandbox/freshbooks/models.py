@@ -545,9 +545,6 @@ class Account:
     def account_id(self) -> str:
         return self.business.account_id
 
-    def table(self, name: str) -> Table:
-        return self.tables[name]
-
     # -- reads
 
     def get(self, resource: str, record_id: int) -> Record:

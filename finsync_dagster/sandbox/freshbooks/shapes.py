@@ -135,7 +135,7 @@ def render_invoice(account: Account, rec: Record, includes: frozenset[str]) -> d
         customerid=rec["customerid"],
         invoice_number=rec["invoice_number"],
         create_date=rec["create_date"],
-        due_date=_due_date(rec["create_date"], rec["due_offset_days"]),
+        due_date=add_days(rec["create_date"], rec["due_offset_days"]),
         due_offset_days=rec["due_offset_days"],
         date_paid=rec["date_paid"],
         created_at=eastern_text(rec["created"]),
@@ -205,10 +205,6 @@ def render_invoice(account: Account, rec: Record, includes: frozenset[str]) -> d
             for n, line in enumerate(rec["lines"], start=1)
         ]
     return out
-
-
-def _due_date(create_date: str, offset: int) -> str:
-    return add_days(create_date, offset)
 
 
 def render_payment(account: Account, rec: Record, includes: frozenset[str]) -> dict[str, Any]:
@@ -336,7 +332,7 @@ def render_bill(account: Account, rec: Record, includes: frozenset[str]) -> dict
         "vendorid": rec["vendorid"],
         "bill_number": rec.get("bill_number"),
         "issue_date": rec["issue_date"],
-        "due_date": _due_date(rec["issue_date"], rec["due_offset_days"]),
+        "due_date": add_days(rec["issue_date"], rec["due_offset_days"]),
         "due_offset_days": rec["due_offset_days"],
         "currency_code": code,
         "language": rec.get("language"),
