@@ -304,7 +304,8 @@ class FreshBooksClient:
             content = json.dumps(json_body, default=_jsonable).encode()
         try:
             response = self._http.request(method, path, params=params, content=content, headers=headers)
-        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            # No connection was opened (or none was free in the pool): nothing reached FreshBooks.
             error: Exception = RequestNotSentError(
                 f"could not connect: {type(exc).__name__}", system=SYSTEM, request=request
             )

@@ -197,6 +197,20 @@ def test_create_refused_with_429_is_resent(make_client: MakeClient) -> None:
     assert server.methods() == [f"POST {CLIENTS}", f"POST {CLIENTS}"]
 
 
+@pytest.mark.parametrize(
+    "failure", [httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout], ids=lambda e: e.__name__
+)
+def test_create_that_never_left_the_client_is_sent_again(
+    make_client: MakeClient, failure: type[httpx.TransportError]
+) -> None:
+    def unsent(request: httpx.Request) -> httpx.Response:
+        raise failure("no connection", request=request)
+
+    server = Recorder(unsent, ok({"client": {"id": 6}}))
+    assert make_client(server).create("clients", {"organization": "Acme"}) == {"id": 6}
+    assert server.methods() == [f"POST {CLIENTS}", f"POST {CLIENTS}"]
+
+
 def test_create_sends_money_as_decimal_strings(make_client: MakeClient) -> None:
     server = Recorder(ok({"payment": {"id": 1}}))
     make_client(server).create(
