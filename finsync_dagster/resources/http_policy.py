@@ -2,8 +2,9 @@
 
 Transient failures (429, 5xx, timeouts, dropped connections) are retried with exponential backoff and
 full jitter, honouring ``Retry-After``; permanent ones surface at once. The retry decision tests the
-exception class from :mod:`finsync_dagster.errors`, never a status code. Creates are not retried by this
-policy unless the caller marks them idempotent (an idempotency key, or a read-back before retrying).
+exception class from :mod:`finsync_dagster.errors`, never a status code. The policy does not know which
+requests are creates: a caller that creates passes a narrower ``retry_on`` (errors after which the request
+certainly was not applied) and reads back before sending again.
 """
 
 from __future__ import annotations
@@ -110,7 +111,8 @@ def call_with_retries(
 ) -> T:
     """Call ``fn`` until it succeeds, a permanent error surfaces, or attempts run out.
 
-    ``before_retry`` sees each transient error first (e.g. to refresh a token after a 401).
+    ``before_retry`` sees each error that will be retried, before the pause (e.g. to note that a delete
+    may already have been applied).
     """
 
     def before_sleep(state: tenacity.RetryCallState) -> None:
