@@ -4,7 +4,7 @@ Transient failures (429, 5xx, timeouts, dropped connections) are retried with ex
 full jitter, honouring ``Retry-After``; permanent ones surface at once. The retry decision tests the
 exception class from :mod:`finsync_dagster.errors`, never a status code. The policy does not know which
 requests are creates: a caller that creates passes a narrower ``retry_on`` (errors after which the request
-certainly was not applied) and reads back before sending again.
+certainly was not applied); what to do after any other failure (read back, or give up) is the caller's.
 """
 
 from __future__ import annotations
