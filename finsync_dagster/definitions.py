@@ -19,7 +19,7 @@ from finsync_dagster.assets.staging_infor import build_infor_staging
 from finsync_dagster.jobs import FULL_REFRESH_JOB, READ_SIDE_JOB, build_jobs, build_schedules
 from finsync_dagster.partitions import pairs_partitions
 from finsync_dagster.resources import LedgerResource, WarehouseResource
-from finsync_dagster.resources.settings import SettingsResource, SyncOptions
+from finsync_dagster.resources.settings import SettingsResource, SyncOptions, ledger_url_config
 from finsync_dagster.settings import Settings, load_settings
 
 __all__ = ["FULL_REFRESH_JOB", "READ_SIDE_JOB", "build_definitions", "defs"]
@@ -31,7 +31,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     core = build_core_assets(partitions)
     recon = [*build_recon_assets(partitions), build_report_asset(partitions)]
     read_side = [*staging, *core, *recon]
-    jobs = build_jobs(dg.AssetSelection.assets(*read_side), partitions)
+    jobs = build_jobs(dg.AssetSelection.assets(*read_side))
     return dg.Definitions(
         assets=[*operations.ASSETS, *read_side],
         asset_checks=build_quality_checks(partitions),
@@ -40,7 +40,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         resources={
             "settings": SettingsResource.of(settings),
             "sync_options": SyncOptions(),
-            "ledger": LedgerResource(url=settings.ledger_url),
+            "ledger": LedgerResource(url=ledger_url_config(settings)),
             "warehouse": WarehouseResource(home=str(settings.home)),
         },
     )

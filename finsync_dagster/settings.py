@@ -31,6 +31,7 @@ from finsync_dagster.errors import ConfigError
 DEFAULT_CONFIG_FILE = "finsync.yaml"
 DEFAULT_HOME = ".finsync"
 SANDBOX_FILE = "sandbox.json"
+LEDGER_URL_ENV = "FINSYNC_LEDGER_URL"
 _PAIR_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
 
 
@@ -259,7 +260,7 @@ def load_settings(
     return Settings(
         config_path=path,
         home=home,
-        ledger_url=env.get("FINSYNC_LEDGER_URL") or default_ledger_url(home),
+        ledger_url=env.get(LEDGER_URL_ENV) or default_ledger_url(home),
         pairs=tuple(file_config.pairs),
         schedules=file_config.schedules,
         quality=file_config.quality,

@@ -29,6 +29,14 @@ from finsync_dagster.ledger.schema import (
 )
 
 
+def masked_url(url: str) -> str:
+    """A database URL fit for logs, reprs and the Dagster UI: its password replaced by ``***``."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return "***"  # not a URL SQLAlchemy can read, so nothing tells where a password would be
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -74,7 +82,7 @@ class Ledger:
     @property
     def safe_url(self) -> str:
         """The URL with any password masked, for logs and metadata."""
-        return make_url(self.url).render_as_string(hide_password=True)
+        return masked_url(self.url)
 
     # -- schema ------------------------------------------------------------------------------------
 

@@ -86,3 +86,15 @@ def test_dagster_validates_the_workspace(finsync_home: Path, tmp_path: Path) -> 
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "All code locations passed validation" in result.stderr + result.stdout
+
+
+def test_a_ledger_password_never_reaches_dagster_config(finsync_home: Path, monkeypatch) -> None:
+    secret_url = "postgresql+psycopg2://finsync:s3cret-pw@db.example:5432/finsync"
+    monkeypatch.setenv("FINSYNC_LEDGER_URL", secret_url)
+    definitions = build_definitions(load_settings(REPO / "finsync.yaml"))
+    resources = definitions.resources
+    assert "s3cret-pw" not in resources["settings"].settings_json
+    # Both resources take the URL from the environment at run time, as the UI shows an EnvVar.
+    assert isinstance(resources["settings"].ledger_url, dg.EnvVar)
+    assert isinstance(resources["ledger"].url, dg.EnvVar)
+    assert "s3cret-pw" not in repr(resources["ledger"]) + repr(resources["settings"])

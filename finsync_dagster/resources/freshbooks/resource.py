@@ -15,11 +15,9 @@ from typing import Any
 
 import dagster as dg
 import httpx
-from sqlalchemy import make_url
-from sqlalchemy.exc import ArgumentError
 
 from finsync_dagster.errors import ConfigError
-from finsync_dagster.ledger import Ledger
+from finsync_dagster.ledger import Ledger, masked_url
 from finsync_dagster.resources.freshbooks.client import FreshBooksClient, quota_limiter
 from finsync_dagster.resources.freshbooks.oauth import OAuthApp
 from finsync_dagster.resources.freshbooks.tokens import TokenKeeper
@@ -55,7 +53,7 @@ class FreshBooksResource(dg.ConfigurableResource):
             if name in _SECRET_FIELDS:
                 value = "***"
             elif name == "ledger_url" and isinstance(value, str):
-                value = _without_password(value)  # a PostgreSQL ledger URL carries its password
+                value = masked_url(value)  # a PostgreSQL ledger URL carries its password
             yield name, value
 
     @classmethod
@@ -141,13 +139,6 @@ class FreshBooksResource(dg.ConfigurableResource):
         ledger = Ledger(self.ledger_url)
         ledger.migrate()
         return ledger
-
-
-def _without_password(url: str) -> str:
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return "***"  # not a URL SQLAlchemy can read, so nothing tells where a password would be
 
 
 def _resolve(value: str, name: str) -> str:

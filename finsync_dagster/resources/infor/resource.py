@@ -41,7 +41,9 @@ class InforResource(dg.ConfigurableResource):
     api_base: str | None = Field(
         default=None, description="Override of the gateway's API base (iu/ti), e.g. behind a proxy."
     )
-    ledger_url: str | None = Field(default=None, description="Share tokens through this ledger.")
+    ledger_url: str | None = Field(
+        default=None, repr=False, description="Share tokens through this ledger (may carry a password)."
+    )
     token_account: str | None = Field(default=None, description="Ledger key for the token (pair name).")
     revoke_on_close: bool = True
     max_concurrency: int = Field(default=8, ge=1, le=64)
