@@ -14,20 +14,19 @@ FULL_REFRESH_JOB = "full_refresh"
 
 
 def build_jobs(
-    selection: dg.AssetSelection, partitions: dg.PartitionsDefinition
+    selection: dg.AssetSelection,
 ) -> tuple[dg.UnresolvedAssetJobDefinition, dg.UnresolvedAssetJobDefinition]:
-    # In-process: every step of a run writes the pair's one DuckDB file, which takes a single writer.
+    # Partitioned by pair, as the selected assets are. In-process: every step of a run writes the pair's
+    # one DuckDB file, which takes a single writer.
     read_side = dg.define_asset_job(
         READ_SIDE_JOB,
         selection=selection,
-        partitions_def=partitions,
         executor_def=dg.in_process_executor,
         description="Extract, validate, map, reconcile and report, incrementally, for one pair.",
     )
     full_refresh = dg.define_asset_job(
         FULL_REFRESH_JOB,
         selection=selection,
-        partitions_def=partitions,
         executor_def=dg.in_process_executor,
         config={"resources": {"sync_options": {"config": {"full_refresh": True}}}},
         description="Re-read everything from both systems; catches records deleted in Infor.",

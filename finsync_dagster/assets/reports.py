@@ -41,7 +41,7 @@ def build_report_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefiniti
         pair = context.partition_key
         reports_dir = settings.get().reports_dir(pair)
         with warehouse.connect(pair, read_only=True) as connection:
-            data, paths = write_report(connection, reports_dir, pair=pair, run_id=context.run_id)
+            data, paths = write_report(connection, reports_dir, pair=pair, run_id=context.run.run_id)
         top = [
             dg.TableRecord(
                 {

@@ -61,7 +61,6 @@ def _run(home: Path, threshold: float) -> dg.ExecuteInProcessResult:
             dg.define_asset_job(
                 "read",
                 selection=dg.AssetSelection.assets(staged, core_payments),
-                partitions_def=partitions,
                 executor_def=dg.in_process_executor,
             )
         ],
