@@ -9,7 +9,6 @@ without an ``updated`` filter are small and read whole each time, which also cat
 
 from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import dagster as dg
 
@@ -22,11 +21,11 @@ from finsync_dagster.assets.staging_common import (
 )
 from finsync_dagster.resources import LedgerResource, WarehouseResource
 from finsync_dagster.resources.freshbooks import FreshBooksResource
+from finsync_dagster.resources.freshbooks.clock import day_on_or_before
 from finsync_dagster.resources.settings import SettingsResource, SyncOptions
 from finsync_dagster.staging.columns import ChildSpec, TableSpec
 from finsync_dagster.staging.freshbooks_tables import FRESHBOOKS_TABLES
 
-EASTERN = ZoneInfo("America/New_York")
 # Resources whose list endpoint takes search[updated_min] (contract §3.4).
 INCREMENTAL = frozenset({"clients", "invoices", "payments", "expenses", "items", "taxes"})
 INCLUDES = {"invoices": ("lines",)}
@@ -35,7 +34,7 @@ INCLUDES = {"invoices": ("lines",)}
 def _cursor_after(before: dict[str, Any] | None, newest: Any) -> dict[str, Any] | None:
     if newest is None:
         return before
-    day = newest.astimezone(EASTERN).date().isoformat()
+    day = day_on_or_before(newest)  # FreshBooks filters by US/Eastern day
     if before and before.get("updated_min", "") > day:
         return before
     return {"updated_min": day}
