@@ -10,9 +10,11 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -76,17 +78,45 @@ def _write_csvs(con: duckdb.DuckDBPyConnection, folder: Path, data: ReportData) 
         if table_exists(con, table):
             path = folder / f"{entity}_matches.csv"
             # COPY takes a literal path; it is ours (the report folder), quoted for SQL.
+            columns = ", ".join(_csv_column(name, kind) for name, kind in _column_types(con, table))
             con.execute(
-                f"COPY (SELECT * FROM {table} ORDER BY status, reference) TO '{_quoted(path)}' (HEADER)"
+                f"COPY (SELECT {columns} FROM {table} ORDER BY status, reference) TO '{_quoted(path)}' (HEADER)"
             )
             written.append(path)
     path = folder / "exceptions.csv"
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(_EXCEPTION_COLUMNS)
-        writer.writerows([row[c] for c in _EXCEPTION_COLUMNS] for row in data.exceptions)
+        writer.writerows([csv_safe(row[c]) for c in _EXCEPTION_COLUMNS] for row in data.exceptions)
     written.append(path)
     return written
+
+
+# A spreadsheet opening a CSV runs a cell starting with one of these as a formula (CSV injection); such
+# text gets a leading apostrophe, as OWASP advises. Plain signed numbers are left as they are.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_SIGNED_NUMBER = re.compile(r"^[+-]?[0-9][0-9,.]*$")
+_FORMULA_START_SQL = r"^[=+\-@\t\r]"
+_SIGNED_NUMBER_SQL = r"^[+-]?[0-9][0-9,.]*$"
+
+
+def csv_safe(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _SIGNED_NUMBER.match(value):
+        return "'" + value
+    return value
+
+
+def _column_types(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]]:
+    return [(row[0], row[1]) for row in con.execute(f"DESCRIBE {table}").fetchall()]
+
+
+def _csv_column(name: str, kind: str) -> str:
+    """The column as exported: text guarded like :func:`csv_safe`, everything else as it is."""
+    quoted = '"' + name.replace('"', '""') + '"'
+    if kind != "VARCHAR":
+        return quoted
+    guarded = f"regexp_matches({quoted}, '{_FORMULA_START_SQL}') AND NOT regexp_matches({quoted}, '{_SIGNED_NUMBER_SQL}')"
+    return f"CASE WHEN {guarded} THEN chr(39) || {quoted} ELSE {quoted} END AS {quoted}"
 
 
 def _quoted(path: Path) -> str:

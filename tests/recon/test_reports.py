@@ -6,6 +6,7 @@ client name in FreshBooks writes into the report a controller opens.
 
 from __future__ import annotations
 
+import csv
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -63,3 +64,21 @@ def test_record_text_is_escaped_in_html_and_plain_text_in_the_workbook(tmp_path:
     }
     assert customers["FS-1<b>"].value == HOSTILE_NAME
     assert customers["FS-2"].data_type == "s" and customers["FS-2"].value == FORMULA_NAME + "\ufffd"
+
+
+def test_csv_exports_never_start_a_cell_with_a_formula(tmp_path: Path) -> None:
+    with _warehouse() as con:
+        _, paths = write_report(
+            con, tmp_path, pair="demo", run_id="run-1", as_of=date(2026, 10, 31), now=datetime.now(UTC)
+        )
+    folder = Path(paths.directory)
+    for name in ("invoices_matches.csv", "exceptions.csv"):
+        with (folder / name).open(encoding="utf-8", newline="") as handle:
+            rows = list(csv.DictReader(handle))
+        by_reference = {row["reference"]: row for row in rows}
+        # The hostile name is kept whole, behind the apostrophe spreadsheets read as "this is text".
+        assert by_reference["FS-2"]["customer"].startswith("'=HYPERLINK("), name
+        assert by_reference["FS-1<b>"]["customer"] == HOSTILE_NAME, name
+    with (folder / "invoices_matches.csv").open(encoding="utf-8", newline="") as handle:
+        amounts = [row["amount_at_stake"] for row in csv.DictReader(handle)]
+    assert sorted(amounts) == ["10.01", "5.00"]  # numbers are not touched
