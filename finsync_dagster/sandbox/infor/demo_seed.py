@@ -18,8 +18,8 @@ from decimal import Decimal
 from typing import Any
 
 from finsync_dagster.sandbox.demo_business import DemoBusiness, DemoCustomer, DemoInvoice, demo_business
-from finsync_dagster.sandbox.infor.lifecycle import CONFIRMED, deliver, invoice, set_head_status
-from finsync_dagster.sandbox.infor.models import Company, Row, money
+from finsync_dagster.sandbox.infor.lifecycle import SeedLine, deliver, invoice, seed_order
+from finsync_dagster.sandbox.infor.models import Company, Row
 from finsync_dagster.sandbox.infor.postings import GLLine, apply_payment, post_voucher
 from finsync_dagster.sandbox.infor.seed import DEFAULTS, add_account, add_item
 
@@ -139,57 +139,18 @@ def _order(
 ) -> dict[str, Any]:
     day = demo_invoice.issue_date
     stamp = _stamp(day, sequence)
-    orno = str(company.next_number("ORNO"))
     cuno = cuno_of(demo_invoice.customer_key)
-    head: Row = {
-        "CONO": company.cono,
-        "DIVI": company.divi,
-        "ORNO": orno,
-        "ORTP": DEFAULTS["ORTP"],
-        "FACI": company.settings.facility,
-        "WHLO": DEFAULTS["WHLO"],
-        "CUNO": cuno,
-        "PYNO": cuno,
-        "CUOR": demo_invoice.number,
-        "ORDT": day,
-        "RLDT": day,
-        "CUCD": demo_invoice.currency,
-        "TEPY": "30",
-        "YREF": "",
-        "ORSL": CONFIRMED,
-        "ORST": CONFIRMED,
-        "VTCD": "00",
-    }
-    company.table("OOHEAD").insert(company.touch(head, new=True, when=stamp))
-    lines = []
-    for ponr, demo_line in enumerate(demo_invoice.lines, start=1):
-        line: Row = {
-            "CONO": company.cono,
-            "DIVI": company.divi,
-            "ORNO": orno,
-            "PONR": ponr,
-            "POSX": 0,
-            "ITNO": demo_line.sku,
-            "ITDS": demo_line.description[:30],
-            "WHLO": DEFAULTS["WHLO"],
-            "ORQT": demo_line.quantity,
-            "ALQT": demo_line.quantity,
-            "DLQT": Decimal(0),
-            "IVQT": Decimal(0),
-            "SAPR": demo_line.unit_price,
-            "NLAM": money(demo_line.quantity * demo_line.unit_price),
-            "VTCD": vat_codes.get(demo_line.tax_name or "", "00"),
-            "VTP1": demo_line.tax_percent,
-            "CUCD": demo_invoice.currency,
-            "DWDT": day,
-            "ORST": CONFIRMED,
-        }
-        lines.append(company.table("OOLINE").insert(company.touch(line, new=True, when=stamp)))
-        balance = company.table("MITBAL").get(company.cono, DEFAULTS["WHLO"], demo_line.sku)
-        if balance is not None:
-            balance["ALQT"] += demo_line.quantity
-            balance["AV01"] = balance["STQT"] - balance["ALQT"]
-    set_head_status(company, head, lines, stamp)
+    lines = [
+        SeedLine(
+            line.sku, line.description, line.quantity, line.unit_price,
+            vat_codes.get(line.tax_name or "", "00"), line.tax_percent,
+        )
+        for line in demo_invoice.lines
+    ]  # fmt: skip
+    orno = seed_order(
+        company, cuno=cuno, cuor=demo_invoice.number, day=day, currency=demo_invoice.currency, lines=lines,
+        stamp=stamp, ortp=DEFAULTS["ORTP"], whlo=DEFAULTS["WHLO"],
+    )  # fmt: skip
     ref: dict[str, Any] = {"ORNO": orno, "CUNO": cuno, "stage": stage}
     if stage in ("delivered", "invoiced"):
         deliver(company, orno, day, stamp)

@@ -7,6 +7,7 @@ Line statuses used by the sandbox: 05 batch entry (not confirmed), 22 confirmed 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -45,6 +46,57 @@ def order_lines(company: Company, orno: str) -> list[Row]:
 
 def line_vat(line: Row) -> Decimal:
     return money(line["NLAM"] * line["VTP1"] / 100)
+
+
+@dataclass(frozen=True)
+class SeedLine:
+    """One line of a seeded order: the item, its quantity and price, and its VAT code and rate."""
+
+    itno: str
+    itds: str
+    quantity: Decimal
+    price: Decimal
+    vtcd: str = "00"
+    vtp1: Decimal = Decimal(0)
+
+
+def seed_order(
+    company: Company,
+    *,
+    cuno: str,
+    cuor: str,
+    day: date,
+    currency: str,
+    lines: list[SeedLine],
+    stamp: datetime,
+    ortp: str,
+    whlo: str,
+) -> str:
+    """Write a confirmed order with its lines, as OIS100MI would leave it, allocating stock; its ORNO."""
+    orno = str(company.next_number("ORNO"))
+    head: Row = {
+        "CONO": company.cono, "DIVI": company.divi, "ORNO": orno, "ORTP": ortp,
+        "FACI": company.settings.facility, "WHLO": whlo, "CUNO": cuno, "PYNO": cuno, "CUOR": cuor,
+        "ORDT": day, "RLDT": day, "CUCD": currency, "TEPY": "30", "YREF": "",
+        "ORSL": CONFIRMED, "ORST": CONFIRMED, "VTCD": "00",
+    }  # fmt: skip
+    company.table("OOHEAD").insert(company.touch(head, new=True, when=stamp))
+    rows = []
+    for ponr, line in enumerate(lines, start=1):
+        row: Row = {
+            "CONO": company.cono, "DIVI": company.divi, "ORNO": orno, "PONR": ponr, "POSX": 0,
+            "ITNO": line.itno, "ITDS": line.itds[:30], "WHLO": whlo, "ORQT": line.quantity,
+            "ALQT": line.quantity, "DLQT": Decimal(0), "IVQT": Decimal(0), "SAPR": line.price,
+            "NLAM": money(line.quantity * line.price), "VTCD": line.vtcd, "VTP1": line.vtp1,
+            "CUCD": currency, "DWDT": day, "ORST": CONFIRMED,
+        }  # fmt: skip
+        rows.append(company.table("OOLINE").insert(company.touch(row, new=True, when=stamp)))
+        balance = company.table("MITBAL").get(company.cono, whlo, line.itno)
+        if balance is not None:
+            balance["ALQT"] += line.quantity
+            balance["AV01"] = balance["STQT"] - balance["ALQT"]
+    set_head_status(company, head, rows, stamp)
+    return orno
 
 
 def set_head_status(company: Company, head: Row, lines: list[Row], stamp: datetime | None = None) -> None:

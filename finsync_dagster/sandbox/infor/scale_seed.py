@@ -11,7 +11,7 @@ import random
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
-from finsync_dagster.sandbox.infor.lifecycle import CONFIRMED, deliver, invoice, set_head_status
+from finsync_dagster.sandbox.infor.lifecycle import SeedLine, deliver, invoice, seed_order
 from finsync_dagster.sandbox.infor.models import Company, money
 from finsync_dagster.sandbox.infor.postings import apply_payment
 from finsync_dagster.sandbox.infor.seed import DEFAULTS, add_item
@@ -42,56 +42,15 @@ def seed_scale(company: Company, orders: int) -> None:
     for n in range(1, orders + 1):
         day = _START + timedelta(days=n % 300)
         stamp = datetime.combine(day, time(9), tzinfo=UTC) + timedelta(milliseconds=n)
-        orno = str(company.next_number("ORNO"))
         cuno = f"SC{rng.randint(1, customers):05d}"
-        head = {
-            "CONO": company.cono,
-            "DIVI": company.divi,
-            "ORNO": orno,
-            "ORTP": DEFAULTS["ORTP"],
-            "FACI": company.settings.facility,
-            "WHLO": DEFAULTS["WHLO"],
-            "CUNO": cuno,
-            "PYNO": cuno,
-            "CUOR": f"SCALE-{n:06d}",
-            "ORDT": day,
-            "RLDT": day,
-            "CUCD": "USD",
-            "TEPY": "30",
-            "YREF": "",
-            "ORSL": CONFIRMED,
-            "ORST": CONFIRMED,
-            "VTCD": "00",
-        }
-        company.table("OOHEAD").insert(company.touch(head, new=True, when=stamp))
         lines = []
-        for ponr in range(1, rng.randint(1, 4) + 1):
-            itno = rng.choice(items)
-            item = company.table("MITMAS").get(company.cono, itno)
-            quantity = Decimal(rng.randint(1, 9))
-            line = {
-                "CONO": company.cono,
-                "DIVI": company.divi,
-                "ORNO": orno,
-                "PONR": ponr,
-                "POSX": 0,
-                "ITNO": itno,
-                "ITDS": item["ITDS"][:30],
-                "WHLO": DEFAULTS["WHLO"],
-                "ORQT": quantity,
-                "ALQT": quantity,
-                "DLQT": Decimal(0),
-                "IVQT": Decimal(0),
-                "SAPR": item["SAPR"],
-                "NLAM": money(quantity * item["SAPR"]),
-                "VTCD": "00",
-                "VTP1": Decimal(0),
-                "CUCD": "USD",
-                "DWDT": day,
-                "ORST": CONFIRMED,
-            }
-            lines.append(company.table("OOLINE").insert(company.touch(line, new=True, when=stamp)))
-        set_head_status(company, head, lines, stamp)
+        for _ in range(rng.randint(1, 4)):
+            item = company.table("MITMAS").get(company.cono, rng.choice(items))
+            lines.append(SeedLine(item["ITNO"], item["ITDS"], Decimal(rng.randint(1, 9)), item["SAPR"]))
+        orno = seed_order(
+            company, cuno=cuno, cuor=f"SCALE-{n:06d}", day=day, currency="USD", lines=lines, stamp=stamp,
+            ortp=DEFAULTS["ORTP"], whlo=DEFAULTS["WHLO"],
+        )  # fmt: skip
         if n % 3 >= 1:
             deliver(company, orno, day, stamp)
         if n % 3 == 2:
