@@ -7,7 +7,7 @@ window next time (the upsert makes that harmless).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -47,7 +47,6 @@ def stage_pages(
     full_refresh: bool,
     child: ChildSpec | None = None,
     batch_size: int = 1000,
-    on_batch: Callable[[MergeCounts], None] | None = None,
 ) -> StageResult:
     """Merge every page (grouped into batches) into the table; a full read also flags vanished rows."""
     with staging_limits(connection):
@@ -59,7 +58,6 @@ def stage_pages(
             full_refresh=full_refresh,
             child=child,
             batch_size=batch_size,
-            on_batch=on_batch,
         )
 
 
@@ -89,7 +87,6 @@ def _stage_pages(
     full_refresh: bool,
     child: ChildSpec | None,
     batch_size: int,
-    on_batch: Callable[[MergeCounts], None] | None,
 ) -> StageResult:
     connection.execute("SET TimeZone = 'UTC'")
     ensure_table(connection, spec)
@@ -113,8 +110,6 @@ def _stage_pages(
         total.add(counts)
         if child_total is not None and child_counts is not None:
             child_total.add(child_counts)
-        if on_batch is not None:
-            on_batch(total)
         batch.clear()
 
     for page in pages:

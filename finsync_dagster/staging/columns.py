@@ -9,7 +9,7 @@ Identifiers here come only from these specs, never from data or user input.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -198,4 +198,3 @@ class ChildSpec:
 
     table: TableSpec
     list_path: str  # JSON path of the list inside the parent, e.g. $.lines
-    parent_id_expression: str = field(default="")

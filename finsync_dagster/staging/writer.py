@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -33,7 +33,6 @@ class MergeCounts:
     unchanged: int = 0
     rejected: int = 0
     max_source_updated_at: datetime | None = None
-    rejected_samples: list[dict[str, Any]] = field(default_factory=list)
 
     def add(self, other: MergeCounts) -> None:
         self.received += other.received
@@ -42,7 +41,6 @@ class MergeCounts:
         self.deleted += other.deleted
         self.unchanged += other.unchanged
         self.rejected += other.rejected
-        self.rejected_samples = (self.rejected_samples + other.rejected_samples)[:5]
         if other.max_source_updated_at and (
             self.max_source_updated_at is None or other.max_source_updated_at > self.max_source_updated_at
         ):
@@ -157,14 +155,11 @@ def _merge(
     counts = MergeCounts(received=connection.execute("SELECT count(*) FROM _typed").fetchone()[0])
 
     # A record without an id cannot be staged: quarantine it with its raw text, keep the rest going.
-    rejected = connection.execute(
-        """
-        SELECT CAST(_raw AS VARCHAR) FROM _typed WHERE id IS NULL OR trim(id) = ''
-        """
-    ).fetchall()
+    rejected = connection.execute("SELECT count(*) FROM _typed WHERE id IS NULL OR trim(id) = ''").fetchall()[
+        0
+    ][0]
     if rejected:
-        counts.rejected = len(rejected)
-        counts.rejected_samples = [{"raw": row[0][:500]} for row in rejected[:5]]
+        counts.rejected = int(rejected)
         # The same id-less record read again is the same quarantine entry, seen again.
         params = {"entity": spec.name, "pair": pair, "now": extracted_at}
         connection.execute(
