@@ -21,7 +21,7 @@ import time
 import duckdb
 import pandas as pd
 
-from finsync_dagster.mapping import core_model
+from finsync_dagster.core import model as core_model
 from finsync_dagster.recon import Tolerances, match_invoices
 from finsync_dagster.recon.customers import match_customer_frames
 

@@ -9,8 +9,8 @@ was refused. The translation itself lives in the YAML specs under ``finsync_dags
 import dagster as dg
 import pyarrow.compute as pc
 
-from finsync_dagster.mapping import core_model
-from finsync_dagster.mapping.core_store import replace_core_table, replace_rejects
+from finsync_dagster.core import model as core_model
+from finsync_dagster.core.store import replace_core_table, replace_rejects
 from finsync_dagster.mapping.engine import build_core
 from finsync_dagster.mapping.registry import load_specs
 from finsync_dagster.mapping.spec import Spec

@@ -11,14 +11,16 @@ import duckdb
 from rich.console import Console
 from rich.table import Table
 
+from finsync_dagster.contracts import freshbooks_fields, m3_catalog
+from finsync_dagster.contracts.fields import TableSchema
+from finsync_dagster.core import model as core_model
 from finsync_dagster.errors import MappingError
-from finsync_dagster.mapping import core_model, freshbooks_fields, m3_catalog, staging_schemas
+from finsync_dagster.mapping import staging_schemas
 from finsync_dagster.mapping.engine import check_data, preview
-from finsync_dagster.mapping.profile import profile_table
 from finsync_dagster.mapping.registry import SPECS_DIR, load_specs, parse_all, specs_for
-from finsync_dagster.mapping.schemas import TableSchema
 from finsync_dagster.mapping.spec import SpecError
 from finsync_dagster.mapping.suggest import draft_spec, suggest
+from finsync_dagster.mapping.suggest.profile import profile_table
 from finsync_dagster.mapping.validate import _live_core, check_spec
 from finsync_dagster.settings import load_settings
 

@@ -4,8 +4,6 @@ Pure logic over DuckDB: no Dagster, no HTTP. ``build_core`` is what the core ass
 one spec; ``load_specs`` reads and checks the shipped specs; ``suggest`` drafts a new one.
 """
 
-from finsync_dagster.mapping.core_model import ENTITIES, arrow_schema
-from finsync_dagster.mapping.core_store import replace_core_table, replace_rejects
 from finsync_dagster.mapping.engine import (
     CoreBuild,
     MappingResult,
@@ -23,14 +21,12 @@ from finsync_dagster.mapping.suggest import Suggestion, suggest
 from finsync_dagster.mapping.validate import check_spec
 
 __all__ = [
-    "ENTITIES",
     "SPECS_DIR",
     "CoreBuild",
     "MappingResult",
     "Spec",
     "SpecError",
     "Suggestion",
-    "arrow_schema",
     "build_core",
     "check_data",
     "check_spec",
@@ -39,8 +35,6 @@ __all__ = [
     "load_specs",
     "m3_records",
     "preview",
-    "replace_core_table",
-    "replace_rejects",
     "run_spec",
     "specs_for",
     "staging_from_frames",

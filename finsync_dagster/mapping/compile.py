@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
-from finsync_dagster.mapping.schemas import (
+from finsync_dagster.contracts.fields import (
     BOOLEAN,
     DATE,
     DECIMAL,

@@ -18,8 +18,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from finsync_dagster.core import model as core_model
 from finsync_dagster.errors import MappingError
-from finsync_dagster.mapping import core_model
 from finsync_dagster.mapping.compile import Compiler, Query, quote
 from finsync_dagster.mapping.spec import Column, Loc, Problem, Spec, SpecError
 from finsync_dagster.mapping.validate import check_spec, enrichment_columns, source_schema, target_schema

@@ -15,8 +15,8 @@ from typing import Any
 
 import yaml
 
+from finsync_dagster.contracts.fields import BOOLEAN, DATE, DECIMAL, INTEGER, TEXT, TIMESTAMP
 from finsync_dagster.mapping import marked_yaml
-from finsync_dagster.mapping.schemas import BOOLEAN, DATE, DECIMAL, INTEGER, TEXT, TIMESTAMP
 from finsync_dagster.mapping.spec import (
     AllOf,
     AnyOf,

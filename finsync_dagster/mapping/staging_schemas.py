@@ -12,9 +12,9 @@ from functools import cache
 
 import duckdb
 
+from finsync_dagster.contracts import freshbooks_fields, m3_catalog
+from finsync_dagster.contracts.fields import Field, TableSchema, family_of
 from finsync_dagster.errors import MappingError
-from finsync_dagster.mapping import freshbooks_fields, m3_catalog
-from finsync_dagster.mapping.schemas import Field, TableSchema, family_of
 from finsync_dagster.staging.columns import TableSpec
 from finsync_dagster.staging.freshbooks_tables import FRESHBOOKS_TABLES
 from finsync_dagster.staging.infor_tables import INFOR_TABLES

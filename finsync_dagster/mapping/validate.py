@@ -11,9 +11,8 @@ from decimal import Decimal
 
 import duckdb
 
-from finsync_dagster.errors import MappingError
-from finsync_dagster.mapping import core_model, freshbooks_fields, m3_catalog, staging_schemas
-from finsync_dagster.mapping.schemas import (
+from finsync_dagster.contracts import freshbooks_fields, m3_catalog
+from finsync_dagster.contracts.fields import (
     BOOLEAN,
     DATE,
     DECIMAL,
@@ -25,6 +24,9 @@ from finsync_dagster.mapping.schemas import (
     TableSchema,
     accepts,
 )
+from finsync_dagster.core import model as core_model
+from finsync_dagster.errors import MappingError
+from finsync_dagster.mapping import staging_schemas
 from finsync_dagster.mapping.spec import (
     AllOf,
     AnyOf,
@@ -100,7 +102,7 @@ def _live_core(con: duckdb.DuckDBPyConnection, table: str) -> TableSchema | None
         "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
         [schema, name],
     ).fetchall()
-    from finsync_dagster.mapping.schemas import family_of
+    from finsync_dagster.contracts.fields import family_of
 
     return TableSchema.of(table, (Field(c, family_of(t), t) for c, t in rows)) if rows else None
 

@@ -20,7 +20,7 @@ import pandera.pandas as pa
 import pyarrow as pyarrow
 from pandera.typing import Series
 
-from finsync_dagster.mapping import m3_catalog
+from finsync_dagster.contracts import m3_catalog
 from finsync_dagster.quality.currencies import ISO_4217
 
 TEXT = pd.StringDtype("pyarrow", na_value=np.nan)

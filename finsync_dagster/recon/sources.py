@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import duckdb
 
-from finsync_dagster.mapping import core_model
+from finsync_dagster.core import model as core_model
 from finsync_dagster.recon.model import MATCH_TABLES
 from finsync_dagster.recon.store import table_exists
 

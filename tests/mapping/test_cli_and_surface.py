@@ -6,6 +6,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+import finsync_dagster.core as core
 import finsync_dagster.mapping as mapping
 from finsync_dagster.cli import cli
 from tests.mapping.test_core_assets import _pair_warehouse
@@ -35,9 +36,16 @@ def test_preview_without_staged_data_says_what_to_do(tmp_path: Path) -> None:
 def test_public_surface() -> None:
     assert sorted(mapping.__all__) == sorted(
         [
-            "ENTITIES", "SPECS_DIR", "CoreBuild", "MappingResult", "Spec", "SpecError", "Suggestion", "arrow_schema",
-            "build_core", "check_data", "check_spec", "freshbooks_bodies", "load_spec", "load_specs", "m3_records",
-            "preview", "replace_core_table", "replace_rejects", "run_spec", "specs_for", "staging_from_frames",
-            "suggest",
+            "SPECS_DIR", "CoreBuild", "MappingResult", "Spec", "SpecError", "Suggestion", "build_core",
+            "check_data", "check_spec", "freshbooks_bodies", "load_spec", "load_specs", "m3_records", "preview",
+            "run_spec", "specs_for", "staging_from_frames", "suggest",
         ]
     )  # fmt: skip
+    assert all(hasattr(mapping, name) for name in mapping.__all__)
+
+
+def test_core_model_surface() -> None:
+    assert sorted(core.__all__) == sorted(
+        ["ENTITIES", "SOURCES", "arrow_schema", "entity", "replace_core_table", "replace_rejects"]
+    )
+    assert all(hasattr(core, name) for name in core.__all__)

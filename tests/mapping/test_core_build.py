@@ -11,8 +11,8 @@ from decimal import Decimal
 
 import pyarrow as pa
 
-from finsync_dagster.mapping import core_model
-from finsync_dagster.mapping.core_store import replace_core_table
+from finsync_dagster.core import model as core_model
+from finsync_dagster.core.store import replace_core_table
 from finsync_dagster.mapping.engine import build_core, preview
 from finsync_dagster.mapping.registry import load_specs, specs_for
 from tests.mapping.staging import FRESHBOOKS_CLIENTS, FRESHBOOKS_INVOICES

@@ -12,9 +12,9 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from finsync_dagster.mapping import m3_catalog
-from finsync_dagster.mapping.core_model import ENTITIES
-from finsync_dagster.mapping.core_store import replace_core_table
+from finsync_dagster.contracts import m3_catalog
+from finsync_dagster.core.model import ENTITIES
+from finsync_dagster.core.store import replace_core_table
 from finsync_dagster.mapping.engine import build_core, run_spec
 from finsync_dagster.mapping.payloads import freshbooks_bodies, m3_records
 from finsync_dagster.mapping.registry import load_specs, specs_for

@@ -13,11 +13,11 @@ import pytest
 from click.testing import CliRunner
 
 from finsync_dagster.cli import cli
-from finsync_dagster.mapping import m3_catalog
+from finsync_dagster.contracts import m3_catalog
 from finsync_dagster.mapping.loader import load_spec
-from finsync_dagster.mapping.profile import profile_table
 from finsync_dagster.mapping.staging_schemas import declared_schema
 from finsync_dagster.mapping.suggest import suggest
+from finsync_dagster.mapping.suggest.profile import profile_table
 
 LABELLED = {
     ("staging.freshbooks_clients", "CRS610MI/Add"): {

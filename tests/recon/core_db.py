@@ -6,7 +6,7 @@ from typing import Any
 
 import duckdb
 
-from finsync_dagster.mapping import core_model
+from finsync_dagster.core import model as core_model
 
 
 def core_db(**tables: list[dict[str, Any]]) -> duckdb.DuckDBPyConnection:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from finsync_dagster.mapping.schemas import (
+from finsync_dagster.contracts.fields import (
     BOOLEAN,
     DATE,
     DECIMAL,

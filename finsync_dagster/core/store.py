@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
-from finsync_dagster.mapping import core_model
+from finsync_dagster.core import model as core_model
 
 
 def replace_core_table(con: duckdb.DuckDBPyConnection, entity: str, table: pa.Table) -> int:

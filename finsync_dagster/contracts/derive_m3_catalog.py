@@ -4,7 +4,7 @@ Production code must not read the sandbox's catalog, and the shared contract fil
 we never call, so the mapping engine keeps the transactions it maps to or reads from here. Re-run after
 the contract changes::
 
-    python -m finsync_dagster.mapping.derive_m3_catalog ../shared/contracts/infor-m3-mi-catalog.json
+    python -m finsync_dagster.contracts.derive_m3_catalog ../shared/contracts/infor-m3-mi-catalog.json
 """
 
 from __future__ import annotations

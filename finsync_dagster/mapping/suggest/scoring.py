@@ -14,9 +14,7 @@ from dataclasses import dataclass
 import yaml
 from rapidfuzz import fuzz
 
-from finsync_dagster.mapping import synonyms
-from finsync_dagster.mapping.profile import COUNTRY, CURRENCY, DATE_TEXT, EMAIL, NUMERIC, PHONE, Profile
-from finsync_dagster.mapping.schemas import (
+from finsync_dagster.contracts.fields import (
     BOOLEAN,
     DATE,
     DECIMAL,
@@ -27,6 +25,16 @@ from finsync_dagster.mapping.schemas import (
     TIMESTAMP,
     Field,
     TableSchema,
+)
+from finsync_dagster.mapping.suggest import synonyms
+from finsync_dagster.mapping.suggest.profile import (
+    COUNTRY,
+    CURRENCY,
+    DATE_TEXT,
+    EMAIL,
+    NUMERIC,
+    PHONE,
+    Profile,
 )
 
 THRESHOLD = 0.35

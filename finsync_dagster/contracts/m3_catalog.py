@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from finsync_dagster.contracts.fields import DATE, DECIMAL, NUMBER, TEXT, Field, TableSchema
 from finsync_dagster.errors import MappingError
-from finsync_dagster.mapping.schemas import DATE, DECIMAL, NUMBER, TEXT, Field, TableSchema
 
 CATALOG_FILE = Path(__file__).with_name("m3_catalog.json")
 _NUMERIC = re.compile(r"^-?\d+(\.\d+)?$")

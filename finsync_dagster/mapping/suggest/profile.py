@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import duckdb
 
+from finsync_dagster.contracts.fields import TEXT, TableSchema
 from finsync_dagster.mapping.compile import quote
-from finsync_dagster.mapping.schemas import TEXT, TableSchema
 
 EMAIL, PHONE, COUNTRY, CURRENCY, DATE_TEXT, NUMERIC = (
     "email",

@@ -7,8 +7,7 @@ Accounting timestamps are staged in UTC, so they are TIMESTAMPTZ here.
 
 from __future__ import annotations
 
-from finsync_dagster.errors import MappingError
-from finsync_dagster.mapping.schemas import (
+from finsync_dagster.contracts.fields import (
     BOOLEAN,
     DATE,
     DECIMAL,
@@ -18,6 +17,7 @@ from finsync_dagster.mapping.schemas import (
     Field,
     TableSchema,
 )
+from finsync_dagster.errors import MappingError
 
 MONEY = "money"
 _SQL = {
