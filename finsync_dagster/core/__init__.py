@@ -4,7 +4,7 @@
 warehouse in one transaction. Pure logic over DuckDB: no Dagster, no HTTP.
 """
 
-from finsync_dagster.core.model import ENTITIES, SOURCES, arrow_schema, entity
+from finsync_dagster.core.model import ENTITIES, SOURCES, TABLES, arrow_schema, entity
 from finsync_dagster.core.store import replace_core_table, replace_rejects
 
-__all__ = ["ENTITIES", "SOURCES", "arrow_schema", "entity", "replace_core_table", "replace_rejects"]
+__all__ = ["ENTITIES", "SOURCES", "TABLES", "arrow_schema", "entity", "replace_core_table", "replace_rejects"]

@@ -19,6 +19,8 @@ from finsync_dagster.contracts.fields import (
     Field,
     TableSchema,
 )
+from finsync_dagster.warehouse import qualified
+from finsync_dagster.warehouse.schemas import CORE
 
 MONEY = "DECIMAL(18,2)"
 QUANTITY = "DECIMAL(18,4)"
@@ -175,6 +177,9 @@ ENTITIES: dict[str, TableSchema] = {
     )
 }
 
+# What other packages name a core table by ("core.invoices"), so a rename breaks loudly.
+TABLES: dict[str, str] = {name: qualified(CORE, name) for name in ENTITIES}
+
 _ARROW_TYPES = {
     "VARCHAR": pa.string(),
     MONEY: pa.decimal128(18, 2),
@@ -205,9 +210,9 @@ def arrow_schema(name: str) -> pa.Schema:
     )
 
 
-def create_table_sql(name: str, schema: str = "core") -> str:
+def create_table_sql(name: str, schema: str = CORE) -> str:
     """``CREATE TABLE`` for a core entity; identifiers come from this module, never from input."""
     columns = ",\n  ".join(
         f"{f.name} {f.sql_type}{' NOT NULL' if f.required else ''}" for f in entity(name).fields.values()
     )
-    return f"CREATE TABLE IF NOT EXISTS {schema}.{name} (\n  {columns},\n  PRIMARY KEY (source, source_id)\n)"
+    return f"CREATE TABLE IF NOT EXISTS {qualified(schema, name)} (\n  {columns},\n  PRIMARY KEY (source, source_id)\n)"

@@ -23,9 +23,10 @@ from finsync_dagster.errors import MappingError
 from finsync_dagster.mapping.compile import Compiler, Query, quote
 from finsync_dagster.mapping.spec import Column, Loc, Problem, Spec, SpecError
 from finsync_dagster.mapping.validate import check_spec, enrichment_columns, source_schema, target_schema
+from finsync_dagster.warehouse import qualified, registered, table_exists
+from finsync_dagster.warehouse.schemas import CORE, HELD, STAGING, ensure_schema
 
 _counter = itertools.count()
-HELD_TABLE = "quality.held"
 REJECT_SCHEMA = pa.schema([("spec", pa.string()), ("source_id", pa.string()), ("errors", pa.string())])
 
 
@@ -58,26 +59,16 @@ def compile_spec(spec: Spec, con: duckdb.DuckDBPyConnection, *, limit: int | Non
     if problems:
         raise SpecError(problems)
     source = source_schema(spec, con)
-    if not _exists(con, spec.source):
+    if not table_exists(con, spec.source):
         raise MappingError(
             f"{spec.source_loc}: table {spec.source} does not exist in this warehouse (run `finsync sync` first)"
         )
     compiler = Compiler(
         spec, source, target_schema(spec), enrichment_columns(spec, con), f"__fs{next(_counter)}"
     )
-    if spec.source.startswith("staging.") and _exists(con, HELD_TABLE):
-        compiler.held = HELD_TABLE  # records in data-quality quarantine stay out of the core
+    if spec.source.startswith(f"{STAGING}.") and table_exists(con, HELD):
+        compiler.held = HELD  # records in data-quality quarantine stay out of the core
     return compiler.compile(limit=limit)
-
-
-def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    schema, _, name = table.partition(".")
-    return bool(
-        con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-            [schema, name],
-        ).fetchone()[0]  # type: ignore[index]
-    )
 
 
 @contextmanager
@@ -215,19 +206,18 @@ def staging_from_frames(frames: Mapping[str, pd.DataFrame | pa.Table]) -> duckdb
     con = duckdb.connect()
     for table, frame in frames.items():
         schema, _, name = table.partition(".")
-        if schema not in ("staging", "core") or not name.replace("_", "").isalnum():
+        if schema not in (STAGING, CORE) or not name.replace("_", "").isalnum():
             raise MappingError(f"{table!r} is not a staging.<system>_<entity> table name")
-        con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(schema)}")
-        con.register("__frame", frame)
-        con.execute(f"CREATE TABLE {quote(schema)}.{quote(name)} AS SELECT * FROM __frame")
-        con.unregister("__frame")
+        ensure_schema(con, schema)
+        with registered(con, __frame=frame):
+            con.execute(f"CREATE TABLE {qualified(schema, name)} AS SELECT * FROM __frame")
     return con
 
 
 def check_data(spec: Spec, con: duckdb.DuckDBPyConnection, sample: int = 10) -> list[Problem]:
     """Problems only the data can show: lookup keys the staged rows use that the lookup table lacks."""
     problems = check_spec(spec, con)
-    if problems or not _exists(con, spec.source):
+    if problems or not table_exists(con, spec.source):
         return problems
     query = compile_spec(spec, con)
     with _registered(con, spec, query):

@@ -17,7 +17,11 @@ import pyarrow as pa
 import pyarrow.csv
 
 from finsync_dagster.mapping.registry import SPECS_DIR
-from finsync_dagster.quality.store import ensure_quality_tables, existing_tables
+from finsync_dagster.quality.store import existing_tables
+from finsync_dagster.warehouse import qualified, registered, table_exists, transaction
+from finsync_dagster.warehouse.schemas import ANOMALIES as ANOMALIES_TABLE
+from finsync_dagster.warehouse.schemas import ROW_COUNT_HISTORY as HISTORY_TABLE
+from finsync_dagster.warehouse.schemas import STAGING, ensure_quality_tables
 
 DUPLICATE_WINDOW_DAYS = 3
 OUTLIER_MIN_HISTORY = 6  # a customer needs this many records before "unusual for them" means anything
@@ -274,28 +278,19 @@ def find_anomalies(connection: duckdb.DuckDBPyConnection, entity: str, *, today:
             continue
         sql = f"SELECT CAST(a.id AS VARCHAR), $rule, CAST(a.score AS DOUBLE), a.explanation FROM ({rule.sql}) AS a(id, score, explanation)"
         params = {"rule": rule.name} | ({"today": today} if "$today" in rule.sql else {})
-        with _expense_lookup(connection, rule):
+        with registered(connection, **_lookups(rule)):
             found.append(connection.sql(sql, params=params).to_arrow_table().rename_columns(ANOMALIES.names))
     return pa.concat_tables(found) if found else ANOMALIES.empty_table()
 
 
-class _expense_lookup:
+def _lookups(rule: AnomalyRule) -> dict[str, pa.Table]:
     """The expense-category lookup CSV as a relation, for the one rule that reads it."""
-
-    def __init__(self, connection: duckdb.DuckDBPyConnection, rule: AnomalyRule) -> None:
-        self.connection, self.active = connection, "_expense_category_gl" in rule.sql
-
-    def __enter__(self) -> None:
-        if self.active:
-            table = pa.csv.read_csv(
-                EXPENSE_GL_LOOKUP,
-                convert_options=pa.csv.ConvertOptions(column_types={"gl_account": pa.string()}),
-            )
-            self.connection.register("_expense_category_gl", table)
-
-    def __exit__(self, *_: object) -> None:
-        if self.active:
-            self.connection.unregister("_expense_category_gl")
+    if "_expense_category_gl" not in rule.sql:
+        return {}
+    table = pa.csv.read_csv(
+        EXPENSE_GL_LOOKUP, convert_options=pa.csv.ConvertOptions(column_types={"gl_account": pa.string()})
+    )
+    return {"_expense_category_gl": table}
 
 
 def row_count_change(
@@ -303,17 +298,19 @@ def row_count_change(
 ) -> pa.Table:
     """Record the table's live row count and compare it with its recent history."""
     ensure_quality_tables(connection)
-    (rows,) = connection.execute(f"SELECT count(*) FROM staging.{entity} WHERE NOT _deleted").fetchone()  # type: ignore[misc]
+    (rows,) = connection.execute(
+        f"SELECT count(*) FROM {qualified(STAGING, entity)} WHERE NOT _deleted"
+    ).fetchone()  # type: ignore[misc]
     (usual, runs) = connection.execute(
         f"""
         SELECT median(row_count), count(*) FROM (
-          SELECT row_count FROM quality.row_count_history WHERE entity = $entity AND pair = $pair
+          SELECT row_count FROM {HISTORY_TABLE} WHERE entity = $entity AND pair = $pair
           ORDER BY counted_at DESC LIMIT {ROW_COUNT_HISTORY})
         """,
         {"entity": entity, "pair": pair},
     ).fetchone()  # type: ignore[misc]
     connection.execute(
-        "INSERT INTO quality.row_count_history VALUES ($entity, $pair, $now, $rows)",
+        f"INSERT INTO {HISTORY_TABLE} VALUES ($entity, $pair, $now, $rows)",
         {"entity": entity, "pair": pair, "now": now, "rows": rows},
     )
     if runs < ROW_COUNT_MIN_RUNS or usual is None:
@@ -349,36 +346,29 @@ def refresh_anomalies(
             row_count_change(connection, entity, pair=pair, now=now),
         ]
     )
-    connection.register("_found_anomalies", found)
-    try:
-        connection.execute("BEGIN TRANSACTION")
+    with transaction(connection, _found_anomalies=found):
         connection.execute(
-            "DELETE FROM quality.anomalies WHERE entity = $entity AND pair = $pair",
+            f"DELETE FROM {ANOMALIES_TABLE} WHERE entity = $entity AND pair = $pair",
             {"entity": entity, "pair": pair},
         )
         connection.execute(
-            """
-            INSERT INTO quality.anomalies
+            f"""
+            INSERT INTO {ANOMALIES_TABLE}
             SELECT $entity, $pair, record_id, rule, score, explanation, 'warn', $now,
                    json_object('rule', rule, 'score', score)
             FROM _found_anomalies
             """,
             {"entity": entity, "pair": pair, "now": now},
         )
-        connection.execute("COMMIT")
-    except BaseException:
-        connection.execute("ROLLBACK")
-        raise
-    finally:
-        connection.unregister("_found_anomalies")
     return found
 
 
 def anomaly_counts(connection: duckdb.DuckDBPyConnection, pair: str) -> dict[str, int]:
     """Anomalies per rule in the pair's warehouse, most first (empty before the first checked run)."""
-    if "anomalies" not in existing_tables(connection, "quality"):
+    if not table_exists(connection, ANOMALIES_TABLE):
         return {}
     rows = connection.execute(
-        "SELECT rule, count(*) FROM quality.anomalies WHERE pair = ? GROUP BY rule ORDER BY 2 DESC, 1", [pair]
+        f"SELECT rule, count(*) FROM {ANOMALIES_TABLE} WHERE pair = ? GROUP BY rule ORDER BY 2 DESC, 1",
+        [pair],
     ).fetchall()
     return {rule: int(n) for rule, n in rows}

@@ -1,4 +1,4 @@
-"""The quality tables in a pair's DuckDB file: quarantine, held-back ids, anomalies, row-count history.
+"""Keeping ``quality.quarantine`` and ``quality.held`` current (the tables are declared in ``warehouse.schemas``).
 
 ``quality.quarantine`` is shared with the staging writer, which puts id-less records there (rule
 ``record_has_id``, no record id). Records this package quarantines keep their ``first_seen`` while they
@@ -13,34 +13,8 @@ from datetime import datetime
 import duckdb
 import pyarrow as pa
 
-from finsync_dagster.staging.writer import QUARANTINE_DDL
-
-_DDL = (
-    "CREATE SCHEMA IF NOT EXISTS quality",
-    QUARANTINE_DDL,
-    "CREATE TABLE IF NOT EXISTS quality.held (entity VARCHAR NOT NULL, record_id VARCHAR NOT NULL)",
-    """
-    CREATE TABLE IF NOT EXISTS quality.anomalies (
-      entity VARCHAR NOT NULL,
-      pair VARCHAR NOT NULL,
-      record_id VARCHAR,
-      rule VARCHAR NOT NULL,
-      score DOUBLE NOT NULL,
-      explanation VARCHAR NOT NULL,
-      severity VARCHAR NOT NULL,
-      detected_at TIMESTAMPTZ NOT NULL,
-      details JSON
-    )
-    """,
-    """
-    CREATE TABLE IF NOT EXISTS quality.row_count_history (
-      entity VARCHAR NOT NULL,
-      pair VARCHAR NOT NULL,
-      counted_at TIMESTAMPTZ NOT NULL,
-      row_count BIGINT NOT NULL
-    )
-    """,
-)
+from finsync_dagster.warehouse import qualified, tables_in, transaction
+from finsync_dagster.warehouse.schemas import HELD, QUARANTINE, STAGING, ensure_quality_tables
 
 # A quarantined parent holds back its lines too: the core must not hold lines of an invoice it lacks.
 CHILDREN = {
@@ -49,16 +23,8 @@ CHILDREN = {
 }
 
 
-def ensure_quality_tables(connection: duckdb.DuckDBPyConnection) -> None:
-    for statement in _DDL:
-        connection.execute(statement)
-
-
-def existing_tables(connection: duckdb.DuckDBPyConnection, schema: str = "staging") -> set[str]:
-    rows = connection.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = ?", [schema]
-    ).fetchall()
-    return {row[0] for row in rows}
+def existing_tables(connection: duckdb.DuckDBPyConnection, schema: str = STAGING) -> set[str]:
+    return tables_in(connection, schema)
 
 
 def refresh_quarantine(
@@ -71,73 +37,62 @@ def refresh_quarantine(
 ) -> None:
     """Make the entity's quarantine match ``violations`` (record_id, rule, reason), keeping first_seen."""
     ensure_quality_tables(connection)
-    connection.register("_violations_arrow", violations.select(["record_id", "rule", "reason"]))
     params = {"entity": entity, "pair": pair, "now": now}
-    connection.execute("BEGIN TRANSACTION")
+    staged = qualified(STAGING, entity)
     try:
-        connection.execute(
-            """
-            CREATE OR REPLACE TEMP TABLE _violations AS
-            SELECT record_id, rule, string_agg(DISTINCT reason, '; ') AS reason
-            FROM _violations_arrow GROUP BY record_id, rule
-            """
-        )
-        connection.execute(
-            """
-            DELETE FROM quality.quarantine q
-            WHERE q.entity = $entity AND q.pair = $pair AND q.record_id IS NOT NULL
-              AND NOT EXISTS (SELECT 1 FROM _violations v WHERE v.record_id = q.record_id AND v.rule = q.rule)
-            """,
-            {"entity": entity, "pair": pair},
-        )
-        connection.execute(
-            f"""
-            UPDATE quality.quarantine q SET last_seen = $now, reason = v.reason, raw = s._raw
-            FROM _violations v LEFT JOIN staging.{_table(entity)} s ON s.id = v.record_id
-            WHERE q.entity = $entity AND q.pair = $pair AND q.record_id = v.record_id AND q.rule = v.rule
-            """,
-            params,
-        )
-        connection.execute(
-            f"""
-            INSERT INTO quality.quarantine
-            SELECT $entity, $pair, v.record_id, v.rule, v.reason, s._raw, $now, $now
-            FROM _violations v LEFT JOIN staging.{_table(entity)} s ON s.id = v.record_id
-            WHERE NOT EXISTS (SELECT 1 FROM quality.quarantine q WHERE q.entity = $entity
-                              AND q.pair = $pair AND q.record_id = v.record_id AND q.rule = v.rule)
-            """,
-            params,
-        )
-        rebuild_held(connection)
-        connection.execute("COMMIT")
-    except BaseException:
-        connection.execute("ROLLBACK")
-        raise
+        with transaction(connection, _violations_arrow=violations.select(["record_id", "rule", "reason"])):
+            connection.execute(
+                """
+                CREATE OR REPLACE TEMP TABLE _violations AS
+                SELECT record_id, rule, string_agg(DISTINCT reason, '; ') AS reason
+                FROM _violations_arrow GROUP BY record_id, rule
+                """
+            )
+            connection.execute(
+                f"""
+                DELETE FROM {QUARANTINE} q
+                WHERE q.entity = $entity AND q.pair = $pair AND q.record_id IS NOT NULL
+                  AND NOT EXISTS (SELECT 1 FROM _violations v WHERE v.record_id = q.record_id AND v.rule = q.rule)
+                """,
+                {"entity": entity, "pair": pair},
+            )
+            connection.execute(
+                f"""
+                UPDATE {QUARANTINE} q SET last_seen = $now, reason = v.reason, raw = s._raw
+                FROM _violations v LEFT JOIN {staged} s ON s.id = v.record_id
+                WHERE q.entity = $entity AND q.pair = $pair AND q.record_id = v.record_id AND q.rule = v.rule
+                """,
+                params,
+            )
+            connection.execute(
+                f"""
+                INSERT INTO {QUARANTINE}
+                SELECT $entity, $pair, v.record_id, v.rule, v.reason, s._raw, $now, $now
+                FROM _violations v LEFT JOIN {staged} s ON s.id = v.record_id
+                WHERE NOT EXISTS (SELECT 1 FROM {QUARANTINE} q WHERE q.entity = $entity
+                                  AND q.pair = $pair AND q.record_id = v.record_id AND q.rule = v.rule)
+                """,
+                params,
+            )
+            rebuild_held(connection)
     finally:
-        connection.unregister("_violations_arrow")
         connection.execute("DROP TABLE IF EXISTS _violations")
 
 
 def rebuild_held(connection: duckdb.DuckDBPyConnection) -> None:
     """Every id the core build skips: quarantined records and the lines of quarantined parents."""
-    connection.execute("DELETE FROM quality.held")
+    connection.execute(f"DELETE FROM {HELD}")
     connection.execute(
-        "INSERT INTO quality.held SELECT DISTINCT entity, record_id FROM quality.quarantine "
-        "WHERE record_id IS NOT NULL"
+        f"INSERT INTO {HELD} SELECT DISTINCT entity, record_id FROM {QUARANTINE} WHERE record_id IS NOT NULL"
     )
     staged = existing_tables(connection)
     for parent, (child, column) in CHILDREN.items():
         if child in staged:
             connection.execute(
                 f"""
-                INSERT INTO quality.held
-                SELECT DISTINCT '{child}', c.id FROM staging.{child} c
-                JOIN quality.quarantine q ON q.entity = '{parent}' AND q.record_id = c.{column}
-                """
+                INSERT INTO {HELD}
+                SELECT DISTINCT $child, c.id FROM {qualified(STAGING, child)} c
+                JOIN {QUARANTINE} q ON q.entity = $parent AND q.record_id = c.{column}
+                """,
+                {"child": child, "parent": parent},
             )
-
-
-def _table(entity: str) -> str:
-    if not entity.replace("_", "").isalnum():  # entity names are staging table names, from code
-        raise ValueError(f"not a staging table name: {entity!r}")
-    return entity

@@ -21,6 +21,8 @@ from finsync_dagster.quality.rules import VIOLATIONS, row_violations
 from finsync_dagster.quality.schemas import SCHEMAS
 from finsync_dagster.quality.store import existing_tables, refresh_quarantine
 from finsync_dagster.staging.columns import TableSpec
+from finsync_dagster.warehouse import qualified
+from finsync_dagster.warehouse.schemas import STAGING
 
 _SAMPLE = 10
 _BATCH_CHECKS = ("column_in_dataframe", "field_uniqueness", "unique")
@@ -81,7 +83,8 @@ def load_frame(connection: duckdb.DuckDBPyConnection, table: str, columns: list[
     ).fetchall()
     names = [c for c in columns if c in {row[0] for row in present}]
     select = ", ".join(f'"{name}"' for name in names)
-    arrow = connection.sql(f"SELECT {select} FROM staging.{table} WHERE NOT _deleted").to_arrow_table()
+    staged = qualified(STAGING, table)
+    arrow = connection.sql(f"SELECT {select} FROM {staged} WHERE NOT _deleted").to_arrow_table()
     return arrow.to_pandas(types_mapper=_arrow_dtype)
 
 

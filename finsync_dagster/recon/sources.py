@@ -9,7 +9,7 @@ import duckdb
 
 from finsync_dagster.core import model as core_model
 from finsync_dagster.recon.model import MATCH_TABLES
-from finsync_dagster.recon.store import table_exists
+from finsync_dagster.warehouse import table_exists
 
 
 def relation(con: duckdb.DuckDBPyConnection, qualified: str) -> str:

@@ -12,7 +12,8 @@ from typing import Any
 import duckdb
 
 from finsync_dagster.recon.model import EXCEPTION_STATUSES, MATCH_TABLES, STATUSES
-from finsync_dagster.recon.store import table_exists
+from finsync_dagster.warehouse import table_exists
+from finsync_dagster.warehouse.schemas import ANOMALIES
 
 ENTITY_TITLES = {
     "customers": "Customers",
@@ -30,7 +31,6 @@ STATUS_TITLES = {
 }
 AGEING_BUCKETS = ("0-30", "31-60", "61-90", "90+")
 _MISSING = ("missing_in_infor", "missing_in_freshbooks")
-ANOMALIES_TABLE = "quality.anomalies"
 
 _EXCEPTIONS = """
 SELECT status, reference, customer, currency_code, amount_at_stake, freshbooks_id, infor_id, confidence,
@@ -117,10 +117,10 @@ def collect(con: duckdb.DuckDBPyConnection, pair: str, run_id: str, as_of: date)
         key=lambda r: (-(r["amount_at_stake"] or Decimal(0)), r["entity"], r["reference"] or "")
     )
     _age(data)
-    if table_exists(con, ANOMALIES_TABLE):
+    if table_exists(con, ANOMALIES):
         data.anomalies = (
             con.sql(
-                f"SELECT entity, record_id, rule, score, explanation FROM {ANOMALIES_TABLE} "
+                f"SELECT entity, record_id, rule, score, explanation FROM {ANOMALIES} "
                 "WHERE pair = $pair ORDER BY score DESC NULLS LAST, entity, record_id",
                 params={"pair": pair},
             )

@@ -19,10 +19,10 @@ from typing import Any
 import duckdb
 
 from finsync_dagster.recon.model import MATCH_TABLES
-from finsync_dagster.recon.store import table_exists
 from finsync_dagster.reports.data import ReportData, collect
 from finsync_dagster.reports.html import render_html
 from finsync_dagster.reports.xlsx import write_workbook
+from finsync_dagster.warehouse import table_exists
 
 LATEST = "latest.json"
 _EXCEPTION_COLUMNS = ("entity", "status", "reference", "customer", "currency_code", "amount_at_stake", "age_days",

@@ -20,8 +20,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from finsync_dagster.recon.model import MATCH_TABLES, STATUSES
-from finsync_dagster.recon.store import table_exists
 from finsync_dagster.reports.data import AGEING_BUCKETS, ENTITY_TITLES, STATUS_TITLES, ReportData
+from finsync_dagster.warehouse import table_exists
 
 SHEET_ROW_LIMIT = 100_000  # beyond this, the CSV files hold the full tables
 _MONEY_COLUMNS = {"freshbooks_amount", "infor_amount", "amount_at_stake"}

@@ -18,8 +18,10 @@ import duckdb
 import pyarrow as pa
 
 from finsync_dagster.staging.columns import ChildSpec, TableSpec
+from finsync_dagster.warehouse import qualified, transaction
+from finsync_dagster.warehouse.schemas import QUARANTINE, STAGING, ensure_quarantine, ensure_schema
 
-SCHEMA = "staging"
+SCHEMA = STAGING
 
 
 @dataclass
@@ -51,24 +53,9 @@ class MergeCounts:
         return self.inserted + self.updated + self.deleted
 
 
-QUARANTINE_DDL = """
-CREATE TABLE IF NOT EXISTS quality.quarantine (
-  entity VARCHAR NOT NULL,
-  pair VARCHAR NOT NULL,
-  record_id VARCHAR,
-  rule VARCHAR NOT NULL,
-  reason VARCHAR NOT NULL,
-  raw JSON,
-  first_seen TIMESTAMPTZ NOT NULL,
-  last_seen TIMESTAMPTZ NOT NULL
-)
-"""
-
-
 def ensure_table(connection: duckdb.DuckDBPyConnection, spec: TableSpec) -> None:
-    connection.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
-    connection.execute("CREATE SCHEMA IF NOT EXISTS quality")
-    connection.execute(QUARANTINE_DDL)
+    ensure_schema(connection, SCHEMA)
+    ensure_quarantine(connection)
     connection.execute(spec.ddl(SCHEMA))
 
 
@@ -87,9 +74,7 @@ def merge_batch(
     seen_table: str | None = None,
 ) -> tuple[MergeCounts, MergeCounts | None]:
     """Type and merge one batch (and its nested child records) in one transaction."""
-    connection.register("_arrow_batch", to_arrow(records))
-    connection.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(connection, _arrow_batch=to_arrow(records)):
         connection.execute(
             "CREATE OR REPLACE TEMP TABLE _batch AS SELECT CAST(raw AS JSON) AS raw FROM _arrow_batch"
         )
@@ -129,12 +114,6 @@ def merge_batch(
                 {"extracted_at": extracted_at},
             ).fetchone()
             child_counts.deleted += int(vanished[0]) if vanished else 0
-        connection.execute("COMMIT")
-    except BaseException:
-        connection.execute("ROLLBACK")
-        raise
-    finally:
-        connection.unregister("_arrow_batch")
     return counts, child_counts
 
 
@@ -147,7 +126,7 @@ def _merge(
     pair: str,
     seen_table: str | None = None,
 ) -> MergeCounts:
-    table = f"{SCHEMA}.{spec.name}"
+    table = qualified(SCHEMA, spec.name)
     columns = spec.column_names()
     connection.execute(
         f"CREATE OR REPLACE TEMP TABLE _typed AS {spec.select_sql(source)}", {"extracted_at": extracted_at}
@@ -163,8 +142,8 @@ def _merge(
         # The same id-less record read again is the same quarantine entry, seen again.
         params = {"entity": spec.name, "pair": pair, "now": extracted_at}
         connection.execute(
-            """
-            UPDATE quality.quarantine AS q SET last_seen = $now
+            f"""
+            UPDATE {QUARANTINE} AS q SET last_seen = $now
             WHERE q.entity = $entity AND q.pair = $pair AND q.rule = 'record_has_id'
               AND CAST(q.raw AS VARCHAR) IN (
                   SELECT CAST(_raw AS VARCHAR) FROM _typed WHERE id IS NULL OR trim(id) = '')
@@ -172,12 +151,12 @@ def _merge(
             params,
         )
         connection.execute(
-            """
-            INSERT INTO quality.quarantine
+            f"""
+            INSERT INTO {QUARANTINE}
             SELECT DISTINCT $entity, $pair, NULL, 'record_has_id', 'the source record has no id', _raw, $now, $now
             FROM _typed t WHERE (t.id IS NULL OR trim(t.id) = '')
               AND CAST(t._raw AS VARCHAR) NOT IN (
-                  SELECT CAST(raw AS VARCHAR) FROM quality.quarantine
+                  SELECT CAST(raw AS VARCHAR) FROM {QUARANTINE}
                   WHERE entity = $entity AND pair = $pair AND rule = 'record_has_id')
             """,
             params,

@@ -46,6 +46,6 @@ def test_public_surface() -> None:
 
 def test_core_model_surface() -> None:
     assert sorted(core.__all__) == sorted(
-        ["ENTITIES", "SOURCES", "arrow_schema", "entity", "replace_core_table", "replace_rejects"]
+        ["ENTITIES", "SOURCES", "TABLES", "arrow_schema", "entity", "replace_core_table", "replace_rejects"]
     )
     assert all(hasattr(core, name) for name in core.__all__)

@@ -1,0 +1,17 @@
+"""The pair's DuckDB warehouse as finsync lays it out, and the few SQL idioms every package shares.
+
+``schemas`` declares the four schemas (``staging``, ``quality``, ``core``, ``recon``) and the tables more
+than one package writes or reads; ``sql`` holds the transaction block, the "does this table exist" check
+and the identifier rule. Pure: no Dagster (the Dagster resource is ``resources.warehouse``).
+"""
+
+from finsync_dagster.warehouse.sql import (
+    identifier,
+    qualified,
+    registered,
+    table_exists,
+    tables_in,
+    transaction,
+)
+
+__all__ = ["identifier", "qualified", "registered", "table_exists", "tables_in", "transaction"]

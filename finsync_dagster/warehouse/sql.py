@@ -1,0 +1,74 @@
+"""The SQL idioms every package uses on a DuckDB warehouse connection.
+
+One templating rule holds everywhere: identifiers (schema, table, column) come from code constants and pass
+through ``identifier``/``qualified`` before they reach an f-string; values are always bound parameters
+(``?`` or ``$name``). A write that replaces rows runs inside ``transaction``, so readers never see it half
+done and an error (or an interrupt) leaves the tables as they were.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Iterator
+
+import duckdb
+
+_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+def identifier(name: str) -> str:
+    """``name`` when it is a plain lower_snake identifier; anything else never reaches SQL."""
+    if not _IDENTIFIER.match(name):
+        raise ValueError(f"not a warehouse identifier: {name!r}")
+    return name
+
+
+def qualified(schema: str, name: str) -> str:
+    """``schema.name``, both parts checked by ``identifier``."""
+    return f"{identifier(schema)}.{identifier(name)}"
+
+
+@contextlib.contextmanager
+def registered(con: duckdb.DuckDBPyConnection, **relations: object) -> Iterator[None]:
+    """Arrow tables (or data frames) visible to SQL under the given names for the duration of the block."""
+    try:
+        for name, table in relations.items():
+            con.register(identifier(name), table)
+        yield
+    finally:
+        for name in relations:
+            with contextlib.suppress(duckdb.Error):
+                con.unregister(name)
+
+
+@contextlib.contextmanager
+def transaction(con: duckdb.DuckDBPyConnection, **relations: object) -> Iterator[None]:
+    """BEGIN, run the block, COMMIT; ROLLBACK on any exception, interrupts included, and re-raise it.
+
+    ``relations`` are registered (as ``registered`` does) before BEGIN and unregistered after.
+    """
+    with registered(con, **relations):
+        con.execute("BEGIN TRANSACTION")
+        try:
+            yield
+            con.execute("COMMIT")
+        except BaseException:
+            # A failed COMMIT has already ended the transaction; the original error is the one to raise.
+            with contextlib.suppress(duckdb.Error):
+                con.execute("ROLLBACK")
+            raise
+
+
+def tables_in(con: duckdb.DuckDBPyConnection, schema: str) -> set[str]:
+    """The names of the tables (and views) in ``schema``; empty when the schema does not exist."""
+    rows = con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = ?", [schema]
+    ).fetchall()
+    return {row[0] for row in rows}
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    """Whether ``schema.name`` exists in the connection's current database."""
+    schema, _, name = table.partition(".")
+    return name in tables_in(con, schema)
