@@ -190,3 +190,12 @@ def test_processes_starting_together_migrate_once(
         versions = connection.execute(sa.select(ledger_schema.c.version)).scalars().all()
     store.engine.dispose()
     assert versions == list(range(1, LATEST_VERSION + 1))
+
+
+def test_the_ledger_facade_keeps_its_public_methods() -> None:
+    # Resources, assets and the CLI call these; the concerns behind them may move, the names may not.
+    public = sorted(name for name in vars(Ledger) if not name.startswith("_"))
+    assert public == [
+        "clear_cursors", "delete_token", "get_cursor", "get_token", "migrate", "refresh_lease", "safe_url",
+        "save_token", "schema_version", "set_cursor",
+    ]  # fmt: skip
