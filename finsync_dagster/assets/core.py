@@ -15,6 +15,7 @@ from finsync_dagster.mapping.engine import build_core
 from finsync_dagster.mapping.registry import load_specs
 from finsync_dagster.mapping.spec import Spec
 from finsync_dagster.resources import WarehouseResource
+from finsync_dagster.warehouse.schemas import CORE
 
 REJECT_CHECK = "mapping_refused_no_rows"
 _SAMPLE = 5
@@ -30,13 +31,13 @@ def _column_schema(entity: str) -> dg.TableSchema:
 
 
 def _build(entity: str, specs: list[Spec], partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
-    key = dg.AssetKey(["core", entity])
+    key = dg.AssetKey([CORE, entity])
     sources = sorted({s.source for s in specs})
     schema = core_model.entity(entity)
 
     @dg.asset(
         key=key,
-        deps=[dg.AssetKey(["staging", table.removeprefix("staging.")]) for table in sources],
+        deps=[dg.AssetKey(table.split(".")) for table in sources],
         group_name="core",
         kinds={"duckdb"},
         owners=["team:finance-data"],

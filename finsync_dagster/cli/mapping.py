@@ -150,8 +150,9 @@ def _source(con: duckdb.DuckDBPyConnection | None, table: str) -> tuple[TableSch
         if declared is not None:
             live = TableSchema.of(table, (declared.get(f.name) or f for f in live.fields.values()))
         return live, True
-    if table.startswith("core.") and table.removeprefix("core.") in core_model.ENTITIES:
-        return core_model.entity(table.removeprefix("core.")), False
+    core_table = core_model.table_schema(table)
+    if core_table is not None:
+        return core_table, False
     return staging_schemas.declared_schema(table), False
 
 

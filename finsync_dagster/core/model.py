@@ -200,6 +200,12 @@ def entity(name: str) -> TableSchema:
         raise MappingError(f"no core entity {name!r} (known: {', '.join(ENTITIES)})") from None
 
 
+def table_schema(table: str) -> TableSchema | None:
+    """The core entity a ``core.<entity>`` name stands for, or None for any other table."""
+    schema, _, name = table.partition(".")
+    return ENTITIES.get(name) if schema == CORE else None
+
+
 def arrow_schema(name: str) -> pa.Schema:
     """The Arrow schema a core table is delivered in."""
     return pa.schema(

@@ -41,6 +41,7 @@ from finsync_dagster.mapping.spec import (
     Target,
     When,
 )
+from finsync_dagster.warehouse.schemas import CORE
 
 PRODUCERS = ("from", "value", "concat", "split", "coalesce", "lookup", "when", "error")
 MODIFIERS = (
@@ -539,7 +540,7 @@ class _Reader:
             source=source,
             source_loc=self.loc(doc, "source", "source"),
             target=target or Target("core", "", self.loc(doc)),
-            key=str(doc.get("key") or ("source_id" if source.startswith("core.") else "id")),
+            key=str(doc.get("key") or ("source_id" if source.startswith(f"{CORE}.") else "id")),
             include_deleted=self.flag(doc, "include_deleted", "include_deleted"),
             filter=condition,
             lookups=self.lookup_tables(doc),

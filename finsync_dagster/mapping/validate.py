@@ -46,6 +46,7 @@ from finsync_dagster.mapping.spec import (
     Split,
     When,
 )
+from finsync_dagster.warehouse.schemas import CORE, STAGING
 
 _CONVERTIBLE = {
     DATE: (TEXT, DATE, TIMESTAMP),
@@ -85,13 +86,15 @@ def target_schema(spec: Spec) -> TableSchema:
 def source_schema(spec: Spec, con: duckdb.DuckDBPyConnection | None = None) -> TableSchema:
     """The live table when the warehouse has it, else what the conventions promise."""
     if con is not None:
-        live = staging_schemas.live_schema(con, spec.source) if spec.source.startswith("staging.") else None
-        if live is None and spec.source.startswith("core."):
+        live = (
+            staging_schemas.live_schema(con, spec.source) if spec.source.startswith(f"{STAGING}.") else None
+        )
+        if live is None and spec.source.startswith(f"{CORE}."):
             live = _live_core(con, spec.source)
         if live is not None:
             return live
-    if spec.source.startswith("core."):
-        return core_model.entity(spec.source.removeprefix("core."))
+    if spec.source.startswith(f"{CORE}."):
+        return core_model.entity(spec.source.removeprefix(f"{CORE}."))
     return staging_schemas.declared_schema(spec.source)
 
 
@@ -121,8 +124,9 @@ def enrichment_columns(spec: Spec, con: duckdb.DuckDBPyConnection | None) -> dic
 
 def _declared(table: str) -> TableSchema | None:
     """Offline, staging and core tables are known by convention; anything else is taken on trust."""
-    if table.startswith("core.") and table.removeprefix("core.") in core_model.ENTITIES:
-        return core_model.entity(table.removeprefix("core."))
+    core_table = core_model.table_schema(table)
+    if core_table is not None:
+        return core_table
     if table in staging_schemas.tables():
         return staging_schemas.declared_schema(table)
     return None
