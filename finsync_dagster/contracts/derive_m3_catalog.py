@@ -1,7 +1,7 @@
 """Derive the package's M3 catalog subset from the shared contract catalog.
 
 Production code must not read the sandbox's catalog, and the shared contract file is 1.7 MB of programs
-we never call, so the mapping engine keeps the transactions it maps to or reads from here. Re-run after
+we never call, so finsync keeps the transactions it maps to, reads from or writes to here. Re-run after
 the contract changes::
 
     python -m finsync_dagster.contracts.derive_m3_catalog ../shared/contracts/infor-m3-mi-catalog.json
