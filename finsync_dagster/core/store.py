@@ -6,7 +6,7 @@ import duckdb
 import pyarrow as pa
 
 from finsync_dagster.core import model as core_model
-from finsync_dagster.warehouse import qualified, transaction
+from finsync_dagster.warehouse import columns_of, qualified, transaction
 from finsync_dagster.warehouse.schemas import CORE, MAPPING_REJECTS, ensure_mapping_rejects, ensure_schema
 
 
@@ -15,14 +15,7 @@ def replace_core_table(con: duckdb.DuckDBPyConnection, entity: str, table: pa.Ta
     schema = core_model.entity(entity)
     target = qualified(CORE, entity)
     ensure_schema(con, CORE)
-    existing = [
-        row[0]
-        for row in con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_schema = ? "
-            "AND table_name = ? ORDER BY ordinal_position",
-            [CORE, entity],
-        ).fetchall()
-    ]
+    existing = [column for column, _ in columns_of(con, target)]
     if existing and existing != list(schema.names):
         # The core model gained or lost a field since this table was built; it is rebuilt in full anyway.
         con.execute(f"DROP TABLE {target}")

@@ -18,8 +18,10 @@ from finsync_dagster.errors import MappingError
 from finsync_dagster.staging.columns import TableSpec
 from finsync_dagster.staging.freshbooks_tables import FRESHBOOKS_TABLES
 from finsync_dagster.staging.infor_tables import INFOR_TABLES
+from finsync_dagster.warehouse import columns_of
+from finsync_dagster.warehouse.schemas import STAGING
 
-SCHEMA = "staging"
+SCHEMA = STAGING
 _TABLE = re.compile(r"^staging\.[a-z][a-z0-9_]*$")
 
 
@@ -91,12 +93,7 @@ def check_table_name(table: str) -> str:
 
 def live_schema(con: duckdb.DuckDBPyConnection, table: str) -> TableSchema | None:
     """The table's real columns in the warehouse, or None when it does not exist (yet)."""
-    schema, _, name = check_table_name(table).partition(".")
-    rows = con.execute(
-        "SELECT column_name, data_type FROM information_schema.columns "
-        "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
-        [schema, name],
-    ).fetchall()
+    rows = columns_of(con, check_table_name(table))
     if not rows:
         return None
     declared = declared_schema(table) if table in tables() else TableSchema(table)

@@ -23,6 +23,7 @@ from finsync_dagster.contracts.fields import (
     Field,
     TableSchema,
     accepts,
+    family_of,
 )
 from finsync_dagster.core import model as core_model
 from finsync_dagster.errors import MappingError
@@ -46,6 +47,7 @@ from finsync_dagster.mapping.spec import (
     Split,
     When,
 )
+from finsync_dagster.warehouse import columns_of
 from finsync_dagster.warehouse.schemas import CORE, STAGING
 
 _CONVERTIBLE = {
@@ -99,14 +101,7 @@ def source_schema(spec: Spec, con: duckdb.DuckDBPyConnection | None = None) -> T
 
 
 def _live_core(con: duckdb.DuckDBPyConnection, table: str) -> TableSchema | None:
-    schema, _, name = table.partition(".")
-    rows = con.execute(
-        "SELECT column_name, data_type FROM information_schema.columns "
-        "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
-        [schema, name],
-    ).fetchall()
-    from finsync_dagster.contracts.fields import family_of
-
+    rows = columns_of(con, table)
     return TableSchema.of(table, (Field(c, family_of(t), t) for c, t in rows)) if rows else None
 
 

@@ -21,7 +21,7 @@ from finsync_dagster.quality.rules import VIOLATIONS, row_violations
 from finsync_dagster.quality.schemas import SCHEMAS
 from finsync_dagster.quality.store import existing_tables, refresh_quarantine
 from finsync_dagster.staging.columns import TableSpec
-from finsync_dagster.warehouse import qualified
+from finsync_dagster.warehouse import columns_of, qualified
 from finsync_dagster.warehouse.schemas import STAGING
 
 _SAMPLE = 10
@@ -77,13 +77,10 @@ class Validation:
 
 def load_frame(connection: duckdb.DuckDBPyConnection, table: str, columns: list[str]) -> pd.DataFrame:
     """The live rows' ``columns`` (those present), with exact Arrow dtypes for everything but text."""
-    present = connection.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'staging' AND table_name = ?",
-        [table],
-    ).fetchall()
-    names = [c for c in columns if c in {row[0] for row in present}]
-    select = ", ".join(f'"{name}"' for name in names)
     staged = qualified(STAGING, table)
+    present = {column for column, _ in columns_of(connection, staged)}
+    names = [c for c in columns if c in present]
+    select = ", ".join(f'"{name}"' for name in names)
     arrow = connection.sql(f"SELECT {select} FROM {staged} WHERE NOT _deleted").to_arrow_table()
     return arrow.to_pandas(types_mapper=_arrow_dtype)
 

@@ -6,6 +6,7 @@ and the identifier rule. Pure: no Dagster (the Dagster resource is ``resources.w
 """
 
 from finsync_dagster.warehouse.sql import (
+    columns_of,
     identifier,
     qualified,
     registered,
@@ -14,4 +15,4 @@ from finsync_dagster.warehouse.sql import (
     transaction,
 )
 
-__all__ = ["identifier", "qualified", "registered", "table_exists", "tables_in", "transaction"]
+__all__ = ["columns_of", "identifier", "qualified", "registered", "table_exists", "tables_in", "transaction"]

@@ -72,3 +72,14 @@ def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     """Whether ``schema.name`` exists in the connection's current database."""
     schema, _, name = table.partition(".")
     return name in tables_in(con, schema)
+
+
+def columns_of(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]]:
+    """``(column, type)`` of ``schema.name`` in order; empty when the table does not exist."""
+    schema, _, name = table.partition(".")
+    rows = con.execute(
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
+        [schema, name],
+    ).fetchall()
+    return [(column, sql_type) for column, sql_type in rows]
