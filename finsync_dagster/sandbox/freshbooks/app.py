@@ -12,6 +12,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 
+from finsync_dagster.sandbox.clock import SandboxClock
 from finsync_dagster.sandbox.faults import FaultInjector, FaultMiddleware, FaultPlan
 from finsync_dagster.sandbox.freshbooks import seed as seeding
 from finsync_dagster.sandbox.freshbooks.errors import (
@@ -22,7 +23,7 @@ from finsync_dagster.sandbox.freshbooks.errors import (
     render,
     revoked,
 )
-from finsync_dagster.sandbox.freshbooks.models import Account, Clock, RateLimiter
+from finsync_dagster.sandbox.freshbooks.models import Account, RateLimiter
 from finsync_dagster.sandbox.freshbooks.oauth import DEFAULT_SCOPES, AccessToken, OAuthApp, TokenStore
 from finsync_dagster.sandbox.freshbooks.routes import routes
 from finsync_dagster.sandbox.freshbooks.webhooks import Webhooks
@@ -65,7 +66,7 @@ class FreshBooksSandbox:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.lock = threading.RLock()
-        self.clock = Clock()
+        self.clock = SandboxClock()
         self.identity = Identity()
         self.oauth_app = OAuthApp(_stable_hex("client_id"), _stable_hex("client_secret"), REDIRECT_URI)
         self.default_scopes = DEFAULT_SCOPES

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from finsync_dagster.sandbox.clock import SandboxClock
 from finsync_dagster.sandbox.demo_business import ANCHOR, DemoBusiness, demo_business
-from finsync_dagster.sandbox.freshbooks.models import Account, Business, Clock, EmitEvent
+from finsync_dagster.sandbox.freshbooks.models import Account, Business, EmitEvent
 from finsync_dagster.sandbox.freshbooks.values import (
     EASTERN,
     BillLine,
@@ -60,7 +61,7 @@ class Seeded:
     truth: dict[str, Any] | None = None
 
 
-def build(seed: str, scale: int | None, clock: Clock, emit: EmitEvent) -> Seeded:
+def build(seed: str, scale: int | None, clock: SandboxClock, emit: EmitEvent) -> Seeded:
     if seed not in ("demo", "empty"):
         raise ValueError(f"unknown FreshBooks seed {seed!r}: use 'demo' or 'empty'")
     account = Account(_business(), clock, emit)

@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
+from finsync_dagster.sandbox.clock import SandboxClock
 from finsync_dagster.sandbox.freshbooks.errors import invalid_value
 
 EASTERN = ZoneInfo("America/New_York")
@@ -33,6 +34,11 @@ def utc_text(epoch: float) -> str:
 
 def iso_z(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def today_eastern(clock: SandboxClock) -> str:
+    """The Eastern date on the sandbox clock: day-granular filters and due dates count in it."""
+    return datetime.fromtimestamp(clock.time(), EASTERN).date().isoformat()
 
 
 def day_start(day: str, zone: ZoneInfo | type[UTC] | Any) -> float:

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from finsync_dagster.sandbox.clock import SandboxClock
 from finsync_dagster.sandbox.faults import FaultInjector
-from finsync_dagster.sandbox.infor.clock import SandboxClock
 from finsync_dagster.sandbox.infor.gateway import AppCredentials, Gateway
 from finsync_dagster.sandbox.infor.models import InforState
 from finsync_dagster.sandbox.infor.routes import build_app
