@@ -11,10 +11,10 @@ import random
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
+from finsync_dagster.sandbox.infor.configuration import DEFAULTS, add_item
 from finsync_dagster.sandbox.infor.lifecycle import SeedLine, deliver, invoice, seed_order
 from finsync_dagster.sandbox.infor.models import Company, money
 from finsync_dagster.sandbox.infor.postings import apply_payment
-from finsync_dagster.sandbox.infor.seed import DEFAULTS, add_item
 
 _START = date(2026, 1, 5)
 

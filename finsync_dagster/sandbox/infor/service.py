@@ -10,10 +10,11 @@ from typing import Any
 
 from finsync_dagster.sandbox.clock import SandboxClock
 from finsync_dagster.sandbox.faults import FaultInjector
+from finsync_dagster.sandbox.infor.configuration import DEFAULTS
 from finsync_dagster.sandbox.infor.gateway import AppCredentials, Gateway
 from finsync_dagster.sandbox.infor.models import InforState
 from finsync_dagster.sandbox.infor.routes import build_app
-from finsync_dagster.sandbox.infor.seed import DEFAULTS, seed
+from finsync_dagster.sandbox.infor.seed import seed
 from finsync_dagster.sandbox.runner import BuiltSandbox, SandboxOptions
 
 TENANT = "FINSYNC_TST"
