@@ -24,7 +24,7 @@ from finsync_dagster.sandbox.clock import SandboxClock
 from finsync_dagster.sandbox.freshbooks.errors import OAuthError, unauthenticated
 
 if TYPE_CHECKING:
-    from finsync_dagster.sandbox.freshbooks.app import FreshBooksSandbox
+    from finsync_dagster.sandbox.freshbooks.backend import FreshBooksSandbox
 
 
 # -- OAuth state (contract section 1.2) ----------------------------------------------------------------
