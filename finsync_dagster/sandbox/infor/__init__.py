@@ -52,8 +52,10 @@ Contract choices (``../shared/contracts/infor-api.md``; UNCONFIRMED points decid
 
 from __future__ import annotations
 
+from finsync_dagster.sandbox.infor.app import create_app
+from finsync_dagster.sandbox.infor.backend import InforSandbox
 from finsync_dagster.sandbox.infor.service import InforService
 
 service = InforService()
 
-__all__ = ["service"]
+__all__ = ["InforSandbox", "InforService", "create_app", "service"]
