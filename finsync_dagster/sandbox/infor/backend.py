@@ -60,6 +60,7 @@ class InforSandbox:
         assert company is not None
         return {
             "base_url": self.base_url,
+            "control_url": f"{self.base_url}/sandbox",
             "tenant": TENANT,
             "ionapi_file": str(self.ionapi_file),
             "company": company.cono,
