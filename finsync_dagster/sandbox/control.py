@@ -31,10 +31,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from finsync_dagster.sandbox import SEEDS
 from finsync_dagster.sandbox.clock import SandboxClock
 from finsync_dagster.sandbox.faults import FaultInjector, faults_endpoint
-
-SEEDS = ("demo", "empty")
 
 
 class ControlledSandbox(Protocol):

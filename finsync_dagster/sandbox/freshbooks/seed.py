@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from finsync_dagster.sandbox import SEEDS
 from finsync_dagster.sandbox.clock import SandboxClock
 from finsync_dagster.sandbox.demo_business import ANCHOR, DemoBusiness, demo_business
 from finsync_dagster.sandbox.freshbooks.models import Account, Business, EmitEvent
@@ -62,7 +63,7 @@ class Seeded:
 
 
 def build(seed: str, scale: int | None, clock: SandboxClock, emit: EmitEvent) -> Seeded:
-    if seed not in ("demo", "empty"):
+    if seed not in SEEDS:
         raise ValueError(f"unknown FreshBooks seed {seed!r}: use 'demo' or 'empty'")
     account = Account(_business(), clock, emit)
     _seed_categories(account)

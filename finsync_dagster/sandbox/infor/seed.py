@@ -7,12 +7,11 @@ sort after them.
 
 from __future__ import annotations
 
+from finsync_dagster.sandbox import SEEDS
 from finsync_dagster.sandbox.infor.configuration import DEFAULT_ITEM, configure
 from finsync_dagster.sandbox.infor.demo_seed import seed_demo
 from finsync_dagster.sandbox.infor.models import InforState
 from finsync_dagster.sandbox.infor.scale_seed import seed_scale
-
-SEEDS = ("demo", "empty")
 
 
 def seed(state: InforState, name: str, *, scale: int | None = None) -> None:
