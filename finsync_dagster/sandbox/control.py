@@ -39,9 +39,14 @@ from finsync_dagster.sandbox.faults import FaultInjector, faults_endpoint
 class ControlledSandbox(Protocol):
     """What a system's backend offers the shared control plane."""
 
-    clock: SandboxClock
-    faults: FaultInjector
-    scale: int | None
+    @property
+    def clock(self) -> SandboxClock: ...
+
+    @property
+    def faults(self) -> FaultInjector: ...
+
+    @property
+    def scale(self) -> int | None: ...
 
     @property
     def truth(self) -> dict[str, Any] | None: ...
