@@ -8,7 +8,7 @@ bill lines are tuples; their statuses are derived when read, so they can never d
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -41,7 +41,7 @@ def today_eastern(clock: SandboxClock) -> str:
     return datetime.fromtimestamp(clock.time(), EASTERN).date().isoformat()
 
 
-def day_start(day: str, zone: ZoneInfo | type[UTC] | Any) -> float:
+def day_start(day: str, zone: tzinfo) -> float:
     """Epoch seconds of midnight starting ``day`` in ``zone``."""
     parsed = date.fromisoformat(day)
     return datetime(parsed.year, parsed.month, parsed.day, tzinfo=zone).timestamp()
