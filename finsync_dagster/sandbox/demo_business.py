@@ -443,7 +443,7 @@ def _stage(status: str, age: int, drawn: str) -> str:
 
 
 def _payments(rng: random.Random, invoices: list[DemoInvoice]) -> list[DemoPayment]:
-    payments = []
+    payments: list[DemoPayment] = []
     for invoice in invoices:
         if invoice.status == "sent":
             continue

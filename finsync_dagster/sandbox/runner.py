@@ -10,7 +10,6 @@ benchmarks and the demo use :func:`running_sandboxes`.
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import json
 import socket
 import threading
@@ -27,8 +26,8 @@ from starlette.types import ASGIApp
 from finsync_dagster.sandbox.faults import FaultPlan
 from finsync_dagster.settings import SANDBOX_FILE
 
-# name -> "module:attribute" of a SandboxService. Imported lazily so that one broken sandbox cannot stop
-# the other from serving, and so production code paths never import a sandbox.
+# name -> "module:attribute" of a SandboxService, imported only when served, so that serving one sandbox
+# never imports the other.
 SERVICES: dict[str, str] = {
     "freshbooks": "finsync_dagster.sandbox.freshbooks:service",
     "infor": "finsync_dagster.sandbox.infor:service",
@@ -82,11 +81,6 @@ class RunningSandboxes:
             thread.join(timeout=10)
 
 
-def available_services() -> list[str]:
-    """The sandboxes present in this build (a service's package may not exist yet)."""
-    return [name for name, target in SERVICES.items() if importlib.util.find_spec(target.split(":")[0])]
-
-
 def load_service(name: str) -> SandboxService:
     module_name, _, attribute = SERVICES[name].partition(":")
     return getattr(importlib.import_module(module_name), attribute)
@@ -94,7 +88,7 @@ def load_service(name: str) -> SandboxService:
 
 def start(options: SandboxOptions, names: Sequence[str] | None = None) -> RunningSandboxes:
     """Start the named sandboxes (default: all) and return once every one answers."""
-    names = list(names or available_services())
+    names = list(names or SERVICES)
     options.dir.mkdir(parents=True, exist_ok=True)
     running = RunningSandboxes(dir=options.dir, info={}, built={})
     try:

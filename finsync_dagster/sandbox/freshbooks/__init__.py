@@ -1,13 +1,16 @@
 """A contract-faithful sandbox of the FreshBooks Accounting API (``../shared/contracts/freshbooks-api.md``).
 
-Layout, in moto's split: ``routes.py`` maps paths to handlers; ``handlers.py`` parses, calls the model
-and serialises; ``models.py`` owns records, pagination, filters and the clock, with the write rules in
+Layout, in moto's split and the Infor sandbox's shape (see ``finsync_dagster/sandbox/__init__.py``):
+``service.py`` is the runner's entry; ``backend.py`` holds all state of one sandbox (accounts, OAuth,
+webhooks, clock, limits, faults) and its control-plane hooks; ``app.py`` builds its Starlette app;
+``routes.py`` maps paths to handlers; ``handlers.py`` parses, calls the model and serialises;
+``models.py`` owns records, pagination, filters and the rate limiter, with the write rules in
 ``rules.py`` and the value conventions (money, Eastern time, lines, derived statuses) in ``values.py``;
 ``shapes.py`` renders records in the API's field names; ``errors.py`` holds the provider-shaped errors
 (one Starlette exception handler renders them); ``oauth.py`` holds the token store and the OAuth and
 identity endpoints; ``webhooks.py`` registers callbacks and delivers signed events from a background
-thread; ``seed.py`` builds ``demo``, ``empty`` and ``--scale N``; ``app.py`` holds one sandbox's state
-and builds its Starlette app.
+thread; ``control.py`` adds this system's own control routes; ``seed.py`` builds ``demo``, ``empty`` and
+``--scale N``.
 
 Endpoints
 ---------
@@ -17,12 +20,11 @@ Endpoints
   ``bill_vendors/bill_vendors``, ``bills/bills``: list, get, create, update, delete;
 - ``/events/account/{account_id}/events/callbacks[/{id}]``: create, list, get, update, verify, resend,
   delete;
-- control plane (never faulted or rate limited): ``GET /sandbox`` (connection details and counts),
-  ``/sandbox/faults`` (see ``finsync_dagster/sandbox/faults.py``), ``GET|PUT /sandbox/clock``
-  (``{"advance": s}`` or ``{"now": ..., "frozen": bool}``), ``POST /sandbox/reset``, ``GET|PUT
-  /sandbox/settings`` (``rate_limit_per_minute``, ``access_token_lifetime``, ``webhooks``: ``delay``,
-  ``retry_base``, ``max_attempts``, ``timeout``), ``POST /sandbox/tokens/expire``,
-  ``GET /sandbox/webhooks/deliveries``.
+- control plane (never faulted or rate limited): the shared ``/sandbox`` routes of
+  ``finsync_dagster/sandbox/control.py`` (details and counts, reset, clock, faults, token expiry,
+  settings, truth), with ``/sandbox/settings`` holding ``rate_limit_per_minute``,
+  ``access_token_lifetime`` and ``webhooks`` (``delay``, ``retry_base``, ``max_attempts``, ``timeout``;
+  other names are ignored); and this system's ``GET /sandbox/webhooks/deliveries``.
 
 Contract choices (UNCONFIRMED points of the contract, decided here)
 ------------------------------------------------------------------
@@ -48,7 +50,7 @@ Contract choices (UNCONFIRMED points of the contract, decided here)
 - A refresh does not revoke the previous access token; a used refresh token gets 400 ``invalid_grant``.
 - 429 (rate limit) carries ``Retry-After`` in seconds and the path family's error envelope with
   errno 429. The default limit is 1,200 requests per minute in a sliding window (FreshBooks publishes
-  none); ``PUT /sandbox/settings`` changes it (0 turns it off).
+  none); ``/sandbox/settings`` changes it (0 turns it off).
 - The fault kind ``revoke`` really revokes the presented access token, so the client has to refresh.
 - Unknown account id in a path: 404 errno 1012; a token is valid for every account of its identity.
 - Webhooks: see ``webhooks.py`` (verification event name, signing of the verifier POST, retries).
@@ -57,27 +59,9 @@ Contract choices (UNCONFIRMED points of the contract, decided here)
 
 from __future__ import annotations
 
-import json
-
-from finsync_dagster.sandbox.freshbooks.app import FreshBooksSandbox, create_app
-from finsync_dagster.sandbox.runner import BuiltSandbox, SandboxOptions
-
-
-class FreshBooksService:
-    """The runner's entry point: builds one sandbox for ``finsync sandbox`` and the test fixtures."""
-
-    name = "freshbooks"
-
-    def build(self, *, base_url: str, options: SandboxOptions) -> BuiltSandbox:
-        sandbox = FreshBooksSandbox(
-            base_url=base_url, seed=options.seed, scale=options.scale, faults=options.faults
-        )
-        if sandbox.truth is not None:
-            (options.dir / "freshbooks-truth.json").write_text(
-                json.dumps(sandbox.truth, indent=2, sort_keys=True), encoding="utf-8"
-            )
-        return BuiltSandbox(app=create_app(sandbox), info=sandbox.info(), state=sandbox)
-
+from finsync_dagster.sandbox.freshbooks.app import create_app
+from finsync_dagster.sandbox.freshbooks.backend import FreshBooksSandbox
+from finsync_dagster.sandbox.freshbooks.service import FreshBooksService
 
 service = FreshBooksService()
 

@@ -2,7 +2,7 @@
 
 Handlers are built per resource from its :class:`ResourceSpec`, so ``routes.py`` only maps paths to
 them. Accounting answers ``{"response": {"result": ...}}``; callbacks use the same envelope with flat
-errors; control endpoints under ``/sandbox`` answer plain JSON and never see faults or the rate limit.
+errors. The ``/sandbox`` control plane is elsewhere: ``../control.py`` and this system's ``control.py``.
 """
 
 from __future__ import annotations
@@ -10,13 +10,11 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from finsync_dagster.sandbox.faults import faults_endpoint
 from finsync_dagster.sandbox.freshbooks.errors import (
     AccountingError,
     events_not_found,
@@ -34,7 +32,7 @@ from finsync_dagster.sandbox.freshbooks.models import (
 from finsync_dagster.sandbox.freshbooks.shapes import RENDERERS
 
 if TYPE_CHECKING:
-    from finsync_dagster.sandbox.freshbooks.app import FreshBooksSandbox
+    from finsync_dagster.sandbox.freshbooks.backend import FreshBooksSandbox
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -235,94 +233,3 @@ async def callback(request: Request) -> Response:
     else:
         found = sandbox.webhooks.get(account_id, callback_id)
     return _result({"callback": found.render()})
-
-
-# -- control plane (/sandbox/...) -------------------------------------------------------------------------
-
-
-async def control_faults(request: Request) -> Response:
-    return await faults_endpoint(request, _sandbox(request).faults)
-
-
-async def control_info(request: Request) -> Response:
-    sandbox = _sandbox(request)
-    with sandbox.lock:
-        counts = {name: len(table) for name, table in sandbox.account.tables.items()}
-    return JSONResponse({**sandbox.info(), "counts": counts})
-
-
-async def control_clock(request: Request) -> Response:
-    """GET shows the clock; PUT ``{"advance": seconds}`` or ``{"now": ISO-8601 | epoch, "frozen": bool}``."""
-    sandbox = _sandbox(request)
-    if request.method == "PUT":
-        body = await _control_body(request)
-        with sandbox.lock:
-            if "advance" in body:
-                sandbox.clock.advance(float(body["advance"]))
-            elif "now" in body:
-                now = body["now"]
-                epoch = (
-                    float(now)
-                    if isinstance(now, int | float)
-                    else datetime.fromisoformat(str(now).replace("Z", "+00:00")).timestamp()
-                )
-                sandbox.clock.set(epoch, frozen=bool(body.get("frozen", False)))
-            elif body.get("frozen") is False:
-                sandbox.clock.set(sandbox.clock.time())
-    return JSONResponse(sandbox.clock.to_dict())
-
-
-async def control_reset(request: Request) -> Response:
-    """POST ``{"seed": "demo"|"empty", "scale": N}``: rebuild the data (default: the start options)."""
-    sandbox = _sandbox(request)
-    body = await _control_body(request)
-    seed = body.get("seed")
-    if seed not in (None, "demo", "empty"):
-        return JSONResponse({"error": "seed must be 'demo' or 'empty'"}, status_code=400)
-    sandbox.reset(seed, body.get("scale", sandbox.scale))
-    return await control_info(request)
-
-
-async def control_settings(request: Request) -> Response:
-    """GET/PUT ``rate_limit_per_minute``, ``access_token_lifetime`` and ``webhooks`` delivery settings."""
-    sandbox = _sandbox(request)
-    if request.method == "PUT":
-        body = await _control_body(request)
-        with sandbox.lock:
-            if "rate_limit_per_minute" in body:
-                sandbox.limiter.per_minute = int(body["rate_limit_per_minute"])
-                sandbox.limiter.reset()
-            if "access_token_lifetime" in body:
-                sandbox.tokens.lifetime = int(body["access_token_lifetime"])
-            for key, value in (body.get("webhooks") or {}).items():
-                if key in sandbox.webhooks.settings.to_dict():
-                    setattr(
-                        sandbox.webhooks.settings, key, type(getattr(sandbox.webhooks.settings, key))(value)
-                    )
-    return JSONResponse(
-        {
-            "rate_limit_per_minute": sandbox.limiter.per_minute,
-            "rate_limited": sandbox.limiter.refused,
-            "access_token_lifetime": sandbox.tokens.lifetime,
-            "webhooks": sandbox.webhooks.settings.to_dict(),
-        }
-    )
-
-
-async def control_expire_tokens(request: Request) -> Response:
-    """POST: every live access token expires now (refresh tokens stay usable)."""
-    sandbox = _sandbox(request)
-    with sandbox.lock:
-        expired = sandbox.tokens.expire_all()
-    return JSONResponse({"expired": expired})
-
-
-async def control_deliveries(request: Request) -> Response:
-    """GET: every webhook delivery attempt so far, oldest first."""
-    return JSONResponse({"deliveries": list(_sandbox(request).webhooks.deliveries)})
-
-
-async def _control_body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    body = json.loads(raw) if raw else {}
-    return body if isinstance(body, dict) else {}

@@ -1,4 +1,4 @@
-"""State of the FreshBooks sandbox: one :class:`Account` per account id, its tables, a clock, a rate limiter.
+"""State of the FreshBooks sandbox: one :class:`Account` per account id, its tables, a rate limiter.
 
 Resources, their paths and their ``search[...]`` filters are declared once, as data (``RESOURCES``). The
 :class:`Account` applies writes through the builders of ``rules.py`` and keeps what spans records
@@ -24,9 +24,10 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date
 from typing import Any
 
+from finsync_dagster.sandbox.clock import SandboxClock
 from finsync_dagster.sandbox.freshbooks.errors import (
     AccountingError,
     invalid_value,
@@ -40,53 +41,13 @@ from finsync_dagster.sandbox.freshbooks.values import (
     day_start,
     parse_bool,
     parse_int,
+    today_eastern,
 )
 
 MAX_PER_PAGE = 100
 DEFAULT_PER_PAGE = 30
 
 EmitEvent = Callable[[str, str, int], None]  # (account_id, event name, object id)
-
-
-# -- clock ---------------------------------------------------------------------------------------
-
-
-class Clock:
-    """Wall-clock time plus an offset that tests move through ``/sandbox/clock``; can be frozen."""
-
-    def __init__(self) -> None:
-        self._offset = 0.0
-        self._frozen: float | None = None
-
-    def time(self) -> float:
-        return self._frozen if self._frozen is not None else time.time() + self._offset
-
-    def now(self) -> datetime:
-        return datetime.fromtimestamp(self.time(), UTC)
-
-    def today_eastern(self) -> str:
-        return datetime.fromtimestamp(self.time(), EASTERN).date().isoformat()
-
-    def advance(self, seconds: float) -> None:
-        if self._frozen is not None:
-            self._frozen += seconds
-        else:
-            self._offset += seconds
-
-    def set(self, epoch: float, *, frozen: bool = False) -> None:
-        if frozen:
-            self._frozen = epoch
-        else:
-            self._frozen = None
-            self._offset = epoch - time.time()
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "now": self.now().isoformat().replace("+00:00", "Z"),
-            "epoch": self.time(),
-            "frozen": self._frozen is not None,
-            "offset_seconds": self._offset,
-        }
 
 
 # -- resource declarations (contract sections 2 and 3.4) -------------------------------------------
@@ -533,7 +494,7 @@ class Account:
     to the webhook dispatcher.
     """
 
-    def __init__(self, business: Business, clock: Clock, emit: EmitEvent | None = None) -> None:
+    def __init__(self, business: Business, clock: SandboxClock, emit: EmitEvent | None = None) -> None:
         self.business = business
         self.clock = clock
         self.emit = emit or (lambda *_: None)
@@ -558,7 +519,7 @@ class Account:
     def page(self, resource: str, query: Query, page: int, per_page: int) -> tuple[list[Record], int]:
         """One page (newest first) and the total number of matches."""
         table = self.tables[resource]
-        ids = table.select(query, self.clock.today_eastern())
+        ids = table.select(query, today_eastern(self.clock))
         total = len(ids)
         end = total - (page - 1) * per_page
         start = max(end - per_page, 0)

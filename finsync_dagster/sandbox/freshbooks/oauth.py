@@ -20,11 +20,11 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from finsync_dagster.sandbox.clock import SandboxClock
 from finsync_dagster.sandbox.freshbooks.errors import OAuthError, unauthenticated
-from finsync_dagster.sandbox.freshbooks.models import Clock
 
 if TYPE_CHECKING:
-    from finsync_dagster.sandbox.freshbooks.app import FreshBooksSandbox
+    from finsync_dagster.sandbox.freshbooks.backend import FreshBooksSandbox
 
 
 # -- OAuth state (contract section 1.2) ----------------------------------------------------------------
@@ -80,7 +80,7 @@ class TokenStore:
     access token lives until it expires), so a second process holding it is not cut off mid-page.
     """
 
-    def __init__(self, app: OAuthApp, clock: Clock, lifetime: int = 43200) -> None:
+    def __init__(self, app: OAuthApp, clock: SandboxClock, lifetime: int = 43200) -> None:
         self.app = app
         self.clock = clock
         self.lifetime = lifetime

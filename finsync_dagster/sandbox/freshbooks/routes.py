@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from finsync_dagster.sandbox.freshbooks import handlers, oauth
+from finsync_dagster.sandbox.control import ControlPlane
+from finsync_dagster.sandbox.freshbooks import control, handlers, oauth
+from finsync_dagster.sandbox.freshbooks.backend import FreshBooksSandbox
 
 ACCOUNTING = "/accounting/account/{account_id}"
 CALLBACKS = "/events/account/{account_id}/events/callbacks"
 
 
-def routes() -> list[Route]:
+def routes(sandbox: FreshBooksSandbox) -> list[Route]:
     table = [
         Route("/oauth/authorize", oauth.authorize, methods=["GET"]),
         Route("/oauth/authorize/", oauth.authorize, methods=["GET"]),
@@ -18,13 +20,8 @@ def routes() -> list[Route]:
         Route("/auth/api/v1/users/me", oauth.me, methods=["GET"]),
         Route(CALLBACKS, handlers.callbacks, methods=["GET", "POST"]),
         Route(CALLBACKS + "/{id}", handlers.callback, methods=["GET", "PUT", "DELETE"]),
-        Route("/sandbox", handlers.control_info, methods=["GET"]),
-        Route("/sandbox/faults", handlers.control_faults, methods=["GET", "PUT", "POST", "DELETE"]),
-        Route("/sandbox/clock", handlers.control_clock, methods=["GET", "PUT"]),
-        Route("/sandbox/reset", handlers.control_reset, methods=["POST"]),
-        Route("/sandbox/settings", handlers.control_settings, methods=["GET", "PUT"]),
-        Route("/sandbox/tokens/expire", handlers.control_expire_tokens, methods=["POST"]),
-        Route("/sandbox/webhooks/deliveries", handlers.control_deliveries, methods=["GET"]),
+        *ControlPlane(sandbox).routes(),
+        *control.control_routes(sandbox),
     ]
     for spec in handlers.ACCOUNTING:
         write = ["POST"] if spec.writable else []

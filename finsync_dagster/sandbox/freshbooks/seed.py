@@ -16,8 +16,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from finsync_dagster.sandbox import SEEDS
+from finsync_dagster.sandbox.clock import SandboxClock
 from finsync_dagster.sandbox.demo_business import ANCHOR, DemoBusiness, demo_business
-from finsync_dagster.sandbox.freshbooks.models import Account, Business, Clock, EmitEvent
+from finsync_dagster.sandbox.freshbooks.models import Account, Business, EmitEvent
 from finsync_dagster.sandbox.freshbooks.values import (
     EASTERN,
     BillLine,
@@ -60,8 +62,8 @@ class Seeded:
     truth: dict[str, Any] | None = None
 
 
-def build(seed: str, scale: int | None, clock: Clock, emit: EmitEvent) -> Seeded:
-    if seed not in ("demo", "empty"):
+def build(seed: str, scale: int | None, clock: SandboxClock, emit: EmitEvent) -> Seeded:
+    if seed not in SEEDS:
         raise ValueError(f"unknown FreshBooks seed {seed!r}: use 'demo' or 'empty'")
     account = Account(_business(), clock, emit)
     _seed_categories(account)
@@ -338,11 +340,11 @@ def _seed_demo_expenses_and_bills(
         bill_vendors.load([rec])
         refs["vendors"][vendor.key] = rec["id"]
     bill_recs = []
-    for n, demo in enumerate(business.freshbooks.bills):
-        amount = parse_cents(demo.amount, object="bill", field="amount")
+    for n, bill in enumerate(business.freshbooks.bills):
+        amount = parse_cents(bill.amount, object="bill", field="amount")
         line = BillLine(
-            categories[demo.category],
-            f"{demo.category} ({demo.key})",
+            categories[bill.category],
+            f"{bill.category} ({bill.key})",
             "1",
             amount,
             None,
@@ -352,23 +354,23 @@ def _seed_demo_expenses_and_bills(
             amount,
             0,
         )
-        rec = _stamped(bills.spec.id_start + n, _at(demo.issue_date, 16, n))
+        rec = _stamped(bills.spec.id_start + n, _at(bill.issue_date, 16, n))
         rec.update(
-            vendorid=refs["vendors"][demo.vendor_key],
-            bill_number=demo.key,
-            issue_date=demo.issue_date.isoformat(),
-            due_offset_days=(demo.due_date - demo.issue_date).days,
-            currency_code=demo.currency,
+            vendorid=refs["vendors"][bill.vendor_key],
+            bill_number=bill.key,
+            issue_date=bill.issue_date.isoformat(),
+            due_offset_days=(bill.due_date - bill.issue_date).days,
+            currency_code=bill.currency,
             language="en",
             lines=(line,),
             tax=0,
             amount=amount,
             paid=0,
-            overall_category=demo.category,
+            overall_category=bill.category,
             overall_description=None,
         )
         bill_recs.append(rec)
-        refs["bills"][demo.key] = rec["id"]
+        refs["bills"][bill.key] = rec["id"]
     bills.load(bill_recs)
 
 

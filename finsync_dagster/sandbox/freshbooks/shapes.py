@@ -23,6 +23,7 @@ from finsync_dagster.sandbox.freshbooks.values import (
     invoice_payment_status,
     invoice_v3_status,
     money,
+    today_eastern,
     utc_text,
 )
 
@@ -123,7 +124,7 @@ def _outstanding_balance(account: Account, client: Record) -> list[dict[str, Any
 
 def render_invoice(account: Account, rec: Record, includes: frozenset[str]) -> dict[str, Any]:
     code = rec["currency_code"]
-    today = account.clock.today_eastern()
+    today = today_eastern(account.clock)
     v3_status = invoice_v3_status(rec, today)
     outstanding = max(rec["amount"] - rec["paid"], 0)
     out = {**_INVOICE_TEMPLATE}
@@ -359,7 +360,7 @@ def render_bill(account: Account, rec: Record, includes: frozenset[str]) -> dict
         "total_amount": money(rec["amount"], code),
         "paid": money(rec["paid"], code),
         "outstanding": money(max(rec["amount"] - rec["paid"], 0), code),
-        "status": bill_status(rec, account.clock.today_eastern()),
+        "status": bill_status(rec, today_eastern(account.clock)),
         "overall_category": rec.get("overall_category"),
         "overall_description": rec.get("overall_description"),
         "attachment": None,

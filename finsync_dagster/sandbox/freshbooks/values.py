@@ -8,12 +8,13 @@ bill lines are tuples; their statuses are derived when read, so they can never d
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
+from finsync_dagster.sandbox.clock import SandboxClock
 from finsync_dagster.sandbox.freshbooks.errors import invalid_value
 
 EASTERN = ZoneInfo("America/New_York")
@@ -35,7 +36,12 @@ def iso_z(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def day_start(day: str, zone: ZoneInfo | type[UTC] | Any) -> float:
+def today_eastern(clock: SandboxClock) -> str:
+    """The Eastern date on the sandbox clock: day-granular filters and due dates count in it."""
+    return datetime.fromtimestamp(clock.time(), EASTERN).date().isoformat()
+
+
+def day_start(day: str, zone: tzinfo) -> float:
     """Epoch seconds of midnight starting ``day`` in ``zone``."""
     parsed = date.fromisoformat(day)
     return datetime(parsed.year, parsed.month, parsed.day, tzinfo=zone).timestamp()

@@ -37,8 +37,8 @@ from urllib.parse import urlencode, urlsplit
 
 import httpx
 
+from finsync_dagster.sandbox.clock import SandboxClock
 from finsync_dagster.sandbox.freshbooks.errors import events_not_found, events_validation
-from finsync_dagster.sandbox.freshbooks.models import Clock
 from finsync_dagster.sandbox.freshbooks.values import iso_z
 
 SIGNATURE_HEADER = "X-FreshBooks-Hmac-SHA256"
@@ -131,7 +131,9 @@ ContextFields = Callable[[str], list[tuple[str, str]]]
 class Webhooks:
     """Callback registrations of every account, and the thread that delivers to them."""
 
-    def __init__(self, clock: Clock, context: ContextFields, settings: WebhookSettings | None = None) -> None:
+    def __init__(
+        self, clock: SandboxClock, context: ContextFields, settings: WebhookSettings | None = None
+    ) -> None:
         self.clock = clock
         self.context = context
         self.settings = settings or WebhookSettings()

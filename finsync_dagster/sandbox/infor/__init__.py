@@ -1,12 +1,28 @@
 """A sandbox of Infor M3 behind the ION API Gateway, served on loopback.
 
+Layout, in moto's split and the FreshBooks sandbox's shape (see ``finsync_dagster/sandbox/__init__.py``):
+``service.py`` is the runner's entry and writes ``infor.ionapi``; ``backend.py`` holds all state of one
+sandbox (the M3 model, the gateway, faults) and its control-plane hooks; ``app.py`` builds its app and
+wraps it in the gateway's auth, faults and timeout; ``routes.py`` maps paths to handlers; ``handlers.py``
+parses MI calls and serialises their answers; ``mi.py`` runs a transaction against the ``catalog.py``
+field catalogue, with one module per MI program in ``transactions/``; ``models.py`` owns companies and
+tables, ``lifecycle.py`` and ``postings.py`` the order and ledger rules, ``exportmi.py`` EXPORTMI's SQL;
+``errors.py`` holds the gateway and MI error shapes; ``gateway.py`` is the ION API Gateway (OAuth2,
+bearer checks, quota, timeout), M3-agnostic; ``control.py`` adds this system's own control routes;
+``seed.py`` picks among the seeds, which build on ``configuration.py`` (``demo_seed.py``,
+``scale_seed.py``).
+
 Coverage (see ``catalog.json``): the gateway's ``token.oauth2`` (password and refresh grants) and
 ``revoke_token.oauth2`` under ``/{TENANT}/as/``; M3 MI REST v2 under ``/{TENANT}/M3/m3api-rest/v2/execute``
 (single GET with query or matrix parameters, bulk POST) for CRS610MI, OIS100MI, OIS350MI, ARS200MI,
-ARS040MI, CRS630MI, GLS840MI, GLS200MI, MMS200MI and EXPORTMI/Select. Control plane under ``/sandbox/``:
-``faults``, ``orders/{ORNO}/deliver``, ``orders/{ORNO}/invoice``, ``gateway`` (policy: ``expires_in``,
-``issue_refresh_tokens``, ``rolling_refresh_tokens``, ``quota_per_second``, ``timeout_ms``),
-``gateway/expire-tokens``, ``clock`` (``advance_seconds`` / ``set``) and ``truth``.
+ARS040MI, CRS630MI, GLS840MI, GLS200MI, MMS200MI and EXPORTMI/Select. Control plane (never faulted): the
+shared ``/sandbox`` routes of ``finsync_dagster/sandbox/control.py`` (details and counts, reset, clock,
+faults, token expiry, settings, truth), with ``/sandbox/settings`` holding the gateway policy
+(``expires_in``, ``issue_refresh_tokens``, ``rolling_refresh_tokens``, ``refresh_token_lifetime``,
+``quota_per_second``, ``timeout_ms``; an unknown name is 400); ``/sandbox/gateway`` and
+``/sandbox/gateway/expire-tokens`` are its first names for settings and token expiry, kept as aliases,
+as the clock still takes ``{"advance_seconds": s}`` and ``{"set": ISO}``; and this system's
+``POST /sandbox/orders/{ORNO}/deliver`` and ``.../invoice``.
 
 Contract choices (``../shared/contracts/infor-api.md``; UNCONFIRMED points decided here):
 
@@ -52,8 +68,10 @@ Contract choices (``../shared/contracts/infor-api.md``; UNCONFIRMED points decid
 
 from __future__ import annotations
 
+from finsync_dagster.sandbox.infor.app import create_app
+from finsync_dagster.sandbox.infor.backend import InforSandbox
 from finsync_dagster.sandbox.infor.service import InforService
 
 service = InforService()
 
-__all__ = ["service"]
+__all__ = ["InforSandbox", "InforService", "create_app", "service"]

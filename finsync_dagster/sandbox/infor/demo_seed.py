@@ -18,10 +18,10 @@ from decimal import Decimal
 from typing import Any
 
 from finsync_dagster.sandbox.demo_business import DemoBusiness, DemoCustomer, DemoInvoice, demo_business
+from finsync_dagster.sandbox.infor.configuration import DEFAULTS, add_account, add_item
 from finsync_dagster.sandbox.infor.lifecycle import SeedLine, deliver, invoice, seed_order
 from finsync_dagster.sandbox.infor.models import Company, Row
 from finsync_dagster.sandbox.infor.postings import GLLine, apply_payment, post_voucher
-from finsync_dagster.sandbox.infor.seed import DEFAULTS, add_account, add_item
 
 
 def cuno_of(key: str) -> str:

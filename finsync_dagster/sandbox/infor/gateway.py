@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from finsync_dagster.sandbox.infor.clock import SandboxClock
+from finsync_dagster.sandbox.clock import SandboxClock
 from finsync_dagster.sandbox.infor.errors import gateway_timeout, oauth_error, throttled, unauthorized
 
 TOKEN_PATH = "token.oauth2"

@@ -1,18 +1,18 @@
-"""HTTP handlers: parse the request, run the model, serialise the answer. No business rules here."""
+"""HTTP handlers of the MI API: parse the request, run the model, serialise the answer. No business rules here.
+
+The ``/sandbox`` control plane is elsewhere: ``../control.py`` and this system's ``control.py``.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
-from finsync_dagster.sandbox.infor import lifecycle
 from finsync_dagster.sandbox.infor.errors import BusinessError, MIError, ProgramNotFound, mi_error_response
-from finsync_dagster.sandbox.infor.gateway import Gateway
 from finsync_dagster.sandbox.infor.mi import CommonParams, envelope, execute, failed_result
 from finsync_dagster.sandbox.infor.models import InforState
 
@@ -90,63 +90,3 @@ class MIHandlers:
                     return Response(status_code=400)  # body-level program unknown: the gateway has no route
                 results.append(failed_result(name, error))
         return _json({**envelope(results), "bulkJobId": ""})
-
-
-class ControlHandlers:
-    """``/sandbox/...``: the control plane tests and demos use; never part of the emulated API."""
-
-    def __init__(self, state: InforState, gateway: Gateway) -> None:
-        self.state = state
-        self.gateway = gateway
-
-    def _company(self, request: Request) -> Any:
-        return self.state.company(request.query_params.get("cono"))
-
-    async def _body(self, request: Request) -> dict[str, Any]:
-        raw = await request.body()
-        return json.loads(raw) if raw.strip() else {}
-
-    async def deliver(self, request: Request) -> Response:
-        return await self._order_step(request, lifecycle.deliver)
-
-    async def invoice(self, request: Request) -> Response:
-        return await self._order_step(request, lifecycle.invoice)
-
-    async def _order_step(self, request: Request, step: Any) -> Response:
-        company = self._company(request)
-        if company is None:
-            return JSONResponse({"error": "unknown company"}, status_code=404)
-        body = await self._body(request)
-        when = lifecycle.parse_control_date(body.get("date"))
-        with self.state.lock:
-            try:
-                result = step(company, request.path_params["orno"], when)
-            except lifecycle.LifecycleError as error:
-                return JSONResponse({"error": str(error)}, status_code=error.status)
-        return JSONResponse(result)
-
-    async def gateway_settings(self, request: Request) -> Response:
-        if request.method in ("PUT", "POST"):
-            try:
-                self.gateway.settings.update(await self._body(request))
-            except (ValueError, TypeError) as error:
-                return JSONResponse({"error": str(error)}, status_code=400)
-        return JSONResponse({**self.gateway.settings.to_dict(), "tokens_issued": self.gateway.tokens.issued})
-
-    async def expire_tokens(self, request: Request) -> Response:
-        return JSONResponse({"expired": self.gateway.tokens.expire_all()})
-
-    async def clock(self, request: Request) -> Response:
-        if request.method == "POST":
-            body = await self._body(request)
-            try:
-                if "advance_seconds" in body:
-                    self.state.clock.advance(float(body["advance_seconds"]))
-                elif "set" in body:
-                    self.state.clock.set(datetime.fromisoformat(body["set"]))
-            except (ValueError, TypeError) as error:
-                return JSONResponse({"error": str(error)}, status_code=400)
-        return JSONResponse({"now": self.state.clock.now().isoformat()})
-
-    async def truth(self, request: Request) -> Response:
-        return JSONResponse(self.state.truth or {})

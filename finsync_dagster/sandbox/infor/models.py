@@ -17,7 +17,7 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from finsync_dagster.sandbox.infor.clock import SandboxClock, lmts_of
+from finsync_dagster.sandbox.clock import SandboxClock, lmts_of
 
 Row = dict[str, Any]
 CENT = Decimal("0.01")

@@ -11,10 +11,10 @@ import random
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
+from finsync_dagster.sandbox.infor.configuration import DEFAULTS, add_item
 from finsync_dagster.sandbox.infor.lifecycle import SeedLine, deliver, invoice, seed_order
 from finsync_dagster.sandbox.infor.models import Company, money
 from finsync_dagster.sandbox.infor.postings import apply_payment
-from finsync_dagster.sandbox.infor.seed import DEFAULTS, add_item
 
 _START = date(2026, 1, 5)
 
@@ -46,6 +46,7 @@ def seed_scale(company: Company, orders: int) -> None:
         lines = []
         for _ in range(rng.randint(1, 4)):
             item = company.table("MITMAS").get(company.cono, rng.choice(items))
+            assert item is not None  # every scale item was added above
             lines.append(SeedLine(item["ITNO"], item["ITDS"], Decimal(rng.randint(1, 9)), item["SAPR"]))
         orno = seed_order(
             company, cuno=cuno, cuor=f"SCALE-{n:06d}", day=day, currency="USD", lines=lines, stamp=stamp,

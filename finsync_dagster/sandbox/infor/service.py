@@ -1,71 +1,37 @@
-"""The ``infor`` sandbox service: builds the state, the gateway and the app, and writes ``infor.ionapi``."""
+"""The ``infor`` sandbox service: builds the backend and the app, and writes ``infor.ionapi`` and the truth."""
 
 from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from finsync_dagster.sandbox.faults import FaultInjector
-from finsync_dagster.sandbox.infor.clock import SandboxClock
-from finsync_dagster.sandbox.infor.gateway import AppCredentials, Gateway
-from finsync_dagster.sandbox.infor.models import InforState
-from finsync_dagster.sandbox.infor.routes import build_app
-from finsync_dagster.sandbox.infor.seed import DEFAULTS, seed
+from finsync_dagster.sandbox.infor.app import create_app
+from finsync_dagster.sandbox.infor.backend import InforSandbox
 from finsync_dagster.sandbox.runner import BuiltSandbox, SandboxOptions
 
-TENANT = "FINSYNC_TST"
 IONAPI_FILE = "infor.ionapi"
 TRUTH_FILE = "demo-truth.json"
 
 
-@dataclass
-class InforSandbox:
-    """What ``BuiltSandbox.state`` holds: the model, the gateway and the fault injector, for tests."""
-
-    state: InforState
-    gateway: Gateway
-    injector: FaultInjector
-    ionapi_file: Path
-
-    @property
-    def clock(self) -> SandboxClock:
-        return self.state.clock
-
-    @property
-    def truth(self) -> dict[str, Any] | None:
-        return self.state.truth
-
-    def company(self, cono: str | None = None) -> Any:
-        return self.state.company(cono)
-
-
 class InforService:
+    """The runner's entry point: builds one sandbox for ``finsync sandbox`` and the test fixtures."""
+
     name = "infor"
 
     def build(self, *, base_url: str, options: SandboxOptions) -> BuiltSandbox:
-        state = InforState(TENANT)
-        seed(state, options.seed, scale=options.scale)
-        gateway = Gateway(AppCredentials.generate(TENANT), state.clock)
-        injector = FaultInjector(options.faults)
-        ionapi_file = options.dir / IONAPI_FILE
-        _write_secret(ionapi_file, json.dumps(gateway.credentials.ionapi(base_url), indent=2))
-        if state.truth is not None:
-            (options.dir / TRUTH_FILE).write_text(json.dumps(state.truth, indent=2), encoding="utf-8")
-        company = state.company()
-        assert company is not None
-        info = {
-            "base_url": base_url,
-            "tenant": TENANT,
-            "ionapi_file": str(ionapi_file),
-            "company": company.cono,
-            "division": company.divi,
-            "defaults": dict(DEFAULTS, ITNO=state.default_item),
-        }
-        app = build_app(state, gateway, injector)
-        return BuiltSandbox(app=app, info=info, state=InforSandbox(state, gateway, injector, ionapi_file))
+        sandbox = InforSandbox(
+            base_url=base_url,
+            ionapi_file=options.dir / IONAPI_FILE,
+            seed=options.seed,
+            scale=options.scale,
+            faults=options.faults,
+        )
+        ionapi = sandbox.gateway.credentials.ionapi(sandbox.base_url)
+        _write_secret(sandbox.ionapi_file, json.dumps(ionapi, indent=2))
+        if sandbox.truth is not None:
+            (options.dir / TRUTH_FILE).write_text(json.dumps(sandbox.truth, indent=2), encoding="utf-8")
+        return BuiltSandbox(app=create_app(sandbox), info=sandbox.info(), state=sandbox)
 
 
 def _write_secret(path: Path, text: str) -> None:

@@ -32,7 +32,7 @@ def test_rate_limit_answers_429_with_retry_after(freshbooks_isolated: FreshBooks
 
 
 def test_rate_limit_default_is_on_and_generous(freshbooks_sandbox: FreshBooksSandboxHandle) -> None:
-    from finsync_dagster.sandbox.freshbooks.app import DEFAULT_RATE_LIMIT, FreshBooksSandbox
+    from finsync_dagster.sandbox.freshbooks.backend import DEFAULT_RATE_LIMIT, FreshBooksSandbox
 
     assert FreshBooksSandbox(base_url="http://x", seed="empty").limiter.per_minute == DEFAULT_RATE_LIMIT > 0
 

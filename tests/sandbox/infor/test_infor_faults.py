@@ -31,7 +31,7 @@ def mi(sandbox: RunningSandboxes) -> Iterator[MI]:
     with mi_client(sandbox) as client:
         yield client
         client.http.delete(f"{client.control}/faults")
-        client.http.put(f"{client.control}/gateway", json={"quota_per_second": 0, "timeout_ms": 60000})
+        client.http.put(f"{client.control}/settings", json={"quota_per_second": 0, "timeout_ms": 60000})
         client.http.put(f"{client.control}/faults", json={"latency_ms": 0})
 
 
@@ -47,7 +47,7 @@ def test_injected_status_has_the_gateway_shape(mi: MI, status: int) -> None:
 
 def test_control_plane_never_gets_faults(mi: MI) -> None:
     mi.http.put(f"{mi.control}/faults", json={"rate": 1.0, "kinds": ["500"]})
-    assert mi.post_control("gateway/expire-tokens").status_code == 200
+    assert mi.post_control("tokens/expire").status_code == 200
 
 
 def test_revoke_fault_kills_the_callers_token(mi: MI) -> None:
@@ -66,7 +66,7 @@ def test_dropped_connection_is_a_transport_error(mi: MI) -> None:
 
 
 def test_quota_rejects_with_429_and_retry_after(mi: MI) -> None:
-    mi.http.put(f"{mi.control}/gateway", json={"quota_per_second": 3})
+    mi.http.put(f"{mi.control}/settings", json={"quota_per_second": 3})
     statuses = [mi.get("CRS610MI/LstByNumber").status_code for _ in range(6)]
     assert statuses[:3] == [200, 200, 200] and 429 in statuses[3:]
     rejected = mi.get("CRS610MI/LstByNumber")
@@ -75,7 +75,7 @@ def test_quota_rejects_with_429_and_retry_after(mi: MI) -> None:
 
 
 def test_call_slower_than_the_gateway_timeout_gets_504_but_still_happens(mi: MI) -> None:
-    mi.http.put(f"{mi.control}/gateway", json={"timeout_ms": 200})
+    mi.http.put(f"{mi.control}/settings", json={"timeout_ms": 200})
     mi.http.put(f"{mi.control}/faults", json={"rate": 1.0, "kinds": ["slow"], "slow_ms": 500})
     response = mi.get("CRS610MI/Add", CUTM=mi.info["defaults"]["CUTM"], CUNO="SLOW1", CUNM="Slow", CUA1="x")
     assert response.status_code == 504 and response.json()["code"] == 504

@@ -97,7 +97,7 @@ def test_refresh_grant_issues_a_new_token_and_the_refresh_token_rolls(mi: MI) ->
 
 
 def test_refresh_grant_refused_when_the_app_issues_no_refresh_tokens(mi: MI) -> None:
-    mi.http.put(f"{mi.control}/gateway", json={"issue_refresh_tokens": False})
+    mi.http.put(f"{mi.control}/settings", json={"issue_refresh_tokens": False})
     try:
         token = mi.login()
         assert "refresh_token" not in token
@@ -109,7 +109,7 @@ def test_refresh_grant_refused_when_the_app_issues_no_refresh_tokens(mi: MI) -> 
         }
         assert mi.http.post(mi.token_url, data=form).json()["error"] == "unsupported_grant_type"
     finally:
-        mi.http.put(f"{mi.control}/gateway", json={"issue_refresh_tokens": True})
+        mi.http.put(f"{mi.control}/settings", json={"issue_refresh_tokens": True})
 
 
 @pytest.mark.parametrize("method", ["POST", "GET"])
@@ -136,5 +136,5 @@ def test_token_expires_with_the_sandbox_clock(infor_sandbox_empty: RunningSandbo
 
 
 def test_expire_tokens_control_endpoint(mi: MI) -> None:
-    assert httpx.post(f"{mi.control}/gateway/expire-tokens").json()["expired"] >= 1
+    assert httpx.post(f"{mi.control}/tokens/expire").json()["expired"] >= 1
     assert mi.get("CRS610MI/LstByNumber").status_code == 401

@@ -18,7 +18,7 @@ def add_item(ctx: Context, inputs: dict[str, str]) -> Iterator[dict[str, Any]]:
     company = ctx.company
     if company.table("MITMAS").get(company.cono, inputs["ITNO"]) is not None:
         raise already_exists("Item number", inputs["ITNO"], "ITNO", code="WIT0201")
-    item = {name: inputs.get(name, "") for name in _COPIED}
+    item: dict[str, Any] = {name: inputs.get(name, "") for name in _COPIED}
     item.update(CONO=company.cono, SAPR=Decimal("0.00"), CUCD=company.settings.currency)
     company.table("MITMAS").insert(company.touch(item, new=True))
     for whlo in sorted(company.settings.warehouses):
