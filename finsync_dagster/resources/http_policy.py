@@ -19,7 +19,13 @@ from typing import TypeVar
 import httpx
 import tenacity
 
-from finsync_dagster.errors import ApiError, RateLimitedError, TransientApiError, UnavailableError
+from finsync_dagster.errors import (
+    ApiError,
+    RateLimitedError,
+    RequestNotSentError,
+    TransientApiError,
+    UnavailableError,
+)
 
 T = TypeVar("T")
 
@@ -130,8 +136,15 @@ def call_with_retries(
     return retrying(fn)
 
 
+# No connection was opened, or none was free in the pool: the request reached nobody.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
 def translate_transport_error(exc: httpx.TransportError, *, system: str, request: str) -> ApiError:
-    """An httpx transport failure as a finsync error: all of them are worth a retry."""
+    """An httpx transport failure as a finsync error, for both clients: all of them are worth a retry,
+    and :class:`RequestNotSentError` says that even a write may be resent."""
+    if isinstance(exc, _NOT_SENT):
+        return RequestNotSentError(f"could not connect: {type(exc).__name__}", system=system, request=request)
     kind = "timed out" if isinstance(exc, httpx.TimeoutException) else "connection failed"
     return UnavailableError(f"{kind}: {type(exc).__name__}", system=system, request=request)
 

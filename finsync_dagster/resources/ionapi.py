@@ -32,6 +32,7 @@ from typing import Any, Protocol, TypeVar
 import httpx
 
 from finsync_dagster.errors import (
+    SAFE_TO_RESEND,
     AuthenticationError,
     AuthExpiredError,
     ConfigError,
@@ -58,7 +59,6 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 _REQUIRED_KEYS = ("ti", "ci", "cs", "iu", "pu", "ot")
-_UNSENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
 @dataclass(frozen=True)
@@ -180,10 +180,6 @@ class LedgerTokenStore:
 
     def __repr__(self) -> str:
         return f"LedgerTokenStore(provider={self.provider!r}, account={self.account!r})"
-
-
-class _UnsentError(UnavailableError):
-    """The connection never opened, so the request cannot have been processed: safe to resend."""
 
 
 class IonApiSession:
@@ -369,9 +365,7 @@ class IonApiSession:
         (M3 answers MI errors with 400); other gateway errors raise finsync errors.
         """
         label = f"{method} {path}"
-        retry_on: tuple[type[BaseException], ...] = (
-            (TransientApiError,) if idempotent else (AuthExpiredError, RateLimitedError, _UnsentError)
-        )
+        retry_on: tuple[type[BaseException], ...] = (TransientApiError,) if idempotent else SAFE_TO_RESEND
 
         def attempt() -> httpx.Response:
             for first_try in (True, False):
@@ -405,10 +399,6 @@ class IonApiSession:
             return self._http.request(
                 method, path, params=params, json=json_body, headers={"Authorization": f"Bearer {token}"}
             )
-        except _UNSENT as exc:
-            raise _UnsentError(
-                f"connection failed: {type(exc).__name__}", system=self.system, request=label
-            ) from exc
         except httpx.TransportError as exc:
             raise translate_transport_error(exc, system=self.system, request=label) from exc
 

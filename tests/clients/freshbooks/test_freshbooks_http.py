@@ -22,12 +22,13 @@ from finsync_dagster.errors import (
     AuthenticationError,
     ForbiddenError,
     NotFoundError,
+    OutcomeUnknownError,
     RateLimitedError,
     UnavailableError,
     ValidationError,
 )
 from finsync_dagster.ledger import Ledger
-from finsync_dagster.resources.freshbooks import CreateOutcomeUnknownError, FreshBooksClient
+from finsync_dagster.resources.freshbooks import FreshBooksClient
 from finsync_dagster.resources.http_policy import HttpPolicy
 from tests.clients.freshbooks.conftest import (
     ACCESS_TOKEN,
@@ -162,7 +163,7 @@ def test_dropped_connections_and_5xx_are_retried_for_reads(make_client: MakeClie
 
 def test_create_that_may_have_applied_is_surfaced_not_resent(make_client: MakeClient) -> None:
     server = Recorder(httpx.Response(502))
-    with pytest.raises(CreateOutcomeUnknownError, match="may have been applied"):
+    with pytest.raises(OutcomeUnknownError, match="may have been applied"):
         make_client(server).create("clients", {"organization": "Acme"})
     assert server.methods() == [f"POST {CLIENTS}"]
 

@@ -98,13 +98,11 @@ def test_public_surface_is_pinned() -> None:
     assert sorted(freshbooks.__all__) == [
         "Business",
         "ClientStats",
-        "CreateOutcomeUnknownError",
         "FreshBooksClient",
         "FreshBooksResource",
         "Identity",
         "OAuthApp",
         "RESOURCES",
-        "RequestNotSentError",
         "ResourceSpec",
         "TokenKeeper",
         "TokenSet",
