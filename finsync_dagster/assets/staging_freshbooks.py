@@ -12,19 +12,14 @@ from typing import Any
 
 import dagster as dg
 
-from finsync_dagster.assets.staging_common import (
-    advance_cursor,
-    column_schema,
-    limit_overrides,
-    stage_pages,
-    table_metadata,
-)
+from finsync_dagster.assets.staging_common import advance_cursor, column_schema, table_metadata
 from finsync_dagster.resources import LedgerResource, WarehouseResource
-from finsync_dagster.resources.freshbooks import FreshBooksResource
 from finsync_dagster.resources.freshbooks.clock import day_on_or_before
-from finsync_dagster.resources.settings import SettingsResource, SyncOptions
+from finsync_dagster.resources.pair_clients import PairClients
+from finsync_dagster.resources.settings import SyncOptions
 from finsync_dagster.staging.columns import ChildSpec, TableSpec
 from finsync_dagster.staging.freshbooks_tables import FRESHBOOKS_TABLES
+from finsync_dagster.staging.load import stage_pages
 
 # Resources whose list endpoint takes search[updated_min] (contract §3.4).
 INCREMENTAL = frozenset({"clients", "invoices", "payments", "expenses", "items", "taxes"})
@@ -64,7 +59,7 @@ def _build(resource: str, spec: TableSpec, child: ChildSpec | None, partitions: 
     )
     def _stage(
         context: dg.AssetExecutionContext,
-        settings: SettingsResource,
+        clients: PairClients,
         warehouse: WarehouseResource,
         ledger: LedgerResource,
         sync_options: SyncOptions,
@@ -75,10 +70,7 @@ def _build(resource: str, spec: TableSpec, child: ChildSpec | None, partitions: 
         before = store.get_cursor(pair, spec.name)
         full = not incremental or before is None
         since = date.fromisoformat(before["updated_min"]) if (before and not full) else None
-        config = settings.get()
-        limits = config.pair(pair).freshbooks_limits
-        fb = FreshBooksResource.for_pair(config, pair, **limit_overrides(limits, per="minute"))
-        with fb.get_client() as client, warehouse.connect(pair) as connection:
+        with clients.freshbooks(pair) as client, warehouse.connect(pair) as connection:
             pages = client.iter_pages(
                 resource, updated_min=since, include=INCLUDES.get(resource, ()), include_deleted=True
             )

@@ -40,7 +40,7 @@ class HttpPolicy:
     backoff_initial: float = 0.5
     backoff_max: float = 30.0
     retry_after_max: float = 120.0
-    requests_per_second: float | None = None
+    requests_per_minute: int | None = None
     max_concurrency: int = 8
 
     @property
@@ -93,6 +93,18 @@ class RateLimiter:
             tokens = min(self.capacity, self._tokens + (now - self._updated) * self.rate)
             self._tokens = min(tokens, -seconds * self.rate)
             self._updated = now
+
+
+def quota_limiter(per_minute: int | None) -> RateLimiter:
+    """A client-side limiter that never sends more than ``per_minute`` requests in any 60 s window.
+
+    A token bucket allows at most ``burst + 60 * rate`` requests in a minute; a quarter of the quota as
+    burst lets a short listing go at full concurrency, the rest paces a long one.
+    """
+    if not per_minute:
+        return RateLimiter(None)
+    burst = max(1, per_minute // 4)
+    return RateLimiter((per_minute - burst) / 60, burst=burst)
 
 
 def _wait(policy: HttpPolicy) -> Callable[[tenacity.RetryCallState], float]:

@@ -47,6 +47,7 @@ from finsync_dagster.resources.http_policy import (
     RateLimiter,
     call_with_retries,
     new_http_client,
+    quota_limiter,
     translate_transport_error,
 )
 
@@ -80,7 +81,7 @@ class FreshBooksClient:
 
     Example::
 
-        with FreshBooksResource.for_pair(settings, "acme").get_client() as fb:
+        with clients.freshbooks("acme") as fb:  # clients: PairClients
             for page in fb.iter_pages("invoices", include=("lines",), updated_min=since):
                 upsert(page)
     """
@@ -100,7 +101,7 @@ class FreshBooksClient:
         self.tokens = tokens
         self.stats = ClientStats()
         self._http = new_http_client(api_url.rstrip("/"), policy, transport=transport)
-        self._limiter = limiter or RateLimiter(policy.requests_per_second, burst=policy.max_concurrency)
+        self._limiter = limiter or quota_limiter(policy.requests_per_minute)
 
     def __repr__(self) -> str:
         return f"FreshBooksClient(api_url={str(self._http.base_url)!r}, account_id={self.account_id!r})"
@@ -318,18 +319,6 @@ class FreshBooksClient:
         if body is None:
             raise UnavailableError("answer was not JSON (truncated?)", system=SYSTEM, request=request)
         return body
-
-
-def quota_limiter(per_minute: int | None) -> RateLimiter:
-    """A client-side limiter that never sends more than ``per_minute`` requests in any 60 s window.
-
-    A token bucket allows at most ``burst + 60 * rate`` requests in a minute; a quarter of the quota as
-    burst lets a short listing go at full concurrency, the rest paces a long one.
-    """
-    if not per_minute:
-        return RateLimiter(None)
-    burst = max(1, per_minute // 4)
-    return RateLimiter((per_minute - burst) / 60, burst=burst)
 
 
 def _list_params(

@@ -14,7 +14,8 @@ import httpx
 
 from finsync_dagster.resources.http_policy import HttpPolicy
 from finsync_dagster.resources.infor import M3Client
-from finsync_dagster.resources.ionapi import IonApiCredentials, IonApiSession, TokenStore
+from finsync_dagster.resources.infor.ion import IonApiCredentials, IonApiSession
+from finsync_dagster.resources.token_store import TokenStore
 
 BASE = "https://gw.example.test"
 TENANT = "ACME_TST"
