@@ -130,10 +130,11 @@ def make_client(
     token_store: TokenStore | None = None,
     credentials: IonApiCredentials | None = None,
     bulk_size: int = 100,
+    policy: HttpPolicy = FAST,
 ) -> M3Client:
     session = IonApiSession(
         credentials or IonApiCredentials.from_mapping(IONAPI, source="test"),
-        policy=FAST,
+        policy=policy,
         transport=httpx.MockTransport(gateway),
         token_store=token_store,
     )
