@@ -32,8 +32,10 @@ class PairClients(SettingsResource):
     (``finsync connect``, tests, benchmarks) it is built the same way, ``PairClients.of(settings)``.
     """
 
-    def freshbooks(self, pair: str, *, transport: httpx.BaseTransport | None = None) -> FreshBooksClient:
-        return self.freshbooks_resource(pair).get_client(self.get_ledger(), transport=transport)
+    def freshbooks(
+        self, pair: str, *, transport: httpx.BaseTransport | None = None, **overrides: Any
+    ) -> FreshBooksClient:
+        return self.freshbooks_resource(pair, **overrides).get_client(self.get_ledger(), transport=transport)
 
     def infor(self, pair: str, *, transport: httpx.BaseTransport | None = None, **overrides: Any) -> M3Client:
         return self.infor_resource(pair, **overrides).get_client(self.get_ledger(), transport=transport)
