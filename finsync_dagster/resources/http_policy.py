@@ -2,9 +2,11 @@
 
 Transient failures (429, 5xx, timeouts, dropped connections) are retried with exponential backoff and
 full jitter, honouring ``Retry-After``; permanent ones surface at once. The retry decision tests the
-exception class from :mod:`finsync_dagster.errors`, never a status code. The policy does not know which
-requests are creates: a caller that creates passes a narrower ``retry_on`` (errors after which the request
-certainly was not applied); what to do after any other failure (read back, or give up) is the caller's.
+exception class from :mod:`finsync_dagster.errors`, never a status code, and transport failures become
+those classes here, in :func:`translate_transport_error`, for both clients. The policy does not know which
+requests are writes: a caller that writes passes ``retry_on=SAFE_TO_RESEND`` (errors after which the
+request certainly was not applied); what to do after any other failure (read back, or give up) is the
+caller's.
 """
 
 from __future__ import annotations
