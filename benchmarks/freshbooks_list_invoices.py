@@ -24,7 +24,8 @@ from typing import Any
 
 import httpx
 
-from finsync_dagster.resources.freshbooks import FreshBooksResource, oauth
+from finsync_dagster.resources.freshbooks import oauth
+from finsync_dagster.resources.pair_clients import PairClients
 from finsync_dagster.settings import PairConfig, load_settings, read_sandbox_file
 
 Records = list[dict[str, Any]]
@@ -138,12 +139,14 @@ def list_with_finsync(directory: Path, per_minute: int, concurrency: int) -> tup
         directory / "finsync.yaml", env={"FINSYNC_HOME": str(directory / "home")}, require_file=False
     )
     settings = settings.with_pair(PairConfig(name="bench", sandbox_dir=str(directory)))
-    resource = FreshBooksResource.for_pair(
-        settings, "bench", requests_per_minute=per_minute or None, max_concurrency=concurrency
+    clients = PairClients.of(settings)
+    resource = clients.freshbooks_resource(
+        "bench", requests_per_minute=per_minute or None, max_concurrency=concurrency
     )
     info = read_sandbox_file(directory)["freshbooks"]
-    resource.token_keeper().store(oauth.exchange_code(resource.oauth_app(), authorization_code(info)))
-    with resource.get_client() as client:
+    ledger = clients.get_ledger()
+    resource.token_keeper(ledger).store(oauth.exchange_code(resource.oauth_app(), authorization_code(info)))
+    with resource.get_client(ledger) as client:
         started = time.perf_counter()
         records = [record for page in client.iter_pages("invoices", include=("lines",)) for record in page]
         return time.perf_counter() - started, records

@@ -30,6 +30,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from finsync_dagster.ledger import Ledger
 from finsync_dagster.resources.http_policy import HttpPolicy
 from finsync_dagster.resources.infor import InforResource, M3Client, MiCall, MiOutcome
 
@@ -136,10 +137,13 @@ def main(argv: list[str] | None = None) -> None:
                 company=str(section["company"]),
                 division=str(section.get("division") or ""),
                 ionapi_file=str(section["ionapi_file"]),
+                token_key="bench",
                 max_concurrency=args.concurrency,
             )
             policy = HttpPolicy(max_concurrency=args.concurrency)
-            with resource.open_client(policy=policy) as m3:
+            ledger = Ledger(f"sqlite:///{directory / 'ledger.sqlite'}")
+            ledger.migrate()
+            with resource.get_client(ledger, policy=policy) as m3:
                 customer = prepare(m3, defaults)
                 results = {}
                 for name, run in (("bulk", bulk), ("one per transaction", one_per_transaction)):

@@ -35,7 +35,7 @@ _STATUS = {
 
 
 def stage(con: duckdb.DuckDBPyConnection, rows: int) -> None:
-    spec, _ = FRESHBOOKS_TABLES["invoices"]
+    spec, _ = FRESHBOOKS_TABLES["freshbooks_invoices"]
     con.execute("CREATE SCHEMA staging")
     con.execute(spec.ddl())
     con.execute(

@@ -19,6 +19,7 @@ from finsync_dagster.assets.staging_infor import build_infor_staging
 from finsync_dagster.jobs import FULL_REFRESH_JOB, READ_SIDE_JOB, build_jobs, build_schedules
 from finsync_dagster.partitions import pairs_partitions
 from finsync_dagster.resources import LedgerResource, WarehouseResource
+from finsync_dagster.resources.pair_clients import PairClients
 from finsync_dagster.resources.settings import SettingsResource, SyncOptions, ledger_url_config
 from finsync_dagster.settings import Settings, load_settings
 
@@ -37,13 +38,18 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         asset_checks=build_quality_checks(partitions),
         jobs=list(jobs),
         schedules=build_schedules(settings, jobs),
-        resources={
-            "settings": SettingsResource.of(settings),
-            "sync_options": SyncOptions(),
-            "ledger": LedgerResource(url=ledger_url_config(settings)),
-            "warehouse": WarehouseResource(home=str(settings.home)),
-        },
+        resources=_resources(settings),
     )
+
+
+def _resources(settings: Settings) -> dict[str, object]:
+    return {
+        "settings": SettingsResource.of(settings),
+        "sync_options": SyncOptions(),
+        "ledger": LedgerResource(url=ledger_url_config(settings)),
+        "clients": PairClients.of(settings),
+        "warehouse": WarehouseResource(home=str(settings.home)),
+    }
 
 
 @dg.definitions

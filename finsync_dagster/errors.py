@@ -1,6 +1,7 @@
 """The one exception tree of finsync.
 
-Retry and dead-letter decisions test the class, never a status code scattered through the code::
+Retry, in-doubt and dead-letter decisions test the class, never a status code scattered through the code.
+The comment after each API error says what it means for a write that the outbox may resend::
 
     FinsyncError
     ├── ConfigError                 a missing or malformed finsync.yaml, an unknown pair
@@ -8,15 +9,22 @@ Retry and dead-letter decisions test the class, never a status code scattered th
     ├── MappingError                a mapping spec that names a missing field (raised at load)
     ├── DataQualityError            a batch that breaks integrity (rows are quarantined instead)
     └── ApiError                    anything an external API answered or failed to answer
-        ├── TransientApiError       worth retrying with backoff
-        │   ├── RateLimitedError    429; carries ``retry_after`` seconds when the API sent one
-        │   ├── UnavailableError    5xx, a gateway timeout, a dropped connection or a client timeout
-        │   └── AuthExpiredError    401 on a token that a refresh may cure
+        ├── TransientApiError       worth retrying with backoff (a read always; a write see below)
+        │   ├── RateLimitedError    429, refused before processing: safe to resend; ``retry_after``
+        │   ├── AuthExpiredError    401 on a token a refresh may cure: refused, safe to resend
+        │   └── UnavailableError    5xx, gateway timeout, dropped connection, client timeout:
+        │       │                   a write may have been applied, so it is in doubt until looked up
+        │       └── RequestNotSentError  no connection was opened: not sent, safe to resend
         └── PermanentApiError       retrying cannot help: dead-letter it with the reason
             ├── ValidationError     422/400 naming the field and the API's message
             ├── NotFoundError       404
             ├── ForbiddenError      403
-            └── AuthenticationError credentials refused, refresh token burnt: a person must reconnect
+            ├── AuthenticationError credentials refused, refresh token burnt: a person must reconnect
+            └── OutcomeUnknownError a write may have been applied and no lookup could tell: in doubt,
+                                    a person checks (never resent blindly: it could apply twice)
+
+:data:`SAFE_TO_RESEND` names the classes after which a write certainly was not applied. Every transport
+failure becomes one of these classes in one place, ``resources/http_policy.translate_transport_error``.
 
 Errors carry the HTTP status, the provider's code, field and message, never headers, tokens or secrets.
 """
@@ -99,6 +107,11 @@ class AuthExpiredError(TransientApiError):
     """The access token was refused; refreshing it may cure this."""
 
 
+class RequestNotSentError(UnavailableError):
+    """No connection was opened (or none was free in the pool): the request reached nobody, so resending
+    it is always safe, even for a create."""
+
+
 class PermanentApiError(ApiError):
     """Retrying cannot help; the record goes to the dead-letter queue with this reason."""
 
@@ -117,3 +130,14 @@ class ForbiddenError(PermanentApiError):
 
 class AuthenticationError(PermanentApiError):
     """Credentials refused or refresh token unusable: somebody must run ``finsync connect`` again."""
+
+
+class OutcomeUnknownError(PermanentApiError):
+    """A write failed in a way that may have applied it, and nothing could tell: a person must check.
+
+    Permanent on purpose: resending it blindly could apply it twice.
+    """
+
+
+# The answers after which a write certainly was not applied (refused up front, or never sent).
+SAFE_TO_RESEND: tuple[type[ApiError], ...] = (RateLimitedError, AuthExpiredError, RequestNotSentError)

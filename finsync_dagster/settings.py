@@ -8,6 +8,9 @@ environment decides where things live:
 - ``FINSYNC_HOME``: DuckDB files, ledger, reports and sandbox state (default ``./.finsync``);
 - ``FINSYNC_LEDGER_URL``: a SQLAlchemy URL for the ledger (default a SQLite file under ``FINSYNC_HOME``).
 
+A pair with ``sandbox_dir`` becomes ordinary ``freshbooks:``/``infor:`` sections here, once, from the
+``sandbox.json`` that ``finsync sandbox`` writes, so client resources only ever see URLs and credentials.
+
 Errors name the file, the line and the fix, because the person reading them is editing that file.
 """
 
@@ -24,7 +27,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pydantic
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator
 
 from finsync_dagster.errors import ConfigError
 
@@ -50,6 +53,9 @@ class FreshBooksPairConfig(_Strict):
     client_id_env: str = "FRESHBOOKS_CLIENT_ID"
     client_secret_env: str = "FRESHBOOKS_CLIENT_SECRET"
     webhook_secret_env: str | None = None
+    # Set only from a sandbox's sandbox.json (its local app); a real app's come from the *_env variables.
+    client_id: str | None = None
+    client_secret: str | None = Field(default=None, repr=False)
 
 
 class InforPairConfig(_Strict):
@@ -91,6 +97,8 @@ class PairConfig(_Strict):
     infor: InforPairConfig | None = None
     freshbooks_limits: ApiLimits = ApiLimits()
     infor_limits: ApiLimits = ApiLimits()
+    # The sections filled from sandbox.json rather than declared (left out when settings are serialized).
+    _from_sandbox: frozenset[str] = PrivateAttr(default=frozenset())
 
     @field_validator("name")
     @classmethod
@@ -103,7 +111,17 @@ class PairConfig(_Strict):
     def _has_a_source(self) -> PairConfig:
         if self.sandbox_dir is None and (self.freshbooks is None or self.infor is None):
             raise ValueError("a pair needs both `freshbooks` and `infor` sections, or `sandbox_dir`")
+        if self.freshbooks is not None and (self.freshbooks.client_id or self.freshbooks.client_secret):
+            raise ValueError(
+                "secrets never go in finsync.yaml: name the variables with client_id_env/client_secret_env"
+            )
         return self
+
+    def declared(self) -> PairConfig:
+        """This pair as the file declared it, without the sections taken from sandbox.json."""
+        if not self._from_sandbox:
+            return self
+        return self.model_copy(update=dict.fromkeys(self._from_sandbox))
 
 
 class ScheduleConfig(_Strict):
@@ -200,6 +218,14 @@ class Settings(_Strict):
     quality: QualityConfig = QualityConfig()
     reconciliation: ReconciliationConfig = ReconciliationConfig()
 
+    @field_validator("pairs")
+    @classmethod
+    def _sandboxes_as_sections(
+        cls, pairs: tuple[PairConfig, ...], info: ValidationInfo
+    ) -> tuple[PairConfig, ...]:
+        home = info.data.get("home")
+        return tuple(with_sandbox_sections(pair, home) for pair in pairs) if home else pairs
+
     @property
     def pair_names(self) -> list[str]:
         return [pair.name for pair in self.pairs]
@@ -219,15 +245,62 @@ class Settings(_Strict):
         return self.home / "reports" / pair
 
     def sandbox_path(self, pair: PairConfig) -> Path | None:
-        if pair.sandbox_dir is None:
-            return None
-        path = Path(os.path.expandvars(pair.sandbox_dir)).expanduser()
-        return path if path.is_absolute() else self.home / path
+        return sandbox_path(pair, self.home)
 
     def with_pair(self, pair: PairConfig) -> Settings:
         """These settings with ``pair`` added, replacing a pair of the same name."""
         others = tuple(p for p in self.pairs if p.name != pair.name)
-        return self.model_copy(update={"pairs": (*others, pair)})
+        return self.model_copy(update={"pairs": (*others, with_sandbox_sections(pair, self.home))})
+
+    def declared(self) -> Settings:
+        """These settings as declared: serialized so, a run re-reads sandbox.json when it loads them."""
+        return self.model_copy(update={"pairs": tuple(pair.declared() for pair in self.pairs)})
+
+
+def sandbox_path(pair: PairConfig, home: Path) -> Path | None:
+    if pair.sandbox_dir is None:
+        return None
+    path = Path(os.path.expandvars(pair.sandbox_dir)).expanduser()
+    return path if path.is_absolute() else home / path
+
+
+def with_sandbox_sections(pair: PairConfig, home: Path) -> PairConfig:
+    """``pair`` with the sections it lacks filled from its sandbox's sandbox.json.
+
+    A sandbox that is not running (no sandbox.json yet) leaves them empty, so the code location still
+    loads; the client is refused later, when a run asks for it, with the fix in the message.
+    """
+    directory = sandbox_path(pair, home)
+    if directory is None or not (directory / SANDBOX_FILE).exists():
+        return pair
+    sections = read_sandbox_file(directory)
+    update: dict[str, BaseModel] = {}
+    if pair.freshbooks is None and sections.get("freshbooks"):
+        update["freshbooks"] = _freshbooks_section(sections["freshbooks"])
+    if pair.infor is None and sections.get("infor"):
+        section = sections["infor"]
+        update["infor"] = InforPairConfig(
+            company=str(section["company"]),
+            division=str(section.get("division") or ""),
+            ionapi_file=str(section["ionapi_file"]),
+        )
+    if not update:
+        return pair
+    resolved = pair.model_copy(update=update)
+    resolved._from_sandbox = pair._from_sandbox | frozenset(update)
+    return resolved
+
+
+def _freshbooks_section(section: Mapping[str, Any]) -> FreshBooksPairConfig:
+    located = {
+        key: section[key]
+        for key in ("business_id", "api_url", "auth_url", "redirect_uri")
+        if section.get(key)
+    }
+    # Built by copy: the validator refuses literal credentials, which only a sandbox may hand over.
+    return FreshBooksPairConfig(account_id=str(section["account_id"]), **located).model_copy(
+        update={"client_id": section.get("client_id"), "client_secret": section.get("client_secret")}
+    )
 
 
 def default_ledger_url(home: Path) -> str:

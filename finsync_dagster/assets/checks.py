@@ -28,8 +28,8 @@ _SAMPLE = 10
 
 def staging_specs() -> list[TableSpec]:
     specs = []
-    for spec, child in FRESHBOOKS_TABLES.values():
-        specs += [spec] + ([child.table] if child else [])
+    for spec, source in FRESHBOOKS_TABLES.values():
+        specs += [spec] + ([source.child.table] if source.child else [])
     return specs + [spec for spec, _ in INFOR_TABLES.values()]
 
 

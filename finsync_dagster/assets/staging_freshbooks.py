@@ -12,23 +12,14 @@ from typing import Any
 
 import dagster as dg
 
-from finsync_dagster.assets.staging_common import (
-    advance_cursor,
-    column_schema,
-    limit_overrides,
-    stage_pages,
-    table_metadata,
-)
+from finsync_dagster.assets.staging_common import advance_cursor, column_schema, table_metadata
 from finsync_dagster.resources import LedgerResource, WarehouseResource
-from finsync_dagster.resources.freshbooks import FreshBooksResource
 from finsync_dagster.resources.freshbooks.clock import day_on_or_before
-from finsync_dagster.resources.settings import SettingsResource, SyncOptions
-from finsync_dagster.staging.columns import ChildSpec, TableSpec
-from finsync_dagster.staging.freshbooks_tables import FRESHBOOKS_TABLES
-
-# Resources whose list endpoint takes search[updated_min] (contract §3.4).
-INCREMENTAL = frozenset({"clients", "invoices", "payments", "expenses", "items", "taxes"})
-INCLUDES = {"invoices": ("lines",)}
+from finsync_dagster.resources.pair_clients import PairClients
+from finsync_dagster.resources.settings import SyncOptions
+from finsync_dagster.staging.columns import TableSpec
+from finsync_dagster.staging.freshbooks_tables import FRESHBOOKS_TABLES, ListingSource
+from finsync_dagster.staging.load import stage_pages
 
 
 def _cursor_after(before: dict[str, Any] | None, newest: Any) -> dict[str, Any] | None:
@@ -40,7 +31,10 @@ def _cursor_after(before: dict[str, Any] | None, newest: Any) -> dict[str, Any] 
     return {"updated_min": day}
 
 
-def _build(resource: str, spec: TableSpec, child: ChildSpec | None, partitions: dg.PartitionsDefinition):
+def _build(
+    spec: TableSpec, source: ListingSource, partitions: dg.PartitionsDefinition
+) -> dg.AssetsDefinition:
+    resource, child = source.resource, source.child
     tables = [spec] + ([child.table] if child else [])
     specs = [
         dg.AssetSpec(
@@ -64,23 +58,20 @@ def _build(resource: str, spec: TableSpec, child: ChildSpec | None, partitions: 
     )
     def _stage(
         context: dg.AssetExecutionContext,
-        settings: SettingsResource,
+        clients: PairClients,
         warehouse: WarehouseResource,
         ledger: LedgerResource,
         sync_options: SyncOptions,
     ):
         pair = context.partition_key
         store = ledger.get()
-        incremental = resource in INCREMENTAL and not sync_options.full_refresh
+        incremental = source.incremental and not sync_options.full_refresh
         before = store.get_cursor(pair, spec.name)
         full = not incremental or before is None
         since = date.fromisoformat(before["updated_min"]) if (before and not full) else None
-        config = settings.get()
-        limits = config.pair(pair).freshbooks_limits
-        fb = FreshBooksResource.for_pair(config, pair, **limit_overrides(limits, per="minute"))
-        with fb.get_client() as client, warehouse.connect(pair) as connection:
+        with clients.freshbooks(pair) as client, warehouse.connect(pair) as connection:
             pages = client.iter_pages(
-                resource, updated_min=since, include=INCLUDES.get(resource, ()), include_deleted=True
+                resource, updated_min=since, include=source.includes, include_deleted=True
             )
             result = stage_pages(
                 connection,
@@ -91,11 +82,7 @@ def _build(resource: str, spec: TableSpec, child: ChildSpec | None, partitions: 
                 child=child,
                 batch_size=sync_options.batch_size,
             )
-            after = (
-                _cursor_after(before, result.counts.max_source_updated_at)
-                if resource in INCREMENTAL
-                else None
-            )
+            after = _cursor_after(before, result.counts.max_source_updated_at) if source.incremental else None
             metadata = table_metadata(
                 connection, spec, result.counts, cursor_before=before, cursor_after=after, full_refresh=full
             )
@@ -124,6 +111,4 @@ def _build(resource: str, spec: TableSpec, child: ChildSpec | None, partitions: 
 
 
 def build_freshbooks_staging(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
-    return [
-        _build(resource, spec, child, partitions) for resource, (spec, child) in FRESHBOOKS_TABLES.items()
-    ]
+    return [_build(spec, source, partitions) for spec, source in FRESHBOOKS_TABLES.values()]

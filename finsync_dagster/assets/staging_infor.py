@@ -9,18 +9,13 @@ from datetime import date
 
 import dagster as dg
 
-from finsync_dagster.assets.staging_common import (
-    advance_cursor,
-    column_schema,
-    limit_overrides,
-    stage_pages,
-    table_metadata,
-)
+from finsync_dagster.assets.staging_common import advance_cursor, column_schema, table_metadata
 from finsync_dagster.resources import LedgerResource, WarehouseResource
-from finsync_dagster.resources.infor import InforResource
-from finsync_dagster.resources.settings import SettingsResource, SyncOptions
+from finsync_dagster.resources.pair_clients import PairClients
+from finsync_dagster.resources.settings import SyncOptions
 from finsync_dagster.staging.columns import TableSpec
 from finsync_dagster.staging.infor_tables import INFOR_TABLES, ExportSource
+from finsync_dagster.staging.load import stage_pages
 
 
 def _unprefixed(rows: list[dict[str, str]], prefix: str) -> list[dict[str, str]]:
@@ -40,7 +35,7 @@ def _build(spec: TableSpec, source: ExportSource, partitions: dg.PartitionsDefin
     )
     def _stage(
         context: dg.AssetExecutionContext,
-        settings: SettingsResource,
+        clients: PairClients,
         warehouse: WarehouseResource,
         ledger: LedgerResource,
         sync_options: SyncOptions,
@@ -53,10 +48,7 @@ def _build(spec: TableSpec, source: ExportSource, partitions: dg.PartitionsDefin
         where = [(source.prefix + column, op, value) for column, op, value in source.where]
         if not full:
             where.append((f"{source.prefix}LMDT", ">=", date.fromisoformat(before["lmdt"])))
-        config = settings.get()
-        limits = config.pair(pair).infor_limits
-        infor = InforResource.for_pair(config, pair, **limit_overrides(limits, per="second"))
-        with infor.open_client() as client, warehouse.connect(pair) as connection:
+        with clients.infor(pair) as client, warehouse.connect(pair) as connection:
             pages = (
                 _unprefixed(rows, source.prefix)
                 for rows in client.iter_export(

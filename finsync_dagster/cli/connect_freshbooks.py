@@ -29,13 +29,16 @@ SANDBOX_PAIR = "sandbox"
 def command(ctx: click.Context, pair_name: str | None, sandbox_dir: Path | None) -> None:
     """Authorize finsync for a pair's FreshBooks account and store its tokens in the ledger."""
     # Imported here so that every other `finsync` command starts without authlib (and its warning).
-    from finsync_dagster.resources.freshbooks import FreshBooksResource, oauth
+    from finsync_dagster.resources.freshbooks import oauth
+    from finsync_dagster.resources.pair_clients import PairClients
 
     settings = load_settings((ctx.obj or {}).get("config_path"), require_file=sandbox_dir is None)
     if sandbox_dir is not None:
         pair_name = pair_name or SANDBOX_PAIR
         settings = settings.with_pair(PairConfig(name=pair_name, sandbox_dir=str(sandbox_dir.resolve())))
-    resource = FreshBooksResource.for_pair(settings, pair_name or _only_pair(settings))
+    clients = PairClients.of(settings)
+    ledger = clients.get_ledger()
+    resource = clients.freshbooks_resource(pair_name or _only_pair(settings))
     app = resource.oauth_app()
     state = oauth.new_state()
     url = oauth.authorization_url(app, state=state)
@@ -47,8 +50,8 @@ def command(ctx: click.Context, pair_name: str | None, sandbox_dir: Path | None)
         redirected = click.prompt("Paste the URL you were sent to (or just its code)")
     code = oauth.code_from_redirect(redirected, state=state)
     tokens = oauth.exchange_code(app, code, policy=resource.policy())
-    stored = resource.token_keeper().store(tokens)
-    with resource.get_client() as client:
+    stored = resource.token_keeper(ledger).store(tokens)
+    with resource.get_client(ledger) as client:
         identity = client.me()
     click.echo(f"connected {resource.token_key!r} as {identity.email or identity.identity_id}")
     for business in identity.businesses:
@@ -63,7 +66,7 @@ def command(ctx: click.Context, pair_name: str | None, sandbox_dir: Path | None)
             err=True,
         )
     expiry = stored.expires_at.isoformat(timespec="seconds") if stored.expires_at else "unknown"
-    click.echo(f"tokens stored in the ledger at {resource.ledger().safe_url} (access token expires {expiry})")
+    click.echo(f"tokens stored in the ledger at {ledger.safe_url} (access token expires {expiry})")
 
 
 def _only_pair(settings: Settings) -> str:

@@ -29,11 +29,12 @@ def command(ctx: click.Context, pair_name: str | None, sandbox_dir: Path | None)
     config_path = ctx.obj.get("config_path") if ctx.obj else None
     settings, pair_name = _settings_and_pair(config_path, pair_name, sandbox_dir)
     # Imported here: authlib warns on import, and `finsync --help` should not.
-    from finsync_dagster.resources.infor import InforResource
+    from finsync_dagster.resources.pair_clients import PairClients
 
-    resource = InforResource.for_pair(settings, pair_name, revoke_on_close=False)
+    clients = PairClients.of(settings)
+    resource = clients.infor_resource(pair_name, revoke_on_close=False)
     credentials = resource.load_credentials()
-    with resource.open_client() as m3:
+    with resource.get_client(clients.get_ledger()) as m3:
         m3.session.authenticate(force=True)
         m3.execute(program="CRS610MI", transaction="LstByNumber", maxrecs=1)
         expires_at = m3.session.token_expires_at

@@ -28,10 +28,10 @@ _TABLE = re.compile(r"^staging\.[a-z][a-z0-9_]*$")
 @cache
 def _specs() -> dict[str, TableSpec]:
     specs: dict[str, TableSpec] = {}
-    for spec, child in FRESHBOOKS_TABLES.values():
+    for spec, source in FRESHBOOKS_TABLES.values():
         specs[spec.name] = spec
-        if child is not None:
-            specs[child.table.name] = child.table
+        if source.child is not None:
+            specs[source.child.table.name] = source.child.table
     for value in INFOR_TABLES.values():
         spec = value[0] if isinstance(value, tuple) else value
         specs[spec.name] = spec

@@ -2,9 +2,11 @@
 
 Transient failures (429, 5xx, timeouts, dropped connections) are retried with exponential backoff and
 full jitter, honouring ``Retry-After``; permanent ones surface at once. The retry decision tests the
-exception class from :mod:`finsync_dagster.errors`, never a status code. The policy does not know which
-requests are creates: a caller that creates passes a narrower ``retry_on`` (errors after which the request
-certainly was not applied); what to do after any other failure (read back, or give up) is the caller's.
+exception class from :mod:`finsync_dagster.errors`, never a status code, and transport failures become
+those classes here, in :func:`translate_transport_error`, for both clients. The policy does not know which
+requests are writes: a caller that writes passes ``retry_on=SAFE_TO_RESEND`` (errors after which the
+request certainly was not applied); what to do after any other failure (read back, or give up) is the
+caller's.
 """
 
 from __future__ import annotations
@@ -19,7 +21,13 @@ from typing import TypeVar
 import httpx
 import tenacity
 
-from finsync_dagster.errors import ApiError, RateLimitedError, TransientApiError, UnavailableError
+from finsync_dagster.errors import (
+    ApiError,
+    RateLimitedError,
+    RequestNotSentError,
+    TransientApiError,
+    UnavailableError,
+)
 
 T = TypeVar("T")
 
@@ -34,7 +42,7 @@ class HttpPolicy:
     backoff_initial: float = 0.5
     backoff_max: float = 30.0
     retry_after_max: float = 120.0
-    requests_per_second: float | None = None
+    requests_per_minute: int | None = None
     max_concurrency: int = 8
 
     @property
@@ -89,6 +97,18 @@ class RateLimiter:
             self._updated = now
 
 
+def quota_limiter(per_minute: int | None) -> RateLimiter:
+    """A client-side limiter that never sends more than ``per_minute`` requests in any 60 s window.
+
+    A token bucket allows at most ``burst + 60 * rate`` requests in a minute; a quarter of the quota as
+    burst lets a short listing go at full concurrency, the rest paces a long one.
+    """
+    if not per_minute:
+        return RateLimiter(None)
+    burst = max(1, per_minute // 4)
+    return RateLimiter((per_minute - burst) / 60, burst=burst)
+
+
 def _wait(policy: HttpPolicy) -> Callable[[tenacity.RetryCallState], float]:
     jitter = tenacity.wait_random_exponential(multiplier=policy.backoff_initial, max=policy.backoff_max)
 
@@ -130,8 +150,15 @@ def call_with_retries(
     return retrying(fn)
 
 
+# No connection was opened, or none was free in the pool: the request reached nobody.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
 def translate_transport_error(exc: httpx.TransportError, *, system: str, request: str) -> ApiError:
-    """An httpx transport failure as a finsync error: all of them are worth a retry."""
+    """An httpx transport failure as a finsync error, for both clients: all of them are worth a retry,
+    and :class:`RequestNotSentError` says that even a write may be resent."""
+    if isinstance(exc, _NOT_SENT):
+        return RequestNotSentError(f"could not connect: {type(exc).__name__}", system=system, request=request)
     kind = "timed out" if isinstance(exc, httpx.TimeoutException) else "connection failed"
     return UnavailableError(f"{kind}: {type(exc).__name__}", system=system, request=request)
 

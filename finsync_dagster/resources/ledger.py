@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from functools import cached_property
-from typing import Any
 
 import dagster as dg
+from pydantic import Field
 
-from finsync_dagster.ledger import Ledger, masked_url
+from finsync_dagster.ledger import Ledger
 
 
 class LedgerResource(dg.ConfigurableResource):
     """The transactional ledger (SQLite file by default, PostgreSQL in production)."""
 
-    url: str
-
-    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
-        for name, value in super().__repr_args__():
-            yield name, (masked_url(value) if name == "url" and isinstance(value, str) else value)
+    # A PostgreSQL URL carries its password: hidden from the repr, as every secret field of a resource.
+    url: str = Field(repr=False)
 
     @cached_property
     def _ledger(self) -> Ledger:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 from functools import cached_property
+from typing import Self
 
 import dagster as dg
+from pydantic import Field
 
 from finsync_dagster.ledger import masked_url
 from finsync_dagster.settings import LEDGER_URL_ENV, Settings
@@ -16,21 +18,28 @@ class SettingsResource(dg.ConfigurableResource):
 
     Settings name the environment variables that hold secrets rather than holding them, except the ledger
     URL, which may carry a PostgreSQL password: it travels as ``EnvVar("FINSYNC_LEDGER_URL")`` (hidden in
-    the Dagster UI) and the serialized settings keep only its masked form.
+    the Dagster UI) and the serialized settings keep only its masked form. Sandbox pairs travel as
+    declared (``sandbox_dir``), so their local credentials stay out of the run config and are read again
+    from sandbox.json when the run loads the settings.
+
+    A JSON string because :class:`Settings` is a pydantic model, not Dagster config, and settings built in
+    code (``finsync sync --sandbox``, tests) must reach in-process runs as they are.
     """
 
     settings_json: str
-    ledger_url: str
+    ledger_url: str = Field(repr=False)  # may carry a password; the masked form is in settings_json
 
     @classmethod
-    def of(cls, settings: Settings) -> SettingsResource:
-        masked = settings.model_copy(update={"ledger_url": masked_url(settings.ledger_url)})
+    def of(cls, settings: Settings) -> Self:
+        masked = settings.declared().model_copy(update={"ledger_url": masked_url(settings.ledger_url)})
         return cls(settings_json=masked.model_dump_json(), ledger_url=ledger_url_config(settings))
 
     @cached_property
     def _settings(self) -> Settings:
         masked = Settings.model_validate_json(self.settings_json)
-        return masked.model_copy(update={"ledger_url": self.ledger_url})
+        # Outside a run (``finsync connect``) nobody resolved the EnvVar; read it here.
+        url = self.ledger_url.get_value() if isinstance(self.ledger_url, dg.EnvVar) else self.ledger_url
+        return masked.model_copy(update={"ledger_url": url})
 
     def get(self) -> Settings:
         return self._settings

@@ -7,6 +7,8 @@ client ``signup_date`` are already UTC (contract section 4). Money objects becom
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from finsync_dagster.staging.columns import ChildSpec, Column, Kind, TableSpec
 
 C = Column
@@ -275,15 +277,29 @@ BILLS = TableSpec(
     ),
 )
 
-# resource name in the API -> staging table (and nested child table)
-FRESHBOOKS_TABLES: dict[str, tuple[TableSpec, ChildSpec | None]] = {
-    "clients": (CLIENTS, None),
-    "invoices": (INVOICES, INVOICE_LINES_CHILD),
-    "payments": (PAYMENTS, None),
-    "expenses": (EXPENSES, None),
-    "expense_categories": (EXPENSE_CATEGORIES, None),
-    "items": (ITEMS, None),
-    "taxes": (TAXES, None),
-    "bill_vendors": (BILL_VENDORS, None),
-    "bills": (BILLS, None),
+
+@dataclass(frozen=True)
+class ListingSource:
+    """Where a staging table's rows come from: a FreshBooks list endpoint, and how it is read."""
+
+    resource: str  # the API resource (catalog name), e.g. "invoices"
+    child: ChildSpec | None = None  # a nested table written from the same records (invoice lines)
+    incremental: bool = False  # the endpoint takes search[updated_min] (contract §3.4)
+    includes: tuple[str, ...] = ()
+
+
+# staging table -> (its spec, the listing it comes from); keyed as INFOR_TABLES is.
+FRESHBOOKS_TABLES: dict[str, tuple[TableSpec, ListingSource]] = {
+    spec.name: (spec, source)
+    for spec, source in (
+        (CLIENTS, ListingSource("clients", incremental=True)),
+        (INVOICES, ListingSource("invoices", INVOICE_LINES_CHILD, incremental=True, includes=("lines",))),
+        (PAYMENTS, ListingSource("payments", incremental=True)),
+        (EXPENSES, ListingSource("expenses", incremental=True)),
+        (EXPENSE_CATEGORIES, ListingSource("expense_categories")),
+        (ITEMS, ListingSource("items", incremental=True)),
+        (TAXES, ListingSource("taxes", incremental=True)),
+        (BILL_VENDORS, ListingSource("bill_vendors")),
+        (BILLS, ListingSource("bills")),
+    )
 }

@@ -271,6 +271,7 @@ STOCK = TableSpec(
     ),
 )
 
+# staging table -> (its spec, the M3 table it comes from); keyed as FRESHBOOKS_TABLES is.
 INFOR_TABLES: dict[str, tuple[TableSpec, ExportSource]] = {
     spec.name: (spec, ExportSource(table, prefix, _columns(spec), where, key))
     for spec, table, prefix, where, key in (

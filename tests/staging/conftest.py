@@ -1,4 +1,4 @@
-"""Both sandboxes with the demo seed, and a helper that runs the read side for a pair through Dagster."""
+"""Fixtures of the staging tests: both sandboxes with the demo seed, and the read side run for a pair."""
 
 from __future__ import annotations
 
@@ -7,20 +7,13 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-from click.testing import CliRunner
 
-from finsync_dagster.cli import cli
 from finsync_dagster.pipeline import PipelineResult, run_read_side
-from finsync_dagster.sandbox.runner import RunningSandboxes, SandboxOptions, start
-from finsync_dagster.settings import PairConfig, Settings, load_settings
+from finsync_dagster.sandbox.runner import RunningSandboxes
+from finsync_dagster.settings import load_settings
+from tests.staging.helpers import connect, start_demo
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def start_demo(directory: Path) -> RunningSandboxes:
-    running = start(SandboxOptions(dir=directory, seed="demo"))
-    running.state("freshbooks").limiter.per_minute = 0  # tests are not about the rate limit
-    return running
 
 
 @pytest.fixture
@@ -32,15 +25,6 @@ def sandboxes(tmp_path: Path) -> Iterator[RunningSandboxes]:
     finally:
         running.stop()
         running.state("freshbooks").webhooks.close()
-
-
-def connect(settings: Settings, pair: str, sandbox_dir: Path) -> Settings:
-    settings = settings.with_pair(PairConfig(name=pair, sandbox_dir=str(sandbox_dir)))
-    runner = CliRunner()
-    for system in ("freshbooks", "infor"):
-        result = runner.invoke(cli, ["connect", system, "--pair", pair, "--sandbox", str(sandbox_dir)])
-        assert result.exit_code == 0, result.output
-    return settings
 
 
 Sync = Callable[..., PipelineResult]

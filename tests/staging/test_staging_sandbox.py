@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 
-from finsync_dagster.resources.freshbooks import FreshBooksResource
+from finsync_dagster.resources.pair_clients import PairClients
 from finsync_dagster.sandbox.demo_business import demo_business
 from finsync_dagster.sandbox.faults import FaultPlan
 from finsync_dagster.sandbox.runner import RunningSandboxes
@@ -67,8 +67,7 @@ def test_created_changed_and_deleted_records_show_up_after_the_next_run(
     sync, sandboxes: RunningSandboxes
 ) -> None:
     sync()
-    fb = FreshBooksResource.for_pair(sync.settings, "sandbox")
-    with fb.get_client() as client:
+    with PairClients.of(sync.settings).freshbooks("sandbox") as client:
         created = client.create("clients", {"organization": "Brand New Co", "email": "new@brand.example"})
         invoice = next(iter(client.iter_records("invoices")))
         client.update("invoices", invoice["id"], {"notes": "changed by the staging test"})
@@ -124,8 +123,6 @@ def snapshot(settings) -> dict[str, list]:
 def test_infor_changes_arrive_incrementally_and_deletions_on_full_refresh(
     sync, sandboxes: RunningSandboxes
 ) -> None:
-    from finsync_dagster.resources.infor import InforResource
-
     defaults = sandboxes.info["infor"]["defaults"]
 
     def add_customer(m3, number: str, name: str) -> None:
@@ -138,11 +135,11 @@ def test_infor_changes_arrive_incrementally_and_deletions_on_full_refresh(
         }
         m3.execute(program="CRS610MI", transaction="Add", params=params)
 
-    resource = InforResource.for_pair(sync.settings, "sandbox")
-    with resource.open_client() as m3:
+    clients = PairClients.of(sync.settings)
+    with clients.infor("sandbox") as m3:
         add_customer(m3, "SHORTLIVED", "Soon Gone Ltd")
     sync()
-    with resource.open_client() as m3:
+    with clients.infor("sandbox") as m3:
         add_customer(m3, "NEWCUST01", "Brand New Customer")
         m3.execute(program="CRS610MI", transaction="Delete", params={"CUNO": "SHORTLIVED"})
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.staging.conftest import start_demo
+from tests.staging.helpers import start_demo
 
 REPO = Path(__file__).resolve().parents[2]
 

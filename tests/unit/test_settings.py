@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from finsync_dagster.errors import ConfigError
-from finsync_dagster.settings import load_settings
+from finsync_dagster.resources.settings import SettingsResource
+from finsync_dagster.settings import PairConfig, load_settings
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -111,6 +113,62 @@ def test_unknown_pair_lists_the_known_ones(tmp_path: Path) -> None:
 def test_sandbox_dir_resolves_under_home(tmp_path: Path) -> None:
     settings = load_settings(REPO / "finsync.yaml", env={"FINSYNC_HOME": str(tmp_path)})
     assert settings.sandbox_path(settings.pair("sandbox")) == tmp_path.resolve() / "sandbox"
+
+
+SANDBOX_JSON = {
+    "freshbooks": {
+        "api_url": "http://127.0.0.1:1",
+        "auth_url": "http://127.0.0.1:2",
+        "client_id": "sandbox-id",
+        "client_secret": "sandbox-secret-xyz",
+        "redirect_uri": "http://127.0.0.1:1/cb",
+        "account_id": "SBX1",
+        "business_id": 7,
+    },
+    "infor": {"company": "100", "division": "AAA", "ionapi_file": "/sb/infor.ionapi"},
+}
+
+
+def test_a_running_sandbox_becomes_ordinary_sections(tmp_path: Path) -> None:
+    (tmp_path / "sandbox").mkdir()
+    (tmp_path / "sandbox" / "sandbox.json").write_text(json.dumps(SANDBOX_JSON), encoding="utf-8")
+    pair = load_settings(REPO / "finsync.yaml", env={"FINSYNC_HOME": str(tmp_path)}).pair("sandbox")
+    assert pair.freshbooks is not None and pair.infor is not None
+    assert (pair.freshbooks.api_url, pair.freshbooks.account_id, pair.freshbooks.client_id) == (
+        "http://127.0.0.1:1",
+        "SBX1",
+        "sandbox-id",
+    )
+    assert (pair.infor.company, pair.infor.ionapi_file) == ("100", "/sb/infor.ionapi")
+    assert "sandbox-secret-xyz" not in repr(pair)
+
+
+def test_a_sandbox_pair_added_in_code_is_resolved_too(tmp_path: Path) -> None:
+    (tmp_path / "sb").mkdir()
+    (tmp_path / "sb" / "sandbox.json").write_text(json.dumps(SANDBOX_JSON), encoding="utf-8")
+    settings = load_settings(REPO / "finsync.yaml", env={"FINSYNC_HOME": str(tmp_path)})
+    pair = settings.with_pair(PairConfig(name="extra", sandbox_dir=str(tmp_path / "sb"))).pair("extra")
+    assert pair.infor is not None and pair.infor.division == "AAA"
+
+
+def test_a_sandbox_not_yet_started_leaves_the_sections_empty(tmp_path: Path) -> None:
+    pair = load_settings(REPO / "finsync.yaml", env={"FINSYNC_HOME": str(tmp_path)}).pair("sandbox")
+    assert (pair.freshbooks, pair.infor) == (None, None)
+
+
+def test_run_config_carries_the_sandbox_pair_as_declared_and_the_run_reads_it_again(tmp_path: Path) -> None:
+    (tmp_path / "sandbox").mkdir()
+    (tmp_path / "sandbox" / "sandbox.json").write_text(json.dumps(SANDBOX_JSON), encoding="utf-8")
+    resource = SettingsResource.of(load_settings(REPO / "finsync.yaml", env={"FINSYNC_HOME": str(tmp_path)}))
+    assert "sandbox-secret-xyz" not in resource.settings_json
+    fb = resource.get().pair("sandbox").freshbooks
+    assert fb is not None and fb.client_secret == "sandbox-secret-xyz"
+
+
+def test_a_literal_client_secret_in_the_file_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, GOOD.replace("client_secret_env: ACME_FB_SECRET", "client_secret: hunter2"))
+    with pytest.raises(ConfigError, match=r"secrets never go in finsync\.yaml"):
+        load_settings(path, env={})
 
 
 def test_unknown_time_zone_is_refused_with_the_line(tmp_path: Path) -> None:

@@ -6,7 +6,6 @@ Production code only: it knows URLs and credentials, never the sandbox.
 from finsync_dagster.resources.freshbooks.catalog import RESOURCES, ResourceSpec
 from finsync_dagster.resources.freshbooks.client import ClientStats, FreshBooksClient
 from finsync_dagster.resources.freshbooks.clock import accounting_time_to_utc
-from finsync_dagster.resources.freshbooks.errors import CreateOutcomeUnknownError, RequestNotSentError
 from finsync_dagster.resources.freshbooks.identity import Business, Identity
 from finsync_dagster.resources.freshbooks.oauth import OAuthApp, TokenSet
 from finsync_dagster.resources.freshbooks.resource import FreshBooksResource
@@ -16,12 +15,10 @@ __all__ = [
     "RESOURCES",
     "Business",
     "ClientStats",
-    "CreateOutcomeUnknownError",
     "FreshBooksClient",
     "FreshBooksResource",
     "Identity",
     "OAuthApp",
-    "RequestNotSentError",
     "ResourceSpec",
     "TokenKeeper",
     "TokenSet",

@@ -5,7 +5,7 @@ translated into a finsync error; the retry decision is :func:`call_with_retries`
 updates and deletes are idempotent and retried on every transient error. A create is resent only when
 FreshBooks certainly did not apply it (429, 401, no connection); after an answer that may hide an applied
 create (5xx, timeout, dropped connection) it is looked up by the caller's unique fields, and without them
-it surfaces as :class:`CreateOutcomeUnknownError` rather than risk a duplicate.
+it surfaces as :class:`OutcomeUnknownError` rather than risk a duplicate.
 
 Records stay dicts, parsed with ``Decimal`` for any JSON number so money is never a float; the staging
 layer types them.
@@ -27,20 +27,18 @@ from typing import Any, TypeVar
 import httpx
 
 from finsync_dagster.errors import (
+    SAFE_TO_RESEND,
     AuthExpiredError,
     NotFoundError,
+    OutcomeUnknownError,
     RateLimitedError,
+    RequestNotSentError,
     TransientApiError,
     UnavailableError,
 )
 from finsync_dagster.resources.freshbooks import clock
 from finsync_dagster.resources.freshbooks.catalog import ResourceSpec, spec_for
-from finsync_dagster.resources.freshbooks.errors import (
-    SYSTEM,
-    CreateOutcomeUnknownError,
-    RequestNotSentError,
-    error_from_response,
-)
+from finsync_dagster.resources.freshbooks.errors import SYSTEM, error_from_response
 from finsync_dagster.resources.freshbooks.identity import Identity, parse_identity
 from finsync_dagster.resources.freshbooks.tokens import TokenKeeper
 from finsync_dagster.resources.http_policy import (
@@ -49,13 +47,12 @@ from finsync_dagster.resources.http_policy import (
     RateLimiter,
     call_with_retries,
     new_http_client,
+    quota_limiter,
     translate_transport_error,
 )
 
 T = TypeVar("T")
 MAX_PER_PAGE = 100  # FreshBooks silently caps per_page at 100 (contract §3.3)
-# Errors after which FreshBooks certainly did not apply a write, so resending it is safe.
-_NOT_APPLIED = (RateLimitedError, AuthExpiredError, RequestNotSentError)
 Params = list[tuple[str, str]]
 
 
@@ -84,7 +81,7 @@ class FreshBooksClient:
 
     Example::
 
-        with FreshBooksResource.for_pair(settings, "acme").get_client() as fb:
+        with clients.freshbooks("acme") as fb:  # clients: PairClients
             for page in fb.iter_pages("invoices", include=("lines",), updated_min=since):
                 upsert(page)
     """
@@ -104,7 +101,7 @@ class FreshBooksClient:
         self.tokens = tokens
         self.stats = ClientStats()
         self._http = new_http_client(api_url.rstrip("/"), policy, transport=transport)
-        self._limiter = limiter or RateLimiter(policy.requests_per_second, burst=policy.max_concurrency)
+        self._limiter = limiter or quota_limiter(policy.requests_per_minute)
 
     def __repr__(self) -> str:
         return f"FreshBooksClient(api_url={str(self._http.base_url)!r}, account_id={self.account_id!r})"
@@ -178,21 +175,21 @@ class FreshBooksClient:
         ``lookup`` names search filters that match only this record (e.g. ``{"invoice_number":
         "FS-0001"}``): after a failure that may hide an applied create, the record is looked up with
         them, returned if found and created again only if not. Without ``lookup`` such a failure raises
-        :class:`CreateOutcomeUnknownError`.
+        :class:`OutcomeUnknownError`.
         """
         spec = _writable(resource)
         payload = {spec.single: dict(data)}
         for attempt in range(1, self.policy.max_attempts + 1):
             try:
                 body = self._retrying(
-                    lambda: self._send("POST", self._path(spec), json_body=payload), retry_on=_NOT_APPLIED
+                    lambda: self._send("POST", self._path(spec), json_body=payload), retry_on=SAFE_TO_RESEND
                 )
                 return _result(body)[spec.single]
             except UnavailableError as exc:
                 if isinstance(exc, RequestNotSentError):
                     raise
                 if lookup is None:
-                    raise CreateOutcomeUnknownError(
+                    raise OutcomeUnknownError(
                         f"creating a {spec.single} failed after it may have been applied ({exc.message}); "
                         "check FreshBooks before trying again",
                         system=SYSTEM,
@@ -272,7 +269,7 @@ class FreshBooksClient:
     def _find(self, spec: ResourceSpec, lookup: Mapping[str, str]) -> dict[str, Any] | None:
         records, _ = self._page(spec, [(f"search[{k}]", str(v)) for k, v in lookup.items()], 1, 2)
         if len(records) > 1:
-            raise CreateOutcomeUnknownError(
+            raise OutcomeUnknownError(
                 f"lookup {dict(lookup)} matches {len(records)} {spec.plural}; it must name one", system=SYSTEM
             )
         return records[0] if records else None
@@ -304,15 +301,8 @@ class FreshBooksClient:
             content = json.dumps(json_body, default=_jsonable).encode()
         try:
             response = self._http.request(method, path, params=params, content=content, headers=headers)
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-            # No connection was opened (or none was free in the pool): nothing reached FreshBooks.
-            error: Exception = RequestNotSentError(
-                f"could not connect: {type(exc).__name__}", system=SYSTEM, request=request
-            )
-            self.stats.count(error=error)
-            raise error from exc
         except httpx.TransportError as exc:
-            error = translate_transport_error(exc, system=SYSTEM, request=request)
+            error: Exception = translate_transport_error(exc, system=SYSTEM, request=request)
             self.stats.count(error=error)
             raise error from exc
         body = _parse(response.content)
@@ -329,18 +319,6 @@ class FreshBooksClient:
         if body is None:
             raise UnavailableError("answer was not JSON (truncated?)", system=SYSTEM, request=request)
         return body
-
-
-def quota_limiter(per_minute: int | None) -> RateLimiter:
-    """A client-side limiter that never sends more than ``per_minute`` requests in any 60 s window.
-
-    A token bucket allows at most ``burst + 60 * rate`` requests in a minute; a quarter of the quota as
-    burst lets a short listing go at full concurrency, the rest paces a long one.
-    """
-    if not per_minute:
-        return RateLimiter(None)
-    burst = max(1, per_minute // 4)
-    return RateLimiter((per_minute - burst) / 60, burst=burst)
 
 
 def _list_params(

@@ -18,7 +18,6 @@ from finsync_dagster.errors import (
     AuthExpiredError,
     ForbiddenError,
     NotFoundError,
-    PermanentApiError,
     RateLimitedError,
     UnavailableError,
     ValidationError,
@@ -26,17 +25,6 @@ from finsync_dagster.errors import (
 from finsync_dagster.resources.http_policy import parse_retry_after
 
 SYSTEM = "freshbooks"
-
-
-class RequestNotSentError(UnavailableError):
-    """No connection could be opened, so the request never reached FreshBooks: resending is always safe."""
-
-
-class CreateOutcomeUnknownError(PermanentApiError):
-    """A create failed in a way that may have applied it, and no lookup could tell: a person must check.
-
-    Permanent on purpose: retrying it blindly could create the record twice.
-    """
 
 
 def error_from_response(response: httpx.Response, *, request: str, body: Any = None) -> ApiError | None:

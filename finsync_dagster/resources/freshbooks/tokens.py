@@ -1,4 +1,4 @@
-"""Access tokens from the ledger's token store, refreshed before expiry and after a 401.
+"""Access tokens from the ledger's :class:`TokenStore`, refreshed before expiry and after a 401.
 
 FreshBooks refresh tokens are single-use, so a refresh is a small transaction across processes: take the
 ledger's refresh lease, re-read the token (another process may have refreshed while we waited, and then
@@ -14,22 +14,21 @@ import threading
 import httpx
 
 from finsync_dagster.errors import AuthenticationError, TransientApiError
-from finsync_dagster.ledger import Ledger
-from finsync_dagster.ledger.store import StoredToken
+from finsync_dagster.ledger import StoredToken
 from finsync_dagster.resources.freshbooks import oauth
 from finsync_dagster.resources.freshbooks.errors import SYSTEM
 from finsync_dagster.resources.http_policy import DEFAULT_POLICY, HttpPolicy, call_with_retries
+from finsync_dagster.resources.token_store import TokenStore
 
 PROVIDER = "freshbooks"
 
 
 class TokenKeeper:
-    """Hands out a valid access token for one token-store key (a pair name); thread-safe."""
+    """Hands out a valid access token for one pair's slot of the token store; thread-safe."""
 
     def __init__(
         self,
-        ledger: Ledger,
-        key: str,
+        store: TokenStore,
         app: oauth.OAuthApp,
         *,
         refresh_margin: float = 300.0,
@@ -37,8 +36,8 @@ class TokenKeeper:
         transport: httpx.BaseTransport | None = None,
         lease_seconds: float = 120.0,
     ) -> None:
-        self.ledger = ledger
-        self.key = key
+        self.token_store = store
+        self.key = store.key
         self._app = app
         self._margin = refresh_margin
         self._policy = policy
@@ -49,7 +48,7 @@ class TokenKeeper:
         self.refreshes = 0  # how many refresh tokens this keeper spent (for metadata and tests)
 
     def __repr__(self) -> str:
-        return f"TokenKeeper(key={self.key!r}, ledger={self.ledger.safe_url!r})"
+        return f"TokenKeeper(store={self.token_store!r})"
 
     def current(self) -> StoredToken:
         """A token that is not about to expire, refreshing it first if it is."""
@@ -69,9 +68,7 @@ class TokenKeeper:
 
     def store(self, tokens: oauth.TokenSet) -> StoredToken:
         """Save a freshly granted token set (``finsync connect``), replacing whatever was stored."""
-        saved = self.ledger.save_token(
-            PROVIDER,
-            self.key,
+        saved = self.token_store.save(
             access_token=tokens.access_token,
             refresh_token=tokens.refresh_token,
             expires_at=tokens.expires_at,
@@ -83,7 +80,7 @@ class TokenKeeper:
         return saved
 
     def _stored(self) -> StoredToken:
-        token = self.ledger.get_token(PROVIDER, self.key)
+        token = self.token_store.load()
         if token is None:
             raise AuthenticationError(
                 f"no FreshBooks token stored for {self.key!r}; run `finsync connect freshbooks --pair {self.key}`",
@@ -92,8 +89,8 @@ class TokenKeeper:
         return token
 
     def _refresh(self, stale: StoredToken, *, forced: bool) -> StoredToken:
-        with self.ledger.refresh_lease(
-            PROVIDER, self.key, hold_seconds=self._lease_seconds, wait_seconds=self._lease_seconds * 1.5
+        with self.token_store.refresh_lease(
+            hold_seconds=self._lease_seconds, wait_seconds=self._lease_seconds * 1.5
         ) as current:
             if current is None:
                 return self._stored()  # raises: the token was deleted under us
@@ -115,9 +112,7 @@ class TokenKeeper:
                 retry_on=(TransientApiError,),
             )
             self.refreshes += 1
-            saved = self.ledger.save_token(
-                PROVIDER,
-                self.key,
+            saved = self.token_store.save(
                 access_token=granted.access_token,
                 refresh_token=granted.refresh_token,
                 expires_at=granted.expires_at,

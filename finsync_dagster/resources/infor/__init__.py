@@ -1,4 +1,7 @@
-"""Infor M3 through the ION API Gateway: the Dagster resource, its typed client and MI errors."""
+"""Infor M3 through the ION API Gateway: the Dagster resource, its typed client and MI errors.
+
+The gateway itself (credentials, tokens, session, gateway errors) is the M3-agnostic :mod:`.ion` below.
+"""
 
 from finsync_dagster.resources.infor.client import MAX_BULK, M3Client
 from finsync_dagster.resources.infor.errors import M3TransactionNotFoundError, M3ValidationError

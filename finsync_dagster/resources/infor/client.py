@@ -1,6 +1,6 @@
 """The M3 MI REST v2 client: single transactions, bulk writes, and EXPORTMI reads, all typed.
 
-It sits on an :class:`~finsync_dagster.resources.ionapi.IonApiSession`, which owns tokens, retries and
+It sits on an :class:`~finsync_dagster.resources.infor.ion.IonApiSession`, which owns tokens, retries and
 gateway errors; this module owns M3's URL shapes, its envelope and its error quartet (contract 2.1-2.3).
 
 - ``execute``/``list_transaction``: ``GET .../execute/{PROGRAM}/{TRANSACTION}?FIELD=value`` with the
@@ -29,8 +29,8 @@ import httpx
 from finsync_dagster.errors import ApiError, DataQualityError, TransientApiError, UnavailableError
 from finsync_dagster.resources.infor.errors import bare_400, has_mi_error, mi_error
 from finsync_dagster.resources.infor.fields import format_params, format_value, parse_record
+from finsync_dagster.resources.infor.ion import IonApiSession
 from finsync_dagster.resources.infor.models import MiCall, MiOutcome
-from finsync_dagster.resources.ionapi import IonApiSession
 
 MI_PATH = "/M3/m3api-rest/v2/execute"
 MAX_BULK = 100

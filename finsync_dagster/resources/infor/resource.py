@@ -1,9 +1,9 @@
 """``InforResource``: the Dagster resource that hands out an M3 client for one company/division.
 
 Config only: where the ``.ionapi`` credentials are (a file path, or the file's JSON in an environment
-variable through ``dg.EnvVar``), which company/division, and the HTTP limits. ``open_client()`` builds a
-:class:`M3Client`; closing it revokes the token. With ``ledger_url`` set, tokens are shared through the
-ledger's token store, so parallel runs of one pair do not each log in.
+variable through ``dg.EnvVar``), which company/division, and the HTTP limits. ``get_client(ledger)``
+builds a :class:`M3Client` whose token is shared through the ledger's token store under ``token_key``,
+so parallel runs of one pair do not each log in; closing the client revokes the token.
 """
 
 from __future__ import annotations
@@ -16,18 +16,19 @@ from pydantic import Field
 
 from finsync_dagster.errors import ConfigError
 from finsync_dagster.ledger import Ledger
+from finsync_dagster.resources.client_resource import ClientResource
 from finsync_dagster.resources.http_policy import HttpPolicy
 from finsync_dagster.resources.infor.client import MAX_BULK, M3Client
-from finsync_dagster.resources.ionapi import IonApiCredentials, IonApiSession, LedgerTokenStore
-from finsync_dagster.settings import Settings, read_sandbox_file
+from finsync_dagster.resources.infor.ion import PROVIDER, IonApiCredentials, IonApiSession
+from finsync_dagster.resources.token_store import TokenStore
 
 
-class InforResource(dg.ConfigurableResource):
+class InforResource(ClientResource):
     """Infor M3 through the ION API Gateway, for one company (CONO) and division (DIVI).
 
     Example::
 
-        InforResource(ionapi_json=dg.EnvVar("INFOR_IONAPI"), company="100", division="AAA")
+        InforResource(ionapi_json=dg.EnvVar("INFOR_IONAPI"), company="100", division="AAA", token_key="acme")
     """
 
     company: str = Field(description="M3 company (CONO), e.g. '100'.")
@@ -41,46 +42,8 @@ class InforResource(dg.ConfigurableResource):
     api_base: str | None = Field(
         default=None, description="Override of the gateway's API base (iu/ti), e.g. behind a proxy."
     )
-    ledger_url: str | None = Field(
-        default=None, repr=False, description="Share tokens through this ledger (may carry a password)."
-    )
-    token_account: str | None = Field(default=None, description="Ledger key for the token (pair name).")
     revoke_on_close: bool = True
-    max_concurrency: int = Field(default=8, ge=1, le=64)
-    requests_per_second: float | None = None
     bulk_size: int = Field(default=MAX_BULK, ge=1, le=MAX_BULK)
-
-    @classmethod
-    def for_pair(cls, settings: Settings, pair_name: str, **overrides: object) -> InforResource:
-        """The resource for one integration pair: its ``infor:`` section, or its sandbox's sandbox.json."""
-        pair = settings.pair(pair_name)
-        common: dict[str, object] = {"ledger_url": settings.ledger_url, "token_account": pair.name}
-        if pair.infor is not None:
-            infor = pair.infor
-            if not (infor.ionapi_file or infor.ionapi_env):
-                raise ConfigError(
-                    f"{settings.config_path}: pair {pair.name!r}: infor needs ionapi_file or ionapi_env"
-                )
-            source: dict[str, object] = {
-                "company": infor.company,
-                "division": infor.division,
-                "ionapi_file": infor.ionapi_file,
-                "ionapi_json": dg.EnvVar(infor.ionapi_env) if infor.ionapi_env else None,
-            }
-        else:
-            directory = settings.sandbox_path(pair)
-            assert directory is not None  # PairConfig guarantees one or the other
-            section = read_sandbox_file(directory).get("infor")
-            if not section:
-                raise ConfigError(
-                    f"{directory}: sandbox.json has no 'infor' section; is the Infor sandbox up?"
-                )
-            source = {
-                "company": str(section["company"]),
-                "division": str(section.get("division") or ""),
-                "ionapi_file": str(section["ionapi_file"]),
-            }
-        return cls(**{**common, **source, **overrides})
 
     def load_credentials(self) -> IonApiCredentials:
         if self.ionapi_json:
@@ -95,22 +58,19 @@ class InforResource(dg.ConfigurableResource):
             return IonApiCredentials.from_file(Path(self.ionapi_file))
         raise ConfigError("InforResource needs ionapi_file or ionapi_json")
 
-    def open_client(
-        self, *, transport: httpx.BaseTransport | None = None, policy: HttpPolicy | None = None
+    def get_client(
+        self,
+        ledger: Ledger,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        policy: HttpPolicy | None = None,
     ) -> M3Client:
         """A new client; use it as a context manager so the token is revoked at the end."""
-        credentials = self.load_credentials()
-        store = None
-        if self.ledger_url:
-            ledger = Ledger(self.ledger_url)
-            ledger.migrate()
-            store = LedgerTokenStore(ledger, account=self.token_account or credentials.tenant)
         session = IonApiSession(
-            credentials,
-            policy=policy
-            or HttpPolicy(max_concurrency=self.max_concurrency, requests_per_second=self.requests_per_second),
+            self.load_credentials(),
+            policy=policy or self.policy(),
             transport=transport,
-            token_store=store,
+            token_store=TokenStore(ledger, provider=PROVIDER, key=self.token_key),
             revoke_on_close=self.revoke_on_close,
             api_base=self.api_base,
         )

@@ -14,18 +14,19 @@ from click.testing import CliRunner
 from finsync_dagster.cli import cli
 from finsync_dagster.errors import AuthenticationError, ValidationError
 from finsync_dagster.ledger import Ledger
-from finsync_dagster.resources.freshbooks import FreshBooksClient, FreshBooksResource, oauth
+from finsync_dagster.resources.freshbooks import FreshBooksClient, oauth
 from finsync_dagster.resources.freshbooks.tokens import PROVIDER
+from finsync_dagster.resources.pair_clients import PairClients
 from finsync_dagster.sandbox.faults import FaultPlan
 from finsync_dagster.settings import PairConfig, load_settings
-from tests.clients.freshbooks.conftest import connect, loopback_client
+from tests.clients.freshbooks.helpers import SandboxAccount, connect, loopback_client
 
 pytestmark = pytest.mark.usefixtures("freshbooks_isolated")
 
 
-def make_expiring(resource: FreshBooksResource) -> None:
+def make_expiring(resource: SandboxAccount) -> None:
     """Mark the stored access token as about to expire, so the next call must refresh first."""
-    ledger = resource.ledger()
+    ledger = resource.ledger
     token = ledger.get_token(PROVIDER, resource.token_key)
     assert token is not None
     ledger.save_token(
@@ -64,8 +65,7 @@ def test_connect_command_completes_against_the_sandbox_and_stores_tokens(
         assert secret not in result.output
     # What the staging layer does next: a client for the pair, straight from the settings.
     pair = PairConfig(name="demo", sandbox_dir=str(freshbooks_sandbox.dir))
-    resource = FreshBooksResource.for_pair(settings.with_pair(pair), "demo")
-    with resource.get_client() as client:
+    with PairClients.of(settings.with_pair(pair)).freshbooks("demo") as client:
         assert client.me().business_for(freshbooks_sandbox.account_id) is not None
 
 
@@ -91,7 +91,7 @@ def test_connect_command_takes_a_pasted_code_for_a_configured_pair(
 
 
 def test_identity_names_the_sandbox_business(
-    sandbox_resource: FreshBooksResource, freshbooks_sandbox: Any
+    sandbox_resource: SandboxAccount, freshbooks_sandbox: Any
 ) -> None:
     connect(sandbox_resource)
     with loopback_client(sandbox_resource) as client:
@@ -105,7 +105,7 @@ def test_identity_names_the_sandbox_business(
 
 
 def test_refresh_before_expiry_rotates_and_the_spent_token_is_refused(
-    sandbox_resource: FreshBooksResource,
+    sandbox_resource: SandboxAccount,
 ) -> None:
     first = connect(sandbox_resource)
     make_expiring(sandbox_resource)
@@ -114,7 +114,7 @@ def test_refresh_before_expiry_rotates_and_the_spent_token_is_refused(
         client.get("invoices", expected_invoice_ids(client)[0])
         assert client.tokens.refreshes == 1
 
-    stored = sandbox_resource.ledger().get_token(PROVIDER, "demo")
+    stored = sandbox_resource.ledger.get_token(PROVIDER, "demo")
     assert stored is not None and stored.refresh_token not in (None, first.refresh_token)
     with pytest.raises(AuthenticationError, match="single-use") as caught:
         oauth.refresh(sandbox_resource.oauth_app(), first.refresh_token or "")
@@ -124,7 +124,7 @@ def test_refresh_before_expiry_rotates_and_the_spent_token_is_refused(
 
 
 def test_expired_access_token_is_refreshed_after_the_401(
-    sandbox_resource: FreshBooksResource, freshbooks_sandbox: Any
+    sandbox_resource: SandboxAccount, freshbooks_sandbox: Any
 ) -> None:
     connect(sandbox_resource)
     with loopback_client(sandbox_resource) as client:
@@ -136,19 +136,19 @@ def test_expired_access_token_is_refreshed_after_the_401(
 
 @pytest.mark.parametrize("trigger", ["expiring in the ledger", "401 from the API"])
 def test_two_concurrent_refreshers_spend_the_refresh_token_once(
-    trigger: str, sandbox_resource: FreshBooksResource, freshbooks_sandbox: Any
+    trigger: str, sandbox_resource: SandboxAccount, freshbooks_sandbox: Any
 ) -> None:
     # Two processes' worth of state: separate resources, ledger engines, token keepers and clients.
-    twin = sandbox_resource.model_copy()
+    twin = sandbox_resource.twin()
     connect(sandbox_resource)
     refreshes_before = freshbooks_sandbox.state.tokens.refreshes
     if trigger == "expiring in the ledger":
         make_expiring(sandbox_resource)
     else:
         freshbooks_sandbox.state.tokens.expire_all()
-    before = sandbox_resource.ledger().get_token(PROVIDER, "demo")
+    before = sandbox_resource.ledger.get_token(PROVIDER, "demo")
     clients = [loopback_client(sandbox_resource), loopback_client(twin)]
-    assert twin.ledger() is not sandbox_resource.ledger()
+    assert twin.ledger is not sandbox_resource.ledger
 
     start = threading.Barrier(len(clients))
     outcomes: list[Any] = []
@@ -169,7 +169,7 @@ def test_two_concurrent_refreshers_spend_the_refresh_token_once(
     assert all(isinstance(outcome, str) for outcome in outcomes), outcomes
     assert freshbooks_sandbox.state.tokens.refreshes - refreshes_before == 1
     assert sum(client.tokens.refreshes for client in clients) == 1
-    after = sandbox_resource.ledger().get_token(PROVIDER, "demo")
+    after = sandbox_resource.ledger.get_token(PROVIDER, "demo")
     assert before is not None and after is not None
     assert after.generation == before.generation + 1
     # The stored refresh token is the live one: it can still be spent.
@@ -182,7 +182,7 @@ def test_two_concurrent_refreshers_spend_the_refresh_token_once(
 
 
 def test_full_listing_under_20_percent_faults_returns_every_record_once(
-    sandbox_resource: FreshBooksResource, freshbooks_sandbox: Any
+    sandbox_resource: SandboxAccount, freshbooks_sandbox: Any
 ) -> None:
     connect(sandbox_resource)
     with loopback_client(sandbox_resource) as client:
@@ -204,7 +204,7 @@ def test_full_listing_under_20_percent_faults_returns_every_record_once(
     assert client.stats.transient_errors >= injected  # plus 401s of threads sharing a revoked token
 
 
-def test_deleted_records_come_back_only_when_asked(sandbox_resource: FreshBooksResource) -> None:
+def test_deleted_records_come_back_only_when_asked(sandbox_resource: SandboxAccount) -> None:
     connect(sandbox_resource)
     with loopback_client(sandbox_resource) as client:
         created = client.create("clients", {"organization": "Short-lived Ltd", "email": "gone@example.com"})
@@ -219,7 +219,7 @@ def test_deleted_records_come_back_only_when_asked(sandbox_resource: FreshBooksR
 # -- writes and their errors -----------------------------------------------------------------------------
 
 
-def test_create_update_get_roundtrip(sandbox_resource: FreshBooksResource) -> None:
+def test_create_update_get_roundtrip(sandbox_resource: SandboxAccount) -> None:
     connect(sandbox_resource)
     with loopback_client(sandbox_resource) as client:
         created = client.create("clients", {"organization": "Roundtrip Inc", "email": "rt@example.com"})
@@ -230,7 +230,7 @@ def test_create_update_get_roundtrip(sandbox_resource: FreshBooksResource) -> No
 
 
 def test_invoice_missing_a_required_field_is_a_permanent_error_naming_it(
-    sandbox_resource: FreshBooksResource,
+    sandbox_resource: SandboxAccount,
 ) -> None:
     connect(sandbox_resource)
     with loopback_client(sandbox_resource) as client:
@@ -243,7 +243,7 @@ def test_invoice_missing_a_required_field_is_a_permanent_error_naming_it(
 
 
 def test_creates_under_faults_with_a_lookup_make_each_invoice_once(
-    sandbox_resource: FreshBooksResource, freshbooks_sandbox: Any
+    sandbox_resource: SandboxAccount, freshbooks_sandbox: Any
 ) -> None:
     connect(sandbox_resource)
     with loopback_client(sandbox_resource) as client:

@@ -11,9 +11,8 @@ import pytest
 import finsync_dagster.resources.freshbooks as freshbooks
 from finsync_dagster.errors import AuthenticationError, ValidationError
 from finsync_dagster.resources.freshbooks import accounting_time_to_utc, oauth
-from finsync_dagster.resources.freshbooks.client import quota_limiter
 from finsync_dagster.resources.freshbooks.identity import parse_identity
-from finsync_dagster.resources.http_policy import RateLimiter
+from finsync_dagster.resources.http_policy import RateLimiter, quota_limiter
 
 
 def test_quota_limiter_bursts_a_quarter_then_paces_the_rest() -> None:
@@ -98,13 +97,11 @@ def test_public_surface_is_pinned() -> None:
     assert sorted(freshbooks.__all__) == [
         "Business",
         "ClientStats",
-        "CreateOutcomeUnknownError",
         "FreshBooksClient",
         "FreshBooksResource",
         "Identity",
         "OAuthApp",
         "RESOURCES",
-        "RequestNotSentError",
         "ResourceSpec",
         "TokenKeeper",
         "TokenSet",

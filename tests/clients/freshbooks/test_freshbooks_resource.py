@@ -1,5 +1,5 @@
-"""FreshBooksResource: built from a pair in finsync.yaml (env-var secrets or a sandbox.json), secrets
-resolved at use and never shown."""
+"""FreshBooksResource: built by PairClients from a pair in finsync.yaml (env-var secrets or a
+sandbox.json), with the pair's limits, secrets resolved at use and never shown."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pytest
 
 from finsync_dagster.errors import ConfigError
 from finsync_dagster.resources.freshbooks import FreshBooksResource
+from finsync_dagster.resources.pair_clients import PairClients
 from finsync_dagster.settings import Settings, load_settings
 
 SANDBOX_SECTION = {
@@ -36,7 +37,7 @@ def test_sandbox_pair_takes_everything_from_sandbox_json(tmp_path: Path) -> None
     (sandbox / "sandbox.json").write_text(json.dumps({"freshbooks": SANDBOX_SECTION}), encoding="utf-8")
     settings = settings_with(tmp_path, f"pairs:\n  - name: demo\n    sandbox_dir: {sandbox}\n")
 
-    resource = FreshBooksResource.for_pair(settings, "demo", max_concurrency=3)
+    resource = PairClients.of(settings).freshbooks_resource("demo", max_concurrency=3)
 
     assert (resource.account_id, resource.business_id, resource.api_url) == (
         "SBX1",
@@ -44,21 +45,24 @@ def test_sandbox_pair_takes_everything_from_sandbox_json(tmp_path: Path) -> None
         "http://127.0.0.1:1234",
     )
     assert resource.token_key == "demo"
-    assert resource.ledger_url == settings.ledger_url
     assert resource.policy().max_concurrency == 3
     assert resource.oauth_app().client_secret == "sandbox-secret-xyz"
     assert "sandbox-secret-xyz" not in repr(resource)
     assert "sandbox-secret-xyz" not in repr(resource.oauth_app())
 
 
-def test_ledger_password_is_masked_in_the_repr() -> None:
-    resource = FreshBooksResource(
-        **{k: v for k, v in SANDBOX_SECTION.items() if k != "auth_url"},
-        ledger_url="postgresql+psycopg://finsync:ledger-pw-42@db.internal/finsync",
-        token_key="demo",
-    )
-    assert "ledger-pw-42" not in repr(resource)
-    assert "finsync:***@db.internal/finsync" in repr(resource)
+def test_pair_limits_reach_the_client_policy_in_requests_per_minute(tmp_path: Path) -> None:
+    settings = settings_with(tmp_path, REAL_PAIR + "    freshbooks_limits: {requests_per_minute: 90}\n")
+    resource = PairClients.of(settings).freshbooks_resource("acme")
+    assert resource.policy().requests_per_minute == 90
+
+
+def test_ledger_password_is_masked_in_the_clients_repr(tmp_path: Path) -> None:
+    url = "postgresql+psycopg://finsync:ledger-pw-42@db.internal/finsync"
+    settings = settings_with(tmp_path, REAL_PAIR).model_copy(update={"ledger_url": url})
+    text = repr(PairClients.of(settings))
+    assert "ledger-pw-42" not in text
+    assert "finsync:***@db.internal/finsync" in text
 
 
 def test_sandbox_pair_without_a_freshbooks_section_is_a_config_error(tmp_path: Path) -> None:
@@ -67,7 +71,7 @@ def test_sandbox_pair_without_a_freshbooks_section_is_a_config_error(tmp_path: P
     (sandbox / "sandbox.json").write_text(json.dumps({"infor": {}}), encoding="utf-8")
     settings = settings_with(tmp_path, f"pairs:\n  - name: demo\n    sandbox_dir: {sandbox}\n")
     with pytest.raises(ConfigError, match="no freshbooks section"):
-        FreshBooksResource.for_pair(settings, "demo")
+        PairClients.of(settings).freshbooks_resource("demo")
 
 
 REAL_PAIR = """
@@ -86,7 +90,7 @@ pairs:
 def test_real_pair_reads_secrets_from_the_named_env_vars_at_use(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    resource = FreshBooksResource.for_pair(settings_with(tmp_path, REAL_PAIR), "acme")
+    resource = PairClients.of(settings_with(tmp_path, REAL_PAIR)).freshbooks_resource("acme")
     monkeypatch.setenv("ACME_FB_ID", "real-id")
     monkeypatch.setenv("ACME_FB_SECRET", "real-secret-123")
 
@@ -100,7 +104,7 @@ def test_real_pair_reads_secrets_from_the_named_env_vars_at_use(
 def test_unset_secret_env_var_is_named_in_the_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ACME_FB_ID", "real-id")
     monkeypatch.delenv("ACME_FB_SECRET", raising=False)
-    resource = FreshBooksResource.for_pair(settings_with(tmp_path, REAL_PAIR), "acme")
+    resource = PairClients.of(settings_with(tmp_path, REAL_PAIR)).freshbooks_resource("acme")
     with pytest.raises(ConfigError, match="ACME_FB_SECRET is not set"):
         resource.oauth_app()
 
@@ -120,7 +124,6 @@ def test_env_var_secrets_resolve_inside_a_dagster_run(
         redirect_uri="https://localhost/cb",
         client_id="id",
         client_secret=dg.EnvVar("FB_TEST_SECRET"),
-        ledger_url=f"sqlite:///{tmp_path / 'l.sqlite'}",
         token_key="acme",
     )
     assert dg.materialize([probe], resources={"freshbooks": resource}).success

@@ -14,7 +14,8 @@ import httpx
 
 from finsync_dagster.resources.http_policy import HttpPolicy
 from finsync_dagster.resources.infor import M3Client
-from finsync_dagster.resources.ionapi import IonApiCredentials, IonApiSession, TokenStore
+from finsync_dagster.resources.infor.ion import IonApiCredentials, IonApiSession
+from finsync_dagster.resources.token_store import TokenStore
 
 BASE = "https://gw.example.test"
 TENANT = "ACME_TST"
@@ -129,10 +130,11 @@ def make_client(
     token_store: TokenStore | None = None,
     credentials: IonApiCredentials | None = None,
     bulk_size: int = 100,
+    policy: HttpPolicy = FAST,
 ) -> M3Client:
     session = IonApiSession(
         credentials or IonApiCredentials.from_mapping(IONAPI, source="test"),
-        policy=FAST,
+        policy=policy,
         transport=httpx.MockTransport(gateway),
         token_store=token_store,
     )

@@ -9,6 +9,7 @@ from the ``.ionapi`` file ever shows in an error or a repr.
 from __future__ import annotations
 
 import json
+import tempfile
 import time
 from collections.abc import Iterator
 from datetime import date
@@ -31,10 +32,17 @@ from finsync_dagster.resources.infor import (
     M3ValidationError,
     MiCall,
 )
-from finsync_dagster.resources.ionapi import IonApiCredentials, IonApiSession
+from finsync_dagster.resources.infor.ion import IonApiCredentials, IonApiSession
 from finsync_dagster.sandbox.runner import RunningSandboxes
 
 POLICY = HttpPolicy(backoff_initial=0.05, backoff_max=0.5, max_attempts=8, max_concurrency=4)
+
+
+def _own_ledger() -> Ledger:
+    """A ledger of the client's own, so no test reuses another's token."""
+    ledger = Ledger(f"sqlite:///{Path(tempfile.mkdtemp()) / 'ledger.sqlite'}")
+    ledger.migrate()
+    return ledger
 
 
 def _client(info: dict[str, Any], **changes: Any) -> M3Client:
@@ -42,10 +50,11 @@ def _client(info: dict[str, Any], **changes: Any) -> M3Client:
         company=str(info["company"]),
         division=str(info["division"]),
         ionapi_file=str(info["ionapi_file"]),
+        token_key="sandbox",
         max_concurrency=4,
         **changes,
     )
-    return resource.open_client(policy=POLICY)
+    return resource.get_client(_own_ledger(), policy=POLICY)
 
 
 def _control(info: dict[str, Any], method: str, path: str, body: dict[str, Any] | None = None) -> Any:
@@ -200,10 +209,16 @@ def test_gateway_timeout_surfaces_as_unavailable_after_retries(
     _control(infor_info, "PUT", "faults", {"spec": "rate=1;kinds=slow;slow_ms=300;paths=/FINSYNC_TST/M3/*"})
     try:
         resource = InforResource(
-            company=str(infor_info["company"]), ionapi_file=str(infor_info["ionapi_file"]), max_concurrency=2
+            company=str(infor_info["company"]),
+            ionapi_file=str(infor_info["ionapi_file"]),
+            token_key="sandbox",
+            max_concurrency=2,
         )
         policy = HttpPolicy(backoff_initial=0.01, max_attempts=2)
-        with resource.open_client(policy=policy) as m3, pytest.raises(UnavailableError) as caught:
+        with (
+            resource.get_client(_own_ledger(), policy=policy) as m3,
+            pytest.raises(UnavailableError) as caught,
+        ):
             m3.execute(program="CRS610MI", transaction="LstByNumber", maxrecs=1)
         assert caught.value.status == 504
     finally:

@@ -21,7 +21,8 @@ from finsync_dagster.errors import (
     UnavailableError,
 )
 from finsync_dagster.ledger import Ledger
-from finsync_dagster.resources.ionapi import IonApiCredentials, LedgerTokenStore
+from finsync_dagster.resources.infor.ion import IonApiCredentials
+from finsync_dagster.resources.token_store import TokenStore
 from tests.clients.infor.fakes import (
     FAST,
     IONAPI,
@@ -189,11 +190,11 @@ def test_ledger_token_store_lets_a_second_client_reuse_the_token(tmp_path: Path)
     ledger = Ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}")
     ledger.migrate()
     gateway = FakeGateway()
-    first = make_client(gateway, token_store=LedgerTokenStore(ledger, account="pair-a"))
+    first = make_client(gateway, token_store=TokenStore(ledger, provider="infor", key="pair-a"))
     first.execute(program="CRS610MI", transaction="LstByNumber")
     stored = ledger.get_token("infor", "pair-a")
     assert stored is not None and stored.access_token == "access-1"
-    second = make_client(gateway, token_store=LedgerTokenStore(ledger, account="pair-a"))
+    second = make_client(gateway, token_store=TokenStore(ledger, provider="infor", key="pair-a"))
     second.execute(program="CRS610MI", transaction="LstByNumber")
     assert len(gateway.token_forms) == 1
     second.session.revoke_on_close = False

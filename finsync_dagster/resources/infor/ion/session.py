@@ -1,4 +1,4 @@
-"""The Infor ION API Gateway: ``.ionapi`` credentials, OAuth2 tokens, bearer calls and gateway errors.
+"""An authenticated session with one tenant's ION API Gateway: tokens, bearer calls, retries, revocation.
 
 Generic on purpose: it knows nothing of M3 or CloudSuite Industrial. A backend module (``resources/infor``
 for M3 MI today, an IDO REST module later) asks an :class:`IonApiSession` for requests under the tenant's
@@ -9,181 +9,46 @@ grant, the service-account keys ``saak``/``sask`` as username and password and `
 body; a file without service-account keys uses the client-credentials grant. A token near expiry is
 refreshed (refresh grant when the app issued a refresh token, else a new grant); a 401 from the gateway
 drops the token and re-authenticates once, at once. ``close()`` revokes at ``pu + or`` (form POST, client
-authenticated by HTTP Basic). Tokens may be shared through a :class:`TokenStore` (the ledger).
+authenticated by HTTP Basic). Tokens may be shared through the ledger's :class:`TokenStore`.
 
-Gateway errors (section 6) become finsync errors: 401 -> :class:`AuthExpiredError`, 429 ->
-:class:`RateLimitedError` with ``Retry-After``, 5xx/504 -> :class:`UnavailableError`, 403/404 -> permanent.
-Writes (``idempotent=False``) are retried only when the request cannot have reached the backend: a 401 or
-429 from the gateway, or a connection that never opened.
+Writes (``idempotent=False``) are resent only after the errors of :data:`SAFE_TO_RESEND`: a 401 or 429 from
+the gateway, or a connection that never opened.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 import httpx
 
 from finsync_dagster.errors import (
+    SAFE_TO_RESEND,
     AuthenticationError,
     AuthExpiredError,
-    ConfigError,
-    ForbiddenError,
-    NotFoundError,
-    PermanentApiError,
     RateLimitedError,
     TransientApiError,
-    UnavailableError,
 )
-from finsync_dagster.ledger import Ledger
 from finsync_dagster.resources.http_policy import (
     DEFAULT_POLICY,
     HttpPolicy,
-    RateLimiter,
     call_with_retries,
     new_http_client,
-    parse_retry_after,
+    quota_limiter,
     translate_transport_error,
 )
+from finsync_dagster.resources.infor.ion.credentials import IonApiCredentials
+from finsync_dagster.resources.infor.ion.errors import TOKEN_REQUEST, gateway_error, token_endpoint_error
+from finsync_dagster.resources.infor.ion.tokens import load_token, save_token
 from finsync_dagster.resources.oauth_http import OAuth2Client, OAuth2Token, OAuthError
+from finsync_dagster.resources.token_store import TokenStore
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-_REQUIRED_KEYS = ("ti", "ci", "cs", "iu", "pu", "ot")
-_UNSENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-
-
-@dataclass(frozen=True)
-class IonApiCredentials:
-    """The parts of an ``.ionapi`` file finsync uses; the secret ones never show in a repr."""
-
-    tenant: str
-    client_id: str = field(repr=False)
-    client_secret: str = field(repr=False)
-    gateway_url: str
-    auth_url: str
-    token_path: str
-    revoke_path: str | None = None
-    app_name: str = ""
-    service_account_key: str | None = field(default=None, repr=False)
-    service_account_secret: str | None = field(default=None, repr=False)
-
-    @classmethod
-    def from_mapping(cls, data: Mapping[str, Any], *, source: str) -> IonApiCredentials:
-        missing = [key for key in _REQUIRED_KEYS if not data.get(key)]
-        if missing:
-            raise ConfigError(
-                f"{source}: the .ionapi credentials lack {', '.join(missing)}; download them again from "
-                "API Gateway > Authorized Apps (a Backend Service app with a service account)"
-            )
-        if bool(data.get("saak")) != bool(data.get("sask")):
-            raise ConfigError(f"{source}: the .ionapi credentials have only one of saak/sask")
-        return cls(
-            tenant=str(data["ti"]),
-            client_id=str(data["ci"]),
-            client_secret=str(data["cs"]),
-            gateway_url=str(data["iu"]).rstrip("/"),
-            auth_url=str(data["pu"]),
-            token_path=str(data["ot"]),
-            revoke_path=str(data["or"]) if data.get("or") else None,
-            app_name=str(data.get("cn") or ""),
-            service_account_key=str(data["saak"]) if data.get("saak") else None,
-            service_account_secret=str(data["sask"]) if data.get("sask") else None,
-        )
-
-    @classmethod
-    def from_json(cls, text: str, *, source: str) -> IonApiCredentials:
-        try:
-            data = json.loads(text)
-        except ValueError:
-            # The text is secret: say where it came from, never what it was.
-            raise ConfigError(f"{source}: the .ionapi credentials are not valid JSON") from None
-        if not isinstance(data, dict):
-            raise ConfigError(f"{source}: the .ionapi credentials must be a JSON object")
-        return cls.from_mapping(data, source=source)
-
-    @classmethod
-    def from_file(cls, path: str | Path) -> IonApiCredentials:
-        path = Path(path).expanduser()
-        try:
-            text = path.read_text(encoding="utf-8-sig")
-        except OSError as exc:
-            raise ConfigError(f"{path}: cannot read the .ionapi file ({exc.strerror})") from None
-        return cls.from_json(text, source=str(path))
-
-    @property
-    def token_url(self) -> str:
-        return self.auth_url + self.token_path
-
-    @property
-    def revoke_url(self) -> str | None:
-        return self.auth_url + self.revoke_path if self.revoke_path else None
-
-    @property
-    def api_base(self) -> str:
-        """Suites hang below this: ``{api_base}/M3/...``, ``{api_base}/CSI/...``."""
-        return f"{self.gateway_url}/{self.tenant}"
-
-
-class TokenStore(Protocol):
-    """Where tokens are shared between processes; the session works without one."""
-
-    def load(self) -> OAuth2Token | None: ...
-
-    def save(self, token: OAuth2Token) -> None: ...
-
-    def discard(self, access_token: str) -> None: ...
-
-
-class LedgerTokenStore:
-    """The ledger's ``oauth_tokens`` table as a :class:`TokenStore` for one tenant/account."""
-
-    def __init__(self, ledger: Ledger, *, account: str, provider: str = "infor") -> None:
-        self.ledger = ledger
-        self.provider = provider
-        self.account = account
-
-    def load(self) -> OAuth2Token | None:
-        stored = self.ledger.get_token(self.provider, self.account)
-        if stored is None:
-            return None
-        token: dict[str, Any] = {"access_token": stored.access_token, "token_type": "Bearer"}
-        if stored.refresh_token:
-            token["refresh_token"] = stored.refresh_token
-        if stored.expires_at is not None:
-            token["expires_at"] = int(stored.expires_at.timestamp())
-        return OAuth2Token(token)
-
-    def save(self, token: OAuth2Token) -> None:
-        expires_at = token.get("expires_at")
-        self.ledger.save_token(
-            self.provider,
-            self.account,
-            access_token=token["access_token"],
-            refresh_token=token.get("refresh_token"),
-            expires_at=datetime.fromtimestamp(expires_at, UTC) if expires_at else None,
-            scope=token.get("scope"),
-        )
-
-    def discard(self, access_token: str) -> None:
-        stored = self.ledger.get_token(self.provider, self.account)
-        if stored is not None and stored.access_token == access_token:
-            self.ledger.delete_token(self.provider, self.account)
-
-    def __repr__(self) -> str:
-        return f"LedgerTokenStore(provider={self.provider!r}, account={self.account!r})"
-
-
-class _UnsentError(UnavailableError):
-    """The connection never opened, so the request cannot have been processed: safe to resend."""
 
 
 class IonApiSession:
@@ -221,7 +86,7 @@ class IonApiSession:
             self._oauth.register_compliance_hook(hook, self._check_token_response)
         self._token: OAuth2Token | None = None
         self._lock = threading.RLock()
-        self._limiter = RateLimiter(policy.requests_per_second)
+        self._limiter = quota_limiter(policy.requests_per_minute)
         self._closed = False
 
     def __repr__(self) -> str:
@@ -259,14 +124,14 @@ class IonApiSession:
             if self._token is not None and not self._expiring(self._token):
                 return self._token["access_token"]
             if reuse_stored and self.token_store is not None:
-                stored = self.token_store.load()
+                stored = load_token(self.token_store)
                 if stored is not None and not self._expiring(stored):
                     self._token = stored
                     return stored["access_token"]
             token = call_with_retries(lambda: self._obtain(self._token), self.policy)
             self._token = token
             if self.token_store is not None:
-                self.token_store.save(token)
+                save_token(self.token_store, token)
             return token["access_token"]
 
     def _expiring(self, token: OAuth2Token) -> bool:
@@ -325,30 +190,15 @@ class IonApiSession:
                 f"the ION API token endpoint refused the credentials ({exc.error})",
                 system=self.system,
                 code=str(exc.error),
-                request="POST token endpoint",
+                request=TOKEN_REQUEST,
             ) from None
         except httpx.TransportError as exc:
-            raise translate_transport_error(exc, system=self.system, request="POST token endpoint") from None
+            raise translate_transport_error(exc, system=self.system, request=TOKEN_REQUEST) from None
 
     def _check_token_response(self, response: httpx.Response) -> httpx.Response:
-        request = "POST token endpoint"
-        if response.status_code == 429:
-            retry_after = parse_retry_after(response.headers.get("Retry-After"))
-            raise RateLimitedError(
-                "token endpoint throttled", system=self.system, status=429, retry_after=retry_after
-            )
-        if response.status_code >= 500:
-            raise UnavailableError("token endpoint failed", system=self.system, status=response.status_code)
-        if response.status_code >= 400:
-            try:
-                response.json()
-            except ValueError:
-                raise AuthenticationError(
-                    "the ION API token endpoint refused the request",
-                    system=self.system,
-                    status=response.status_code,
-                    request=request,
-                ) from None
+        error = token_endpoint_error(response, system=self.system)
+        if error is not None:
+            raise error
         return response
 
     # -- calls -------------------------------------------------------------------------------------
@@ -369,9 +219,7 @@ class IonApiSession:
         (M3 answers MI errors with 400); other gateway errors raise finsync errors.
         """
         label = f"{method} {path}"
-        retry_on: tuple[type[BaseException], ...] = (
-            (TransientApiError,) if idempotent else (AuthExpiredError, RateLimitedError, _UnsentError)
-        )
+        retry_on: tuple[type[BaseException], ...] = (TransientApiError,) if idempotent else SAFE_TO_RESEND
 
         def attempt() -> httpx.Response:
             for first_try in (True, False):
@@ -405,35 +253,16 @@ class IonApiSession:
             return self._http.request(
                 method, path, params=params, json=json_body, headers={"Authorization": f"Bearer {token}"}
             )
-        except _UNSENT as exc:
-            raise _UnsentError(
-                f"connection failed: {type(exc).__name__}", system=self.system, request=label
-            ) from exc
         except httpx.TransportError as exc:
             raise translate_transport_error(exc, system=self.system, request=label) from exc
 
     def _check(self, response: httpx.Response, label: str, passthrough: frozenset[int]) -> httpx.Response:
-        status = response.status_code
-        if status < 400 or status in passthrough:
+        if response.status_code < 400 or response.status_code in passthrough:
             return response
-        message = _gateway_message(response)
-        kwargs: dict[str, Any] = {"system": self.system, "status": status, "request": label}
-        if status == 429:
-            retry_after = parse_retry_after(response.headers.get("Retry-After"))
-            if retry_after:
-                self._limiter.penalize(retry_after)
-            raise RateLimitedError(message or "throttled by the gateway", retry_after=retry_after, **kwargs)
-        if status == 504:
-            raise UnavailableError(
-                message or "the backend did not answer within the gateway timeout", **kwargs
-            )
-        if status >= 500:
-            raise UnavailableError(message or "the gateway or backend failed", **kwargs)
-        if status == 403:
-            raise ForbiddenError(message or "forbidden", **kwargs)
-        if status == 404:
-            raise NotFoundError(message or "no such API path", **kwargs)
-        raise PermanentApiError(message or "the gateway refused the request", **kwargs)
+        error = gateway_error(response, system=self.system, request=label)
+        if isinstance(error, RateLimitedError) and error.retry_after:
+            self._limiter.penalize(error.retry_after)
+        raise error
 
     # -- shutdown ----------------------------------------------------------------------------------
 
@@ -468,25 +297,3 @@ class IonApiSession:
             except (httpx.HTTPError, OAuthError) as exc:
                 # Closing must not fail a run that otherwise succeeded; the token expires on its own.
                 log.warning("revoking the ION API %s failed: %s", hint, type(exc).__name__)
-
-
-def _gateway_message(response: httpx.Response) -> str:
-    """A short human message from a gateway error body (JSON or text), without headers."""
-    try:
-        body = response.json()
-    except ValueError:
-        return response.text.strip()[:200]
-    if isinstance(body, dict):
-        for key in ("errorMessage", "message", "error_description", "error", "detail"):
-            value = body.get(key)
-            if isinstance(value, str) and value:
-                return value[:200]
-    return ""
-
-
-__all__ = [
-    "IonApiCredentials",
-    "IonApiSession",
-    "LedgerTokenStore",
-    "TokenStore",
-]
