@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-
 import click
+
+from finsync_dagster.cli import connect_freshbooks, connect_infor
 
 
 @click.group("connect")
@@ -13,7 +12,5 @@ def command() -> None:
     """Connect a pair's FreshBooks account or Infor tenant (tokens go to the ledger's token store)."""
 
 
-# Each system's connect command lives beside its client; they land independently.
-for _name in ("finsync_dagster.cli.connect_freshbooks", "finsync_dagster.cli.connect_infor"):
-    if importlib.util.find_spec(_name):
-        command.add_command(importlib.import_module(_name).command)
+command.add_command(connect_freshbooks.command)
+command.add_command(connect_infor.command)
