@@ -119,5 +119,11 @@ def print_anomalies(settings: Settings, pair: str) -> None:
     with duckdb.connect(str(path), read_only=True) as connection:
         counts = anomaly_counts(connection, pair)
     if counts:
-        listed = ", ".join(f"{rule} {n}" for rule, n in counts.items())
-        click.echo(f"anomalies ({sum(counts.values())}, see quality.anomalies): {listed}")
+        table = Table(
+            title=f"anomalies: {sum(counts.values())} (rows in quality.anomalies)", title_justify="left"
+        )
+        table.add_column("rule")
+        table.add_column("flagged", justify="right")
+        for rule, n in counts.items():
+            table.add_row(rule, str(n))
+        Console().print(table)
