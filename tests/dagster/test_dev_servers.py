@@ -58,7 +58,7 @@ def test_the_dev_server_serves_the_code_location(
             server.wait()
     output = log.read_text(encoding="utf-8")
     loaded = {
-        "name": "finsync_dagster.definitions",
+        "name": "finsync_dagster.definitions:defs",  # as workspace.yaml names it, for both commands
         "loadStatus": "LOADED",
         "locationOrLoadError": {"__typename": "RepositoryLocation"},
     }
