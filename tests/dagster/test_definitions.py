@@ -75,14 +75,22 @@ def test_schedules_follow_the_config(finsync_home: Path, tmp_path: Path) -> None
 
 @pytest.mark.parametrize(
     ("command", "success"),
+    # Slow (a fresh Dagster process each; dg list defs below stays in the default run). .ci/run also runs
+    # both commands itself.
     [
-        (
+        pytest.param(
             ["dagster", "definitions", "validate", "-w", "workspace.yaml"],
             "All code locations passed validation",
+            marks=pytest.mark.slow,
+            id="dagster-definitions-validate",
         ),
-        (["dg", "check", "defs"], "All definitions loaded successfully"),
+        pytest.param(
+            ["dg", "check", "defs"],
+            "All definitions loaded successfully",
+            marks=pytest.mark.slow,
+            id="dg-check-defs",
+        ),
     ],
-    ids=["dagster-definitions-validate", "dg-check-defs"],
 )
 def test_the_code_location_validates_from_the_root_with_no_environment(
     finsync_home: Path, command: list[str], success: str

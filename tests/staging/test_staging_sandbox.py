@@ -164,6 +164,7 @@ def test_infor_changes_arrive_incrementally_and_deletions_on_full_refresh(
     assert query(sync.settings, deleted) == [(True,)]
 
 
+@pytest.mark.slow
 def test_infor_values_are_typed(sync) -> None:
     sync()
     row = query(
