@@ -16,14 +16,14 @@ from finsync_dagster.assets.recon import build_recon_assets
 from finsync_dagster.assets.reports import build_report_asset
 from finsync_dagster.assets.staging_freshbooks import build_freshbooks_staging
 from finsync_dagster.assets.staging_infor import build_infor_staging
-from finsync_dagster.jobs import FULL_REFRESH_JOB, READ_SIDE_JOB, build_jobs, build_schedules
+from finsync_dagster.automation import build_jobs, build_schedules
 from finsync_dagster.partitions import pairs_partitions
 from finsync_dagster.resources import LedgerResource, WarehouseResource
 from finsync_dagster.resources.pair_clients import PairClients
 from finsync_dagster.resources.settings import SettingsResource, SyncOptions, ledger_url_config
 from finsync_dagster.settings import Settings, load_settings
 
-__all__ = ["FULL_REFRESH_JOB", "READ_SIDE_JOB", "build_definitions", "defs"]
+__all__ = ["build_definitions", "defs"]
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:

@@ -16,7 +16,8 @@ from typing import Any
 
 import dagster as dg
 
-from finsync_dagster.definitions import FULL_REFRESH_JOB, READ_SIDE_JOB, build_definitions
+from finsync_dagster.automation import FULL_REFRESH_JOB, FULL_REFRESH_RUN_CONFIG, READ_SIDE_JOB
+from finsync_dagster.definitions import build_definitions
 from finsync_dagster.partitions import PAIR_TAG
 from finsync_dagster.settings import Settings
 
@@ -115,11 +116,9 @@ def run_read_side(
 
 def _run_config(full_refresh: bool) -> dict[str, Any]:
     # The CLI shows its own progress and summary; Dagster's console log would bury it. Run config given
-    # here replaces the job's own, so the full-refresh switch is repeated.
-    config: dict[str, Any] = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
-    if full_refresh:
-        config["resources"] = {"sync_options": {"config": {"full_refresh": True}}}
-    return config
+    # here replaces the job's own, so the full refresh's switch goes in again.
+    quiet: dict[str, Any] = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+    return {**quiet, **FULL_REFRESH_RUN_CONFIG} if full_refresh else quiet
 
 
 def _root_cause(event: dg.DagsterEvent) -> str:

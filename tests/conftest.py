@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-pytest_plugins = [
-    name
-    for name in ("tests.fixtures.freshbooks", "tests.fixtures.infor", "tests.fixtures.postgres")
-    if importlib.util.find_spec(name)
-]
+pytest_plugins = ["tests.fixtures.freshbooks", "tests.fixtures.infor", "tests.fixtures.postgres"]
 
 
 @pytest.fixture

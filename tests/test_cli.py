@@ -1,14 +1,20 @@
-"""The `finsync` command line as a user meets it: help, one-line errors, tracebacks only with --debug."""
+"""The `finsync` command line as a user meets it: help, one-line errors, tracebacks only with --debug,
+and summaries as terminal tables rather than raw Markdown."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from finsync_dagster.cli import main
+from finsync_dagster.cli.report import print_summary
+from finsync_dagster.reports import ReportData
 
 
 def run(
@@ -51,3 +57,28 @@ def test_status_creates_the_ledger(finsync_home: Path, capsys: pytest.CaptureFix
     out = capsys.readouterr().out
     assert "schema v1" in out and "pairs:    sandbox" in out
     assert (finsync_home / "ledger.sqlite").exists()
+
+
+def test_the_report_summary_is_a_terminal_table_not_markdown(capsys: pytest.CaptureFixture[str]) -> None:
+    data = ReportData(
+        pair="demo",
+        run_id="r1",
+        as_of=date(2026, 11, 24),
+        counts={"customers": {"matched": 30, "missing_in_infor": 1}, "invoices": {"matched": 170}},
+        exceptions=[{"amount_at_stake": Decimal("2598.00"), "currency_code": "USD"}],
+        anomalies=[],
+    )
+    print_summary(data.markdown())
+    out = capsys.readouterr().out
+    assert "**" not in out and "|" not in out and "---" not in out
+    lines = out.splitlines()
+    assert lines[0] == "201 records compared; 1 need attention (USD 2,598.00 at stake)."
+    assert cells(next(line for line in lines if "Customers" in line))[-2:] == ["Customers", "Invoices"]
+    assert cells(next(line for line in lines if "Matched " in line)) == ["Matched", "30", "170"]
+    assert cells(next(line for line in lines if "Missing in Infor" in line)) == ["Missing in Infor", "1", "0"]
+    assert lines[-1] == "Validation: 0 anomalies flagged."
+
+
+def cells(line: str) -> list[str]:
+    """The cells of one rendered table row, whatever box characters rich draws between them."""
+    return [cell.strip() for cell in re.split(r"[│┃]", line) if cell.strip()]

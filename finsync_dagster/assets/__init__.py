@@ -1,1 +1,1 @@
-"""Software-defined assets: staging per system, core, checks, reconciliation, outbox and reports."""
+"""Software-defined assets: staging per system, checks, core, reconciliation, reports and operations."""

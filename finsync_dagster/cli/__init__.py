@@ -12,6 +12,8 @@ import click
 from finsync_dagster.cli import connect, demo, mapping, report, sandbox, status, sync
 from finsync_dagster.errors import FinsyncError
 
+__all__ = ["cli", "main"]
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--debug", is_flag=True, help="Show full tracebacks instead of one-line errors.")
@@ -30,8 +32,8 @@ def cli(ctx: click.Context, debug: bool, config_path: str | None) -> None:
     ctx.obj["config_path"] = config_path
 
 
-for module in (status, sandbox, connect, sync, mapping, report, demo):
-    cli.add_command(module.command)
+for _module in (status, sandbox, connect, sync, mapping, report, demo):
+    cli.add_command(_module.command)
 
 
 def main(argv: list[str] | None = None) -> int:

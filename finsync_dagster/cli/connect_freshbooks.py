@@ -12,9 +12,8 @@ from pathlib import Path
 import click
 
 from finsync_dagster.errors import ConfigError
+from finsync_dagster.partitions import DEFAULT_PAIR
 from finsync_dagster.settings import PairConfig, Settings, load_settings
-
-SANDBOX_PAIR = "sandbox"
 
 
 @click.command("freshbooks")
@@ -34,7 +33,7 @@ def command(ctx: click.Context, pair_name: str | None, sandbox_dir: Path | None)
 
     settings = load_settings((ctx.obj or {}).get("config_path"), require_file=sandbox_dir is None)
     if sandbox_dir is not None:
-        pair_name = pair_name or SANDBOX_PAIR
+        pair_name = pair_name or DEFAULT_PAIR
         settings = settings.with_pair(PairConfig(name=pair_name, sandbox_dir=str(sandbox_dir.resolve())))
     clients = PairClients.of(settings)
     ledger = clients.get_ledger()

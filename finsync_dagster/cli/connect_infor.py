@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from finsync_dagster.errors import ConfigError
+from finsync_dagster.partitions import DEFAULT_PAIR
 from finsync_dagster.settings import PairConfig, Settings, load_settings
 
 
@@ -52,7 +53,7 @@ def _settings_and_pair(
 ) -> tuple[Settings, str]:
     if sandbox_dir is not None:
         settings = load_settings(config_path, require_file=False)
-        pair = PairConfig(name=pair_name or "sandbox", sandbox_dir=str(sandbox_dir.resolve()))
+        pair = PairConfig(name=pair_name or DEFAULT_PAIR, sandbox_dir=str(sandbox_dir.resolve()))
         return settings.with_pair(pair), pair.name
     settings = load_settings(config_path)
     if pair_name is not None:

@@ -5,6 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
 
 from finsync_dagster.settings import load_settings
 
@@ -31,9 +34,44 @@ def command(ctx: click.Context, pair_name: str | None) -> None:
 
 
 def echo_report(pair: str, html: str, xlsx: str, directory: str, summary: Path) -> None:
+    # Paths go out whole (click.echo), so a terminal can open them and a script can cut them out.
     click.echo(f"pair {pair}: latest reconciliation report")
     click.echo(f"  HTML  {html}")
     click.echo(f"  XLSX  {xlsx}")
     click.echo(f"  CSVs  {directory}")
     click.echo("")
-    click.echo(summary.read_text(encoding="utf-8"))
+    print_summary(summary.read_text(encoding="utf-8"))
+
+
+def print_summary(markdown: str) -> None:
+    """The report's summary.md on a terminal: its counts as a table, its sentences as text.
+
+    Read from the file rather than recomputed, so the terminal never disagrees with the report.
+    """
+    console = Console()
+    rows: list[str] = []
+    for line in [*markdown.splitlines(), ""]:
+        if line.startswith("|"):
+            rows.append(line)
+            continue
+        if rows:
+            console.print(counts_table(rows))
+            rows = []
+        if line.startswith("**") and line.endswith("**"):
+            console.print(Text(line.strip("*"), style="bold"), soft_wrap=True)
+        elif line:
+            console.print(Text(line), soft_wrap=True)
+
+
+def counts_table(rows: list[str]) -> Table:
+    """The summary's Markdown counts table (a record type per row, a status per column), turned so that
+    statuses are rows: six long status titles fit a terminal's width as rows, not as columns."""
+    cells = [[cell.strip() for cell in row.strip().strip("|").split("|")] for row in rows]
+    header, *body = (row for row in cells if not all(set(cell) <= {"-", ":"} for cell in row))
+    table = Table(show_header=True, header_style="bold")
+    table.add_column("status")
+    for row in body:
+        table.add_column(row[0], justify="right")
+    for index, status in enumerate(header[1:], start=1):
+        table.add_row(status, *(row[index] for row in body))
+    return table

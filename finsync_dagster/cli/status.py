@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import click
+from rich.console import Console
+from rich.text import Text
 
 from finsync_dagster.ledger import LATEST_VERSION, Ledger
 from finsync_dagster.settings import load_settings
@@ -15,7 +17,14 @@ def command(ctx: click.Context) -> None:
     settings = load_settings(ctx.obj["config_path"])
     ledger = Ledger(settings.ledger_url)
     version = ledger.migrate()
-    click.echo(f"config:   {settings.config_path}")
-    click.echo(f"home:     {settings.home}")
-    click.echo(f"ledger:   {ledger.safe_url} (schema v{version} of {LATEST_VERSION})")
-    click.echo(f"pairs:    {', '.join(settings.pair_names) or '(none)'}")
+    rows = {
+        "config": str(settings.config_path),
+        "home": str(settings.home),
+        "ledger": f"{ledger.safe_url} (schema v{version} of {LATEST_VERSION})",
+        "pairs": ", ".join(settings.pair_names) or "(none)",
+    }
+    # Aligned key/value lines rather than a rich table: a table would fold a long path or URL across
+    # lines, and these are meant to be copied whole.
+    console = Console()
+    for key, value in rows.items():
+        console.print(Text.assemble((f"{key + ':':<10}", "bold"), value), soft_wrap=True)

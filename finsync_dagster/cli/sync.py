@@ -9,12 +9,11 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from finsync_dagster.partitions import DEFAULT_PAIR
 from finsync_dagster.settings import PairConfig, Settings, load_settings
 
 if TYPE_CHECKING:
     from finsync_dagster.pipeline import PipelineResult
-
-SANDBOX_PAIR = "sandbox"
 
 
 @click.command("sync")
@@ -33,7 +32,7 @@ def command(ctx: click.Context, pair_name: str | None, sandbox_dir: Path | None,
 
     settings = load_settings(ctx.obj["config_path"], require_file=sandbox_dir is None)
     if sandbox_dir is not None:
-        pair_name = pair_name or SANDBOX_PAIR
+        pair_name = pair_name or DEFAULT_PAIR
         settings = connect_sandbox(ctx, settings, pair_name, sandbox_dir)
     pairs = [pair_name] if pair_name else settings.pair_names
     instance = instance_for(settings)
@@ -120,5 +119,11 @@ def print_anomalies(settings: Settings, pair: str) -> None:
     with duckdb.connect(str(path), read_only=True) as connection:
         counts = anomaly_counts(connection, pair)
     if counts:
-        listed = ", ".join(f"{rule} {n}" for rule, n in counts.items())
-        click.echo(f"anomalies ({sum(counts.values())}, see quality.anomalies): {listed}")
+        table = Table(
+            title=f"anomalies: {sum(counts.values())} (rows in quality.anomalies)", title_justify="left"
+        )
+        table.add_column("rule")
+        table.add_column("flagged", justify="right")
+        for rule, n in counts.items():
+            table.add_row(rule, str(n))
+        Console().print(table)

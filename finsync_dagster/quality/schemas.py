@@ -1,6 +1,6 @@
 """pandera models of the staging tables: types, nullability, unique ids, currencies, dates, M3 lengths.
 
-Frames come from DuckDB through Arrow (see ``frames.py``): text is pandas' Arrow-backed ``str``, and
+Frames come from DuckDB through Arrow (``validate.load_frame``): text is pandas' Arrow-backed ``str``, and
 every other column keeps its Arrow type, so DECIMAL money stays exact (``decimal128``) and integers and
 dates keep their NULLs. The dtypes below say so explicitly (pandera's ``Series[str]`` would mean NumPy
 strings under pandas 3). Rules that need other tables or exact sums (an invoice against its lines) run in

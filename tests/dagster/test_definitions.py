@@ -1,7 +1,9 @@
-"""The code location loads, and every job, schedule and sensor in it resolves."""
+"""The code location as Dagster and a newcomer meet it: it loads from the repository root with no
+environment set, every job a schedule names resolves, and schedules follow finsync.yaml."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -9,40 +11,46 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
+import pytest
 
-from finsync_dagster.definitions import build_definitions, defs
+from finsync_dagster.assets.checks import staging_specs
+from finsync_dagster.automation import FULL_REFRESH_JOB, READ_SIDE_JOB
+from finsync_dagster.definitions import build_definitions
 from finsync_dagster.settings import load_settings
-from finsync_dagster.staging.freshbooks_tables import FRESHBOOKS_TABLES
-from finsync_dagster.staging.infor_tables import INFOR_TABLES
-
-STAGING_TABLES = [
-    *(spec.name for spec, _ in FRESHBOOKS_TABLES.values()),
-    *INFOR_TABLES,
-]
+from tests.dagster.snapshot import SNAPSHOT
 
 REPO = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
 
 
-def test_definitions_load_and_everything_resolves(finsync_home: Path) -> None:
+def newcomer_env(finsync_home: Path) -> dict[str, str]:
+    """The shell of someone who just cloned the repository: no Dagster or PostgreSQL variables."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith(("DAGSTER_", "FINSYNC_"))}
+    env["FINSYNC_HOME"] = str(finsync_home)  # keeps the test's state out of the repository
+    return env
+
+
+def test_every_staging_table_and_core_entity_is_an_asset(finsync_home: Path) -> None:
     definitions = build_definitions(load_settings(REPO / "finsync.yaml"))
-    repository = definitions.get_repository_def()
-    for job in repository.get_all_jobs():
-        assert job.name
-    for schedule in repository.schedule_defs:
-        assert repository.get_job(schedule.job_name)
-    for sensor in repository.sensor_defs:
-        for target in sensor.targets:
-            assert repository.get_job(target.job_name)
     keys = {spec.key.to_user_string() for spec in definitions.resolve_all_asset_specs()}
     assert "ledger_schema" in keys
-    assert {f"staging/{table}" for table in STAGING_TABLES} <= keys
+    assert {f"staging/{spec.name}" for spec in staging_specs()} <= keys
     assert {f"core/{entity}" for entity in ("customers", "invoices", "payments", "expenses")} <= keys
-    jobs = {job.name for job in repository.get_all_jobs()}
-    assert {"read_side", "full_refresh"} <= jobs
-    assert {s.name for s in repository.schedule_defs} >= {"incremental_sync", "nightly_full_refresh"}
-    full_refresh = definitions.resolve_job_def("full_refresh")
-    assert full_refresh.partitions_def is not None
-    assert full_refresh.partitions_def.get_partition_keys() == ["sandbox"]
+
+
+def test_the_schedules_start_the_two_jobs_which_run_per_pair(finsync_home: Path) -> None:
+    definitions = build_definitions(load_settings(REPO / "finsync.yaml"))
+    targets = {schedule.job_name for schedule in definitions.get_repository_def().schedule_defs}
+    assert targets == {READ_SIDE_JOB, FULL_REFRESH_JOB}
+    for name in targets:
+        job = definitions.resolve_job_def(name)
+        assert job.partitions_def is not None
+        assert job.partitions_def.get_partition_keys() == ["sandbox"]
+    # A full refresh is the read side with SyncOptions.full_refresh switched on, and only that.
+    full_refresh = definitions.resolve_job_def(FULL_REFRESH_JOB).get_run_config_for_partition_key("sandbox")
+    incremental = definitions.resolve_job_def(READ_SIDE_JOB).get_run_config_for_partition_key("sandbox")
+    assert full_refresh == {"resources": {"sync_options": {"config": {"full_refresh": True}}}}
+    assert "resources" not in incremental
 
 
 def test_schedules_follow_the_config(finsync_home: Path, tmp_path: Path) -> None:
@@ -65,27 +73,57 @@ def test_schedules_follow_the_config(finsync_home: Path, tmp_path: Path) -> None
     assert len({request.run_key for request in requests}) == 2
 
 
-def test_the_decorated_definitions_are_what_dagster_loads(finsync_home: Path, monkeypatch) -> None:
-    monkeypatch.chdir(REPO)
-    assert isinstance(defs, dg.Definitions) or callable(defs)
-
-
-def test_dagster_validates_the_workspace(finsync_home: Path, tmp_path: Path) -> None:
-    # With DAGSTER_HOME unset, Dagster would read the repository's production dagster.yaml (PostgreSQL);
-    # an empty DAGSTER_HOME is the embedded default the README describes.
-    dagster_home = tmp_path / "dagster_home"
-    dagster_home.mkdir()
-    env = {**os.environ, "DAGSTER_HOME": str(dagster_home)}
+@pytest.mark.parametrize(
+    ("command", "success"),
+    # Slow (a fresh Dagster process each; dg list defs below stays in the default run). .ci/run also runs
+    # both commands itself.
+    [
+        pytest.param(
+            ["dagster", "definitions", "validate", "-w", "workspace.yaml"],
+            "All code locations passed validation",
+            marks=pytest.mark.slow,
+            id="dagster-definitions-validate",
+        ),
+        pytest.param(
+            ["dg", "check", "defs"],
+            "All definitions loaded successfully",
+            marks=pytest.mark.slow,
+            id="dg-check-defs",
+        ),
+    ],
+)
+def test_the_code_location_validates_from_the_root_with_no_environment(
+    finsync_home: Path, command: list[str], success: str
+) -> None:
     result = subprocess.run(
-        [str(Path(sys.executable).parent / "dagster"), "definitions", "validate", "-w", "workspace.yaml"],
+        [str(BIN / command[0]), *command[1:]],
         cwd=REPO,
         capture_output=True,
         text=True,
         timeout=180,
-        env=env,
+        env=newcomer_env(finsync_home),
     )
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert "All code locations passed validation" in result.stderr + result.stdout
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-3000:]
+    assert success in output
+    assert "Traceback" not in output
+
+
+def test_dg_lists_the_definitions_of_the_snapshot(finsync_home: Path) -> None:
+    # What Dagster itself loads from pyproject's [tool.dg] is the snapshot's code location.
+    result = subprocess.run(
+        [str(BIN / "dg"), "list", "defs", "--json"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env=newcomer_env(finsync_home),
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    listed = json.loads(result.stdout)
+    snapshot = json.loads(SNAPSHOT.read_text(encoding="utf-8"))
+    assert {asset["asset_key"] for asset in listed["assets"]} == set(snapshot["assets"])
+    assert {schedule["name"] for schedule in listed["schedules"]} == set(snapshot["schedules"])
 
 
 def test_a_ledger_password_never_reaches_dagster_config(finsync_home: Path, monkeypatch) -> None:

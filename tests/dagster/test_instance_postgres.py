@@ -1,4 +1,4 @@
-"""The production dagster.yaml against a real PostgreSQL: a run and its events land in PostgreSQL."""
+"""The production deploy/dagster.yaml against a real PostgreSQL: a run and its events land in PostgreSQL."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def test_production_instance_runs_and_reads_back_from_postgres(
 ) -> None:
     dagster_home = tmp_path / "dagster_home"
     dagster_home.mkdir()
-    shutil.copy(REPO / "dagster.yaml", dagster_home / "dagster.yaml")
+    shutil.copy(REPO / "deploy" / "dagster.yaml", dagster_home / "dagster.yaml")
     monkeypatch.setenv("DAGSTER_HOME", str(dagster_home))
     monkeypatch.setenv("DAGSTER_PG_HOST", postgres_database["host"])
     monkeypatch.setenv("DAGSTER_PG_PORT", postgres_database["port"])

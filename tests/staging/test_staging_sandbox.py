@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from finsync_dagster.resources.pair_clients import PairClients
 from finsync_dagster.sandbox.demo_business import demo_business
@@ -57,12 +58,14 @@ def test_every_seeded_record_is_staged_once_with_types(sync) -> None:
     assert row[3].tzinfo is not None and row[3].utcoffset() == UTC.utcoffset(None)
 
 
+@pytest.mark.slow
 def test_second_run_with_no_changes_writes_nothing(sync) -> None:
     sync()
     again = counts_by_asset(sync())
     assert all(meta["inserted"] == meta["updated"] == meta["deleted"] == 0 for meta in again.values()), again
 
 
+@pytest.mark.slow
 def test_created_changed_and_deleted_records_show_up_after_the_next_run(
     sync, sandboxes: RunningSandboxes
 ) -> None:
@@ -91,6 +94,7 @@ def test_created_changed_and_deleted_records_show_up_after_the_next_run(
     ) == [(True,)]
 
 
+@pytest.mark.slow
 def test_injected_faults_leave_the_same_tables(sync, sandboxes: RunningSandboxes, tmp_path: Path) -> None:
     injectors = [sandboxes.state("freshbooks").faults, sandboxes.state("infor").injector]
     for injector in injectors:
@@ -120,6 +124,7 @@ def snapshot(settings) -> dict[str, list]:
     }
 
 
+@pytest.mark.slow
 def test_infor_changes_arrive_incrementally_and_deletions_on_full_refresh(
     sync, sandboxes: RunningSandboxes
 ) -> None:
@@ -156,6 +161,7 @@ def test_infor_changes_arrive_incrementally_and_deletions_on_full_refresh(
     assert query(sync.settings, deleted) == [(True,)]
 
 
+@pytest.mark.slow
 def test_infor_values_are_typed(sync) -> None:
     sync()
     row = query(

@@ -44,3 +44,6 @@ def handlers() -> dict[tuple[str, str], Handler]:
     for module in _MODULES:
         importlib.import_module(f"{__name__}.{module}")
     return _HANDLERS
+
+
+__all__ = ["Handler", "handlers", "transaction"]

@@ -1,4 +1,4 @@
-"""Jobs and schedules of the read side: incremental syncs every few minutes, a nightly full refresh."""
+"""The read side's schedules: incremental syncs every few minutes, a nightly full refresh, every pair."""
 
 from __future__ import annotations
 
@@ -8,30 +8,6 @@ import dagster as dg
 
 from finsync_dagster.partitions import PAIR_TAG
 from finsync_dagster.settings import Settings
-
-READ_SIDE_JOB = "read_side"
-FULL_REFRESH_JOB = "full_refresh"
-
-
-def build_jobs(
-    selection: dg.AssetSelection,
-) -> tuple[dg.UnresolvedAssetJobDefinition, dg.UnresolvedAssetJobDefinition]:
-    # Partitioned by pair, as the selected assets are. In-process: every step of a run writes the pair's
-    # one DuckDB file, which takes a single writer.
-    read_side = dg.define_asset_job(
-        READ_SIDE_JOB,
-        selection=selection,
-        executor_def=dg.in_process_executor,
-        description="Extract, validate, map, reconcile and report, incrementally, for one pair.",
-    )
-    full_refresh = dg.define_asset_job(
-        FULL_REFRESH_JOB,
-        selection=selection,
-        executor_def=dg.in_process_executor,
-        config={"resources": {"sync_options": {"config": {"full_refresh": True}}}},
-        description="Re-read everything from both systems; catches records deleted in Infor.",
-    )
-    return read_side, full_refresh
 
 
 def build_schedules(
