@@ -19,3 +19,5 @@ routes), ``models.py``, ``errors.py`` and ``seed.py``. The auth layer is ``oauth
 """
 
 SEEDS = ("demo", "empty")
+
+__all__ = ["SEEDS"]
