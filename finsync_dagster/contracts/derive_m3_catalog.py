@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 OUTPUT = Path(__file__).with_name("m3_catalog.json")
 
@@ -27,8 +28,8 @@ KEEP: dict[str, tuple[str, ...]] = {
 }
 
 
-def derive(catalog: dict) -> dict:
-    subset: dict = {}
+def derive(catalog: dict[str, Any]) -> dict[str, Any]:
+    subset: dict[str, Any] = {}
     for program, transactions in KEEP.items():
         source = catalog[program]
         subset[program] = {

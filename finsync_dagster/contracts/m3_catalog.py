@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from finsync_dagster.contracts.fields import DATE, DECIMAL, NUMBER, TEXT, Field, TableSchema
 from finsync_dagster.errors import MappingError
@@ -37,8 +38,9 @@ class Transaction:
 
 
 @cache
-def _catalog() -> dict:
-    return json.loads(CATALOG_FILE.read_text(encoding="utf-8"))
+def _catalog() -> dict[str, Any]:
+    catalog: dict[str, Any] = json.loads(CATALOG_FILE.read_text(encoding="utf-8"))
+    return catalog
 
 
 def programs() -> dict[str, list[str]]:
@@ -73,7 +75,7 @@ def transaction(path: str) -> Transaction:
     return Transaction(program, name, body.get("summary", ""), inputs, outputs)
 
 
-def _output_field(raw: Mapping) -> Field:
+def _output_field(raw: Mapping[str, Any]) -> Field:
     """Output fields carry no type; staging types dates (yyyyMMdd) as DATE and amounts as DECIMAL."""
     description = raw.get("description", "")
     lowered = description.lower()

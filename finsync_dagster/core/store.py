@@ -24,7 +24,7 @@ def replace_core_table(con: duckdb.DuckDBPyConnection, entity: str, table: pa.Ta
     with transaction(con, __core_rows=table.select(schema.names)):
         con.execute(f"DELETE FROM {target}")
         con.execute(f"INSERT INTO {target} ({columns}) SELECT {columns} FROM __core_rows")
-    return table.num_rows
+    return int(table.num_rows)
 
 
 def replace_rejects(con: duckdb.DuckDBPyConnection, entity: str, rejects: pa.Table) -> int:
@@ -36,4 +36,4 @@ def replace_rejects(con: duckdb.DuckDBPyConnection, entity: str, rejects: pa.Tab
         con.execute(
             f"INSERT INTO {MAPPING_REJECTS} SELECT ?, spec, source_id, errors FROM __rejects", [entity]
         )
-    return rejects.num_rows
+    return int(rejects.num_rows)

@@ -48,6 +48,7 @@ _FAMILY_SQL = {
     TIMESTAMP: "TIMESTAMPTZ",
     BOOLEAN: "BOOLEAN",
 }
+_NAMED_PARTS = {"first": 1, "last": -1}
 
 
 def quote(identifier: str) -> str:
@@ -93,7 +94,12 @@ class _Checks:
 
 class Compiler:
     def __init__(
-        self, spec: Spec, source: TableSchema, target: TableSchema, enrich: dict, prefix: str
+        self,
+        spec: Spec,
+        source: TableSchema,
+        target: TableSchema,
+        enrich: dict[str, TableSchema | None],
+        prefix: str,
     ) -> None:
         self.spec = spec
         self.source = source
@@ -285,14 +291,12 @@ class Compiler:
             if split.part == "rest":
                 sql = f"CASE WHEN strpos({text}, {sep}) > 0 THEN NULLIF(trim(substr({text}, strpos({text}, {sep}) + length({sep}))), '') END"
             else:
-                index = {"first": 1, "last": -1}.get(split.part, split.part)  # type: ignore[arg-type]
-                sql = f"NULLIF(trim(list_extract({parts}, {int(index)})), '')"  # type: ignore[call-overload]
+                sql = f"NULLIF(trim(list_extract({parts}, {_part_index(split.part)})), '')"
         else:
             width = int(split.width or 1)
             pattern = self.param(f".{{1,{width}}}(?:\\s+|$)|.{{{width}}}")
             parts = f"list_transform(regexp_extract_all({text}, {pattern}), lambda s: trim(s))"
-            index = {"first": 1, "last": -1}.get(split.part, split.part)  # type: ignore[arg-type]
-            sql = f"NULLIF(list_extract({parts}, {int(index)}), '')"  # type: ignore[call-overload]
+            sql = f"NULLIF(list_extract({parts}, {_part_index(split.part)}), '')"
         if split.max_parts:
             self.fail_when(
                 f"len({parts}) > {int(split.max_parts)}",
@@ -374,7 +378,8 @@ class Compiler:
         if op == "is_null":
             return f"({value} IS {'' if condition.value else 'NOT '}NULL)"
         if op in ("in", "not_in"):
-            values = ", ".join(self.param(v, sql_type) for v in condition.value)  # type: ignore[union-attr]
+            assert isinstance(condition.value, list)  # the loader accepts only a non-empty list here
+            values = ", ".join(self.param(v, sql_type) for v in condition.value)
             if op == "in":
                 return f"COALESCE({value} IN ({values}), false)"
             return f"({value} IS NULL OR {value} NOT IN ({values}))"
@@ -500,6 +505,13 @@ class Compiler:
             body,
             self.probes,
         )
+
+
+def _part_index(part: int | str) -> int:
+    """A split part as DuckDB's 1-based ``list_extract`` index: ``first`` is 1, ``last`` is -1."""
+    if isinstance(part, str) and part in _NAMED_PARTS:
+        return _NAMED_PARTS[part]
+    return int(part)
 
 
 def _with_value(value: str | None) -> str:

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -23,7 +24,7 @@ from finsync_dagster.errors import MappingError
 from finsync_dagster.mapping.compile import Compiler, Query, quote
 from finsync_dagster.mapping.spec import Column, Loc, Problem, Spec, SpecError
 from finsync_dagster.mapping.validate import check_spec, enrichment_columns, source_schema, target_schema
-from finsync_dagster.warehouse import qualified, registered, table_exists
+from finsync_dagster.warehouse import one_row, qualified, registered, table_exists
 from finsync_dagster.warehouse.schemas import CORE, HELD, STAGING, ensure_schema
 
 _counter = itertools.count()
@@ -41,7 +42,7 @@ class MappingResult:
 
     @property
     def ok(self) -> bool:
-        return self.rejects.num_rows == 0
+        return bool(self.rejects.num_rows == 0)
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ def compile_spec(spec: Spec, con: duckdb.DuckDBPyConnection, *, limit: int | Non
 def _registered(con: duckdb.DuckDBPyConnection, spec: Spec, query: Query) -> Iterator[None]:
     """Lookup CSVs and CSV enrichments become in-memory views for one query, in UTC."""
     names: list[str] = []
-    zone = con.execute("SELECT current_setting('TimeZone')").fetchone()[0]  # type: ignore[index]
+    (zone,) = one_row(con.execute("SELECT current_setting('TimeZone')"))
     con.execute("SET TimeZone = 'UTC'")
     try:
         for name, (keys, values) in query.lookups.items():
@@ -245,7 +246,7 @@ def _used(sql: str, params: dict[str, object]) -> dict[str, object]:
 
 def preview(
     spec: Spec, con: duckdb.DuckDBPyConnection, limit: int = 5
-) -> list[tuple[dict, dict | None, str]]:
+) -> list[tuple[dict[str, Any], dict[str, Any] | None, str]]:
     """Up to ``limit`` source records beside what they become (or why they were rejected)."""
     result = run_spec(spec, con, limit=limit)
     mapped = {key: row for key, row in zip(result.keys.to_pylist(), result.table.to_pylist(), strict=True)}

@@ -85,7 +85,7 @@ class _Reader:
     def problem(self, loc: Loc, message: str) -> None:
         self.problems.append(Problem(loc, message))
 
-    def unknown_keys(self, node: dict, allowed: tuple[str, ...], field: str, what: str) -> None:
+    def unknown_keys(self, node: dict[str, Any], allowed: tuple[str, ...], field: str, what: str) -> None:
         for key in node:
             if key not in allowed:
                 self.problem(
@@ -148,7 +148,7 @@ class _Reader:
         rules = [self.rule(item, self.loc(node, index, loc.field)) for index, item in enumerate(node)]
         return tuple(rule for rule in rules if rule is not None)
 
-    def producer(self, kind: str, node: dict, loc: Loc) -> Any:
+    def producer(self, kind: str, node: dict[str, Any], loc: Loc) -> Any:
         value = node[kind]
         if kind == "from":
             rule = self._column_rule(value, loc) if isinstance(value, str) else None
@@ -282,7 +282,7 @@ class _Reader:
 
     # --- modifiers ---------------------------------------------------------------------------------
 
-    def conversion(self, node: dict, field: str) -> Conversion | None:
+    def conversion(self, node: dict[str, Any], field: str) -> Conversion | None:
         extras = [key for key in ("format", "timezone", "scale", "round") if key in node]
         if "type" not in node:
             for key in extras:
@@ -315,7 +315,7 @@ class _Reader:
             scale = 2
         return Conversion(to, fmt, timezone, scale, self.flag(node, "round", field))
 
-    def value_map(self, node: dict, field: str) -> tuple[tuple[object, object], ...] | None:
+    def value_map(self, node: dict[str, Any], field: str) -> tuple[tuple[object, object], ...] | None:
         if "map" not in node:
             return None
         mapping = node["map"]
@@ -332,14 +332,16 @@ class _Reader:
             return value
         return value
 
-    def flag(self, node: dict, key: str, field: str) -> bool:
+    def flag(self, node: dict[str, Any], key: str, field: str) -> bool:
         value = node.get(key, False)
         if not isinstance(value, bool):
             self.problem(self.loc(node, key, field), f"'{key}' is true or false")
             return False
         return value
 
-    def choice(self, node: dict, key: str, allowed: tuple[str | None, ...], field: str) -> str | None:
+    def choice(
+        self, node: dict[str, Any], key: str, allowed: tuple[str | None, ...], field: str
+    ) -> str | None:
         if key not in node:
             return None
         value = node[key]
@@ -349,9 +351,10 @@ class _Reader:
             options = ", ".join(a for a in allowed if a)
             self.problem(self.loc(node, key, field), f"'{key}' is one of {options}, got {value!r}")
             return None
-        return value
+        chosen: str | None = value
+        return chosen
 
-    def positive(self, node: dict, key: str, field: str) -> int | None:
+    def positive(self, node: dict[str, Any], key: str, field: str) -> int | None:
         value = node.get(key)
         if value is None:
             return None
@@ -362,7 +365,7 @@ class _Reader:
 
     # --- spec-level sections -----------------------------------------------------------------------
 
-    def target(self, doc: dict) -> Target | None:
+    def target(self, doc: dict[str, Any]) -> Target | None:
         node = doc.get("target")
         loc = self.loc(doc, "target", "target")
         if not isinstance(node, dict) or len(node) != 1 or next(iter(node)) not in _TARGET_KINDS:
@@ -373,7 +376,7 @@ class _Reader:
         kind, name = next(iter(node.items()))
         return Target(kind, str(name), loc)
 
-    def lookup_tables(self, doc: dict) -> dict[str, LookupTable]:
+    def lookup_tables(self, doc: dict[str, Any]) -> dict[str, LookupTable]:
         section = doc.get("lookups", {})
         tables: dict[str, LookupTable] = {}
         if not isinstance(section, dict):
@@ -427,7 +430,7 @@ class _Reader:
             rows = [(reader.line_num, row) for row in reader]
             return list(reader.fieldnames or []), rows
 
-    def enrichments(self, doc: dict) -> dict[str, Enrichment]:
+    def enrichments(self, doc: dict[str, Any]) -> dict[str, Enrichment]:
         section = doc.get("enrich", {})
         result: dict[str, Enrichment] = {}
         if not isinstance(section, dict):
@@ -457,7 +460,9 @@ class _Reader:
                 self.problem(loc, "'key' and 'from' list the same number of columns, in the same order")
                 continue
             on_rules = [self.rule(o, self.loc(node, "from", loc.field)) for o in ons]
-            csv_path, table, columns = None, None, ()
+            csv_path: Path | None = None
+            table: str | None = None
+            columns: tuple[str, ...] = ()
             if "csv" in node:
                 csv_path = (self.path.parent / str(node["csv"])).resolve()
                 header, rows = self.read_csv(csv_path, loc)

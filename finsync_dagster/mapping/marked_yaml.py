@@ -8,14 +8,14 @@ from typing import Any
 import yaml
 
 
-class MarkedMap(dict):
+class MarkedMap(dict[Any, Any]):
     """A mapping with the line of itself and of each key (1-based)."""
 
     line: int = 0
     key_lines: dict[Any, int]
 
 
-class MarkedList(list):
+class MarkedList(list[Any]):
     """A sequence with the line of itself and of each item (1-based)."""
 
     line: int = 0

@@ -129,7 +129,12 @@ def _declared(table: str) -> TableSchema | None:
 
 class _Checker:
     def __init__(
-        self, spec: Spec, source: TableSchema, target: TableSchema, enrich: dict, live: bool
+        self,
+        spec: Spec,
+        source: TableSchema,
+        target: TableSchema,
+        enrich: dict[str, TableSchema | None],
+        live: bool,
     ) -> None:
         self.live = live
         self.spec = spec
@@ -193,8 +198,8 @@ class _Checker:
         if (rule.trim or rule.case or rule.max_length) and family not in (TEXT, None):
             self.problem(rule.loc, f"type mismatch: trim, case and max_length apply to text, not {family}")
         if rule.value_map is not None:
-            results = {literal_family(v) for _, v in rule.value_map} - {None}
-            keys = {literal_family(k) for k, _ in rule.value_map} - {None}
+            results = {f for _, v in rule.value_map if (f := literal_family(v)) is not None}
+            keys = {f for k, _ in rule.value_map if (f := literal_family(k)) is not None}
             if family is not None and any(not (k == family or accepts(family, k)) for k in keys):
                 self.problem(
                     rule.loc,

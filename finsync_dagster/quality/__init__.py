@@ -13,8 +13,9 @@ from finsync_dagster.quality.anomalies import (
 )
 from finsync_dagster.quality.rules import ROW_RULES, TYPED_VALUE_RULE
 from finsync_dagster.quality.schemas import SCHEMAS, schema_columns
-from finsync_dagster.quality.store import ensure_quality_tables, refresh_quarantine
+from finsync_dagster.quality.store import refresh_quarantine
 from finsync_dagster.quality.validate import Validation, validate_and_quarantine, validate_table
+from finsync_dagster.warehouse.schemas import ensure_quality_tables
 
 __all__ = [
     "ANOMALY_RULES",

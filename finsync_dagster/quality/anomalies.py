@@ -18,7 +18,7 @@ import pyarrow.csv
 
 from finsync_dagster.mapping.registry import SPECS_DIR
 from finsync_dagster.quality.store import existing_tables
-from finsync_dagster.warehouse import qualified, registered, table_exists, transaction
+from finsync_dagster.warehouse import one_row, qualified, registered, table_exists, transaction
 from finsync_dagster.warehouse.schemas import ANOMALIES as ANOMALIES_TABLE
 from finsync_dagster.warehouse.schemas import ROW_COUNT_HISTORY as HISTORY_TABLE
 from finsync_dagster.warehouse.schemas import STAGING, ensure_quality_tables
@@ -298,17 +298,19 @@ def row_count_change(
 ) -> pa.Table:
     """Record the table's live row count and compare it with its recent history."""
     ensure_quality_tables(connection)
-    (rows,) = connection.execute(
-        f"SELECT count(*) FROM {qualified(STAGING, entity)} WHERE NOT _deleted"
-    ).fetchone()  # type: ignore[misc]
-    (usual, runs) = connection.execute(
-        f"""
+    (rows,) = one_row(
+        connection.execute(f"SELECT count(*) FROM {qualified(STAGING, entity)} WHERE NOT _deleted")
+    )
+    (usual, runs) = one_row(
+        connection.execute(
+            f"""
         SELECT median(row_count), count(*) FROM (
           SELECT row_count FROM {HISTORY_TABLE} WHERE entity = $entity AND pair = $pair
           ORDER BY counted_at DESC LIMIT {ROW_COUNT_HISTORY})
         """,
-        {"entity": entity, "pair": pair},
-    ).fetchone()  # type: ignore[misc]
+            {"entity": entity, "pair": pair},
+        )
+    )
     connection.execute(
         f"INSERT INTO {HISTORY_TABLE} VALUES ($entity, $pair, $now, $rows)",
         {"entity": entity, "pair": pair, "now": now, "rows": rows},

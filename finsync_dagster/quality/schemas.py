@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import date
 from functools import cache
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 import pandas as pd
@@ -23,13 +23,15 @@ from pandera.typing import Series
 from finsync_dagster.contracts import m3_catalog
 from finsync_dagster.quality.currencies import ISO_4217
 
-TEXT = pd.StringDtype("pyarrow", na_value=np.nan)
-INT = pd.ArrowDtype(pyarrow.int64())
-MONEY = pd.ArrowDtype(pyarrow.decimal128(18, 2))
-QUANTITY = pd.ArrowDtype(pyarrow.decimal128(18, 4))
-DATE = pd.ArrowDtype(pyarrow.date32())
-STAMP = pd.ArrowDtype(pyarrow.timestamp("us", tz="UTC"))
-BOOL = pd.ArrowDtype(pyarrow.bool_())
+# Each alias is a dtype class with its constructor arguments: pandera builds the dtype from them
+# (``pd.ArrowDtype(pyarrow.decimal128(18, 2))``), and a type checker sees a valid type.
+TEXT = Annotated[pd.StringDtype, "pyarrow", np.nan]
+INT = Annotated[pd.ArrowDtype, pyarrow.int64()]
+MONEY = Annotated[pd.ArrowDtype, pyarrow.decimal128(18, 2)]
+QUANTITY = Annotated[pd.ArrowDtype, pyarrow.decimal128(18, 4)]
+DATE = Annotated[pd.ArrowDtype, pyarrow.date32()]
+STAMP = Annotated[pd.ArrowDtype, pyarrow.timestamp("us", tz="UTC")]
+BOOL = Annotated[pd.ArrowDtype, pyarrow.bool_()]
 
 EARLIEST = date(1990, 1, 1)  # older than any finance record finsync will meet
 LATEST = date(2100, 12, 31)

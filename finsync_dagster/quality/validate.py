@@ -40,7 +40,7 @@ class Validation:
 
     @property
     def quarantined(self) -> int:
-        return pc.count_distinct(self.violations.column("record_id"), mode="all").as_py()
+        return int(pc.count_distinct(self.violations.column("record_id"), mode="all").as_py())
 
     @property
     def share(self) -> float:
@@ -62,7 +62,8 @@ class Validation:
         ]
 
     def samples(self, limit: int = _SAMPLE) -> list[dict[str, Any]]:
-        return self.violations.slice(0, limit).to_pylist()
+        rows: list[dict[str, Any]] = self.violations.slice(0, limit).to_pylist()
+        return rows
 
     def summary(self) -> str:
         if self.integrity:
@@ -82,7 +83,8 @@ def load_frame(connection: duckdb.DuckDBPyConnection, table: str, columns: list[
     names = [c for c in columns if c in present]
     select = ", ".join(f'"{name}"' for name in names)
     arrow = connection.sql(f"SELECT {select} FROM {staged} WHERE NOT _deleted").to_arrow_table()
-    return arrow.to_pandas(types_mapper=_arrow_dtype)
+    frame: pd.DataFrame = arrow.to_pandas(types_mapper=_arrow_dtype)
+    return frame
 
 
 def _arrow_dtype(arrow_type: pyarrow.DataType) -> pd.ArrowDtype | None:
@@ -103,7 +105,9 @@ def check_schema(frame: pd.DataFrame, model: type[pa.DataFrameModel]) -> tuple[l
         return [], VIOLATIONS.empty_table()
     check = cases["check"].astype(str)
     batch = cases["index"].isna() | check.isin(_BATCH_CHECKS) | check.str.startswith("dtype(")
-    problems = [_batch_problem(group) for _, group in cases[batch].groupby(["column", "check"], dropna=False)]
+    problems = [
+        _batch_problem(group, frame) for _, group in cases[batch].groupby(["column", "check"], dropna=False)
+    ]
     rows = cases[~batch]
     ids = frame["id"].to_numpy()[rows["index"].astype(int).to_numpy()] if len(rows) else []
     described = {name: column.description for name, column in model.to_schema().columns.items()}
@@ -145,12 +149,13 @@ def _reason(column: str, check: str, value: object, description: str | None) -> 
     return f"{column} {value!r} fails {check}"
 
 
-def _batch_problem(group: pd.DataFrame) -> str:
+def _batch_problem(group: pd.DataFrame, frame: pd.DataFrame) -> str:
     column, check = group["column"].iloc[0], str(group["check"].iloc[0])
     if check == "column_in_dataframe":
         return f"column {group['failure_case'].iloc[0]} is missing"
     if check.startswith("dtype("):
-        return f"column {column} has type {group['failure_case'].iloc[0]}, expected {check[6:-1]}"
+        # pandera lists the column's values as the failure cases of a dtype check, not the dtype it found.
+        return f"column {column} has type {frame[column].dtype}, expected {check[6:-1]}"
     duplicates = sorted({str(v) for v in group["failure_case"]})
     return f"{len(duplicates)} duplicated {column} value(s), e.g. {', '.join(duplicates[:3])}"
 

@@ -9,7 +9,7 @@ unchanged is not rewritten, so a second run with no source changes writes nothin
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,7 +18,7 @@ import duckdb
 import pyarrow as pa
 
 from finsync_dagster.staging.columns import ChildSpec, TableSpec
-from finsync_dagster.warehouse import qualified, transaction
+from finsync_dagster.warehouse import one_row, qualified, transaction
 from finsync_dagster.warehouse.schemas import QUARANTINE, STAGING, ensure_quarantine, ensure_schema
 
 SCHEMA = STAGING
@@ -66,7 +66,7 @@ def to_arrow(records: Iterable[Mapping[str, Any]]) -> pa.Table:
 def merge_batch(
     connection: duckdb.DuckDBPyConnection,
     spec: TableSpec,
-    records: list[Mapping[str, Any]],
+    records: Sequence[Mapping[str, Any]],
     *,
     extracted_at: datetime,
     pair: str,
@@ -131,7 +131,7 @@ def _merge(
     connection.execute(
         f"CREATE OR REPLACE TEMP TABLE _typed AS {spec.select_sql(source)}", {"extracted_at": extracted_at}
     )
-    counts = MergeCounts(received=connection.execute("SELECT count(*) FROM _typed").fetchone()[0])
+    counts = MergeCounts(received=one_row(connection.execute("SELECT count(*) FROM _typed"))[0])
 
     # A record without an id cannot be staged: quarantine it with its raw text, keep the rest going.
     rejected = connection.execute("SELECT count(*) FROM _typed WHERE id IS NULL OR trim(id) = ''").fetchall()[
@@ -184,13 +184,15 @@ def _merge(
            OR t._deleted IS DISTINCT FROM l._deleted
         """
     )
-    new, deletions, changed, latest_updated = connection.execute(
-        """
-        SELECT count(*) FILTER (WHERE _is_new), count(*) FILTER (WHERE _is_deletion), count(*),
-               (SELECT max(_source_updated_at) FROM _latest)
-        FROM _changed
-        """
-    ).fetchone()
+    new, deletions, changed, latest_updated = one_row(
+        connection.execute(
+            """
+            SELECT count(*) FILTER (WHERE _is_new), count(*) FILTER (WHERE _is_deletion), count(*),
+                   (SELECT max(_source_updated_at) FROM _latest)
+            FROM _changed
+            """
+        )
+    )
     column_list = ", ".join(columns)
     connection.execute(f"DELETE FROM {table} WHERE id IN (SELECT id FROM _changed WHERE NOT _is_new)")
     connection.execute(f"INSERT INTO {table} ({column_list}) SELECT {column_list} FROM _changed")

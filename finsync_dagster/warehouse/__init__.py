@@ -2,12 +2,13 @@
 
 ``schemas`` declares the four schemas (``staging``, ``quality``, ``core``, ``recon``) and the tables more
 than one package writes or reads; ``sql`` holds the transaction block, the "does this table exist" check
-and the identifier rule. Pure: no Dagster (the Dagster resource is ``resources.warehouse``).
+the identifier rule and ``one_row`` for queries that always return a row. Pure: no Dagster (the Dagster resource is ``resources.warehouse``).
 """
 
 from finsync_dagster.warehouse.sql import (
     columns_of,
     identifier,
+    one_row,
     qualified,
     registered,
     table_exists,
@@ -15,4 +16,13 @@ from finsync_dagster.warehouse.sql import (
     transaction,
 )
 
-__all__ = ["columns_of", "identifier", "qualified", "registered", "table_exists", "tables_in", "transaction"]
+__all__ = [
+    "columns_of",
+    "identifier",
+    "one_row",
+    "qualified",
+    "registered",
+    "table_exists",
+    "tables_in",
+    "transaction",
+]

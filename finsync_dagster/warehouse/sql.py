@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Iterator
+from typing import Any
 
 import duckdb
 
@@ -83,3 +84,14 @@ def columns_of(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, st
         [schema, name],
     ).fetchall()
     return [(column, sql_type) for column, sql_type in rows]
+
+
+def one_row(result: duckdb.DuckDBPyConnection) -> tuple[Any, ...]:
+    """The row of a query that always returns one (an aggregate, an ``UPDATE``'s count).
+
+    DuckDB types ``fetchone()`` as maybe-``None`` for every query; here a missing row is a bug, said so.
+    """
+    row = result.fetchone()
+    if row is None:
+        raise LookupError("the query returned no row")
+    return row
