@@ -24,6 +24,7 @@ from finsync_dagster.staging.writer import (
     flag_unseen_as_deleted,
     merge_batch,
 )
+from finsync_dagster.warehouse import one_row
 
 Pages = Iterator[list[dict[str, Any]]]
 STAGING_SETTINGS = {"threads": "1", "memory_limit": "96MB"}
@@ -64,7 +65,7 @@ def staging_limits(connection: duckdb.DuckDBPyConnection) -> Iterator[None]:
     """Extraction merges small batches: one thread and a small buffer pool keep it in steady memory
     (the benchmark's 200,000 invoices stay under 512 MB) without slowing it, as it waits on the API."""
     saved = {
-        name: connection.execute("SELECT current_setting($name)", {"name": name}).fetchone()[0]
+        name: one_row(connection.execute("SELECT current_setting($name)", {"name": name}))[0]
         for name in STAGING_SETTINGS
     }
     for name, value in STAGING_SETTINGS.items():

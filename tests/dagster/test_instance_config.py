@@ -43,6 +43,7 @@ def test_the_embedded_default_needs_no_environment(tmp_path: Path, monkeypatch: 
         assert instance.run_monitoring_enabled
         assert not instance.telemetry_enabled
         queue = instance.get_concurrency_config().run_queue_config
+        assert queue is not None
         one_run_per_pair = {"key": "finsync/pair", "value": {"applyLimitPerUniqueValue": True}, "limit": 1}
         assert one_run_per_pair in queue.tag_concurrency_limits
         # Op-level pools work on SQLite storage too, so the API pools behave as in production.
