@@ -299,7 +299,7 @@ _SCHEMA = pa.schema(
         ("confidence", pa.float64()), ("rule", pa.string()), ("suggestion", pa.bool_()),
         ("differences", pa.string()), ("reference", pa.string()), ("customer", pa.string()),
         ("currency_code", pa.string()), ("freshbooks_amount", pa.decimal128(18, 2)),
-        ("infor_amount", pa.decimal128(18, 2)), ("amount_at_stake", pa.decimal128(18, 2)),
+        ("infor_amount", pa.decimal128(18, 2)), ("amount_at_stake", pa.decimal128(19, 2)),
         ("item_date", pa.date32()), ("note", pa.string()), ("freshbooks_name", pa.string()),
         ("infor_name", pa.string()), ("email", pa.string()),
     ]

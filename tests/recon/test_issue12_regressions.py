@@ -8,8 +8,14 @@ from decimal import Decimal
 
 import pandas as pd
 
-from finsync_dagster.recon import Tolerances, match_customers, match_expenses, match_invoices, match_payments
-from finsync_dagster.recon import replace_match_table
+from finsync_dagster.recon import (
+    Tolerances,
+    match_customers,
+    match_expenses,
+    match_invoices,
+    match_payments,
+    replace_match_table,
+)
 from finsync_dagster.recon.customers import match_customer_frames
 from tests.recon.core_db import core_db
 
