@@ -68,7 +68,7 @@ _AMOUNTS = st.sampled_from(
             "9999999999999999.99",
             "-9999999999999999.99",
         )
-    ]  # fmt: skip
+    ]
 )
 _CURRENCIES = st.sampled_from(["USD", "EUR", "NOK", "JPY", "GBP"])
 _DATES = st.sampled_from([date(2026, 1, 1) + timedelta(days=d) for d in (0, 1, 3, 4, 21, 365)])
@@ -216,7 +216,7 @@ def test_customer_matching_holds_when_every_customer_is_everyones_candidate(book
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
 @given(_books())
 def test_any_match_tables_render_as_html_xlsx_and_csv(books: dict[str, list[dict]]) -> None:
-    con, tables = _reconciled(books)
+    con, _tables = _reconciled(books)
     with tempfile.TemporaryDirectory() as folder:
         _data, paths = write_report(con, Path(folder), pair="p", run_id="run-00000000")
         assert Path(paths.html).stat().st_size > 0 and Path(paths.xlsx).stat().st_size > 0
