@@ -25,38 +25,54 @@ import pyarrow as pa
 from finsync_dagster.recon.model import AT_STAKE_SQL, DEFAULT_TOLERANCES, Tolerances
 from finsync_dagster.recon.sources import customer_links, fill, relation
 from finsync_dagster.recon.sqlparts import (
+    Difference,
     date_difference,
     difference_list,
     money_difference,
     text_difference,
 )
 
+
+def _key(column: str) -> str:
+    """``column`` as a join key: NULL when blank (trimmed only when it has an edge space: trim is costly)."""
+    return (
+        f"CASE WHEN {column} = '' THEN NULL "
+        f"WHEN starts_with({column}, ' ') OR ends_with({column}, ' ') THEN nullif(trim({column}), '') "
+        f"ELSE {column} END"
+    )
+
+
+def _copies(relation: str, key: str, order: str) -> str:
+    """Rank of each record among those sharing ``key`` (1 = the oldest), for duplicated keys only.
+
+    Duplicates are found by the key's hash (an integer aggregate, far cheaper than one over strings), then
+    ranked by the real key, so a hash collision costs a few rows, never a wrong rank.
+    """
+    return f"""SELECT source_id, {key} AS key, row_number() OVER (PARTITION BY {key} ORDER BY {order}, source_id) AS copy
+        FROM {relation} WHERE hash({key}) IN (
+            SELECT hash({key}) FROM {relation} WHERE {key} IS NOT NULL GROUP BY 1 HAVING count(*) > 1
+        )"""
+
+
+_ORDERS_OF = "(SELECT * FROM __ORDERS__ WHERE source = 'infor')"
+_AR_OF = "(SELECT * FROM __INVOICES__ WHERE source = 'infor')"
+_FB_OF = "(SELECT * FROM __INVOICES__ WHERE source = 'freshbooks')"
+
 # Orders and AR invoices joined on the order number. A blank customer reference (an order keyed in M3
 # directly) is no key: such orders never join and are never one another's duplicates. Of several orders
-# with one reference, or several AR invoices of one order, the oldest is "the" one (copy 1); only the few
-# duplicated keys are ranked, so a million distinct references cost one hash aggregate, not a sort.
-_INFOR_DOCUMENTS = """
-    WITH o AS (SELECT *, nullif(trim(customer_reference), '') AS ref FROM __ORDERS__ WHERE source = 'infor'),
-    o_copies AS (
-        SELECT source_id, row_number() OVER (PARTITION BY ref ORDER BY order_date, source_id) AS copy FROM o
-        WHERE ref IN (SELECT ref FROM o WHERE ref IS NOT NULL GROUP BY ref HAVING count(*) > 1)
+# with one reference, or several AR invoices of one order, the oldest is "the" one (copy 1).
+_INFOR_DOCUMENTS = f"""
+    WITH a_copies AS ({_copies(_AR_OF, "order_number", "issue_date")}),
+    orders AS NOT MATERIALIZED (
+        SELECT o.*, {_key("o.customer_reference")} AS ref, coalesce(c.copy, 1) AS inf_copy
+        FROM {_ORDERS_OF} o LEFT JOIN o_copies c ON c.source_id = o.source_id
     ),
-    a AS (SELECT * FROM __INVOICES__ WHERE source = 'infor'),
-    a_copies AS (
-        SELECT source_id, row_number() OVER (PARTITION BY order_number ORDER BY issue_date, source_id) AS copy
-        FROM a WHERE order_number IN (
-            SELECT order_number FROM a WHERE order_number IS NOT NULL GROUP BY order_number HAVING count(*) > 1
-        )
-    ),
-    orders AS (
-        SELECT o.*, coalesce(c.copy, 1) AS inf_copy FROM o LEFT JOIN o_copies c ON c.source_id = o.source_id
-    ),
-    ar AS (
+    ar AS NOT MATERIALIZED (
         SELECT a.*, coalesce(c.copy, 1) AS ar_copy,
-               CASE WHEN coalesce(c.copy, 1) = 1 THEN a.order_number END AS order_key
-        FROM a LEFT JOIN a_copies c ON c.source_id = a.source_id
+               CASE WHEN c.copy IS NULL OR c.copy = 1 THEN a.order_number END AS order_key
+        FROM {_AR_OF} a LEFT JOIN a_copies c ON c.source_id = a.source_id
     )
-    SELECT CASE WHEN o.source_id IS NOT NULL THEN o.ref END AS ref, coalesce(o.inf_copy, 1) AS inf_copy,
+    SELECT o.ref, coalesce(o.inf_copy, 1) AS inf_copy,
            CASE WHEN o.inf_copy = 1 THEN o.ref END AS join_ref,
            o.source_id AS order_id, o.order_number,
            o.customer_source_id AS order_customer, o.order_date, o.currency_code AS order_currency,
@@ -71,25 +87,32 @@ _INFOR_DOCUMENTS = """
 
 # Every FreshBooks invoice, drafts and voids included: a draft is a FreshBooks invoice (order-to-cash
 # creates them), and a void one against a live M3 order is a difference a controller wants to see.
-_FRESHBOOKS = """
-    WITH i AS (
-        SELECT *, nullif(trim(invoice_number), '') AS number FROM __INVOICES__ WHERE source = 'freshbooks'
-    ),
-    copies AS (
-        SELECT source_id, row_number() OVER (PARTITION BY number ORDER BY issue_date, source_id) AS copy FROM i
-        WHERE number IN (SELECT number FROM i WHERE number IS NOT NULL GROUP BY number HAVING count(*) > 1)
-    )
+_FRESHBOOKS = f"""
+    WITH copies AS ({_copies(_FB_OF, _key("invoice_number"), "issue_date")})
     SELECT i.source_id, i.invoice_number, i.customer_source_id, i.issue_date, i.due_date, i.currency_code,
            i.total_amount, i.paid_amount, i.status AS fb_status,
            CASE WHEN l.net IS NOT NULL THEN i.total_amount - l.net END AS tax_amount,
            coalesce(c.copy, 1) AS fb_copy,
-           CASE WHEN coalesce(c.copy, 1) = 1 THEN i.number END AS join_number
-    FROM i
+           CASE WHEN c.copy IS NULL OR c.copy = 1 THEN {_key("i.invoice_number")} END AS join_number
+    FROM {_FB_OF} i
     LEFT JOIN copies c ON c.source_id = i.source_id
     LEFT JOIN (
         SELECT invoice_source_id, sum(line_amount) AS net FROM __LINES__
         WHERE source = 'freshbooks' GROUP BY invoice_source_id
     ) l ON l.invoice_source_id = i.source_id
+"""
+
+# Orders sharing a customer reference, ranked: read by the Infor side and by the twins below.
+_ORDER_COPIES = _copies(_ORDERS_OF, _key("customer_reference"), "order_date")
+
+# The FreshBooks invoice each duplicated M3 order copies: the oldest with that number (few rows).
+_TWINS = f"""
+    WITH dup AS (SELECT source_id, key FROM o_copies WHERE copy > 1),
+    fb AS (
+        SELECT {_key("invoice_number")} AS number, arg_min(source_id, (issue_date, source_id)) AS twin_fb
+        FROM {_FB_OF} WHERE {_key("invoice_number")} IN (SELECT key FROM dup) GROUP BY 1
+    )
+    SELECT dup.source_id AS twin_order, fb.twin_fb FROM dup JOIN fb ON fb.number = dup.key
 """
 
 # A FreshBooks status that contradicts M3's: void while M3 still has the order, or a draft M3 has invoiced.
@@ -103,31 +126,33 @@ _DIFFERENCES = difference_list(
         "issue_date", "f.issue_date", "coalesce(i.ar_date, i.order_date)", "$date_tolerance_days"
     ),
     date_difference("due_date", "f.due_date", "i.ar_due", "$date_tolerance_days"),
-    "CASE WHEN c.infor_id IS NOT NULL AND c.infor_id <> coalesce(i.order_customer, i.ar_customer) THEN "
-    "{'field': 'customer', 'freshbooks': f.customer_source_id || ' (Infor ' || c.infor_id || ')', "
-    "'infor': coalesce(i.order_customer, i.ar_customer), 'difference': NULL, 'currency': NULL} END",
-    f"CASE WHEN {_STATUS_DIFFERS} THEN "
-    "{'field': 'status', 'freshbooks': f.fb_status, "
-    "'infor': coalesce(CASE WHEN i.ar_id IS NOT NULL THEN 'invoiced' END, i.order_status, 'open'), "
-    "'difference': NULL, 'currency': NULL} END",
+    Difference(
+        "c.infor_id <> coalesce(i.order_customer, i.ar_customer)",
+        "{'field': 'customer', 'freshbooks': f.customer_source_id || ' (Infor ' || c.infor_id || ')', "
+        "'infor': coalesce(i.order_customer, i.ar_customer), 'difference': NULL, 'currency': NULL}",
+    ),
+    Difference(
+        _STATUS_DIFFERS,
+        "{'field': 'status', 'freshbooks': f.fb_status, "
+        "'infor': coalesce(CASE WHEN i.ar_id IS NOT NULL THEN 'invoiced' END, i.order_status, 'open'), "
+        "'difference': NULL, 'currency': NULL}",
+    ),
 )
 
 _MATCH = """
-WITH fb AS (__FRESHBOOKS__),
+WITH o_copies AS (__ORDER_COPIES__),
+fb AS NOT MATERIALIZED (__FRESHBOOKS__),
 inf AS (__INFOR__),
 links AS (__LINKS__),
-joined AS (
+joined AS NOT MATERIALIZED (
     SELECT f.*, i.*, c.infor_id AS linked_customer,
            CASE WHEN f.source_id IS NOT NULL AND i.join_ref IS NOT NULL THEN __DIFFERENCES__ END AS diffs
     FROM fb f
     FULL JOIN inf i ON f.join_number = i.join_ref
     LEFT JOIN links c ON c.freshbooks_id = f.customer_source_id
 ),
-twins AS (  -- the FreshBooks invoice a duplicated M3 order copies (few rows: only duplicated references)
-    SELECT i.order_id AS twin_order, f.source_id AS twin_fb
-    FROM (SELECT order_id, ref FROM inf WHERE inf_copy > 1) i JOIN fb f ON f.join_number = i.ref
-),
-classified AS (
+twins AS (__TWINS__),
+classified AS NOT MATERIALIZED (
     SELECT joined.*, twins.twin_fb,
         CASE
             WHEN fb_copy > 1 OR inf_copy > 1 THEN 'duplicate_suspected'
@@ -138,7 +163,7 @@ classified AS (
             WHEN len(diffs) > 0 THEN 'matched_with_differences'
             ELSE 'matched'
         END AS status
-    FROM joined LEFT JOIN twins ON twins.twin_order = joined.order_id AND joined.inf_copy > 1
+    FROM joined LEFT JOIN twins ON twins.twin_order = joined.order_id
 )
 SELECT
     coalesce(source_id, twin_fb) AS freshbooks_id,
@@ -146,7 +171,7 @@ SELECT
     status,
     CAST(CASE
         WHEN status = 'duplicate_suspected' THEN 0.9
-        WHEN list_contains(list_transform(diffs, lambda d: d.field), 'customer') THEN 0.7
+        WHEN len(diffs) > 0 AND list_contains(list_transform(diffs, lambda d: d.field), 'customer') THEN 0.7
         ELSE 1.0 END AS DOUBLE) AS confidence,
     CASE WHEN source_id IS NOT NULL AND join_ref IS NOT NULL THEN 'invoice_number' END AS rule,
     false AS suggestion,
@@ -202,6 +227,8 @@ def match_invoices(con: duckdb.DuckDBPyConnection, tolerances: Tolerances = DEFA
         _MATCH,
         FRESHBOOKS=_FRESHBOOKS,
         INFOR=_INFOR_DOCUMENTS,
+        ORDER_COPIES=_ORDER_COPIES,
+        TWINS=_TWINS,
         DIFFERENCES=_DIFFERENCES,
         INVOICES=relation(con, "core.invoices"),
         LINES=relation(con, "core.invoice_lines"),
