@@ -49,7 +49,7 @@ def _copies(relation: str, key: str, order: str) -> str:
     ranked by the real key, so a hash collision costs a few rows, never a wrong rank.
     """
     return f"""SELECT source_id, {key} AS key, row_number() OVER (PARTITION BY {key} ORDER BY {order}, source_id) AS copy
-        FROM {relation} WHERE hash({key}) IN (
+        FROM {relation} WHERE {key} IS NOT NULL AND hash({key}) IN (
             SELECT hash({key}) FROM {relation} WHERE {key} IS NOT NULL GROUP BY 1 HAVING count(*) > 1
         )"""
 
