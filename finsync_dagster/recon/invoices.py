@@ -10,7 +10,6 @@ Three decisions a reader should know:
   against an M3 order, or a draft M3 has already invoiced, differs in ``status``. A draft no M3 order
   carries is ``unmatched_expected`` unless ``draft_without_order_is_exception`` (then
   ``missing_in_infor``); a void invoice with no M3 order is ``unmatched_expected``.
-
 - An order that M3 has confirmed or delivered but not invoiced yet is ``matched`` when it agrees, with a
   note saying so: for a recent invoice that is the normal state, not an exception.
 - Paid status is not compared here. Both systems derive it from their payments, so any disagreement shows
