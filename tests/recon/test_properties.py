@@ -43,7 +43,7 @@ from finsync_dagster.reports import write_report
 from tests.recon.core_db import core_db
 
 _PROFILE = settings(
-    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
 )
 
 _NAMES = ["Acme Widgets", "ACME WIDGETS L.L.C.", "Acme", "Bjørnstad Sjømat AS", "Bjoernstad Sjoemat",
@@ -213,7 +213,7 @@ def test_customer_matching_holds_when_every_customer_is_everyones_candidate(book
     _check(match_customers(con), {**books, "customers": same}, "customers")
 
 
-@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
 @given(_books())
 def test_any_match_tables_render_as_html_xlsx_and_csv(books: dict[str, list[dict]]) -> None:
     con, _tables = _reconciled(books)
