@@ -6,6 +6,8 @@ table of the top exceptions and the report paths, so the Dagster UI shows what f
 
 import dagster as dg
 
+from finsync_dagster.assets.recon import match_asset_key
+from finsync_dagster.recon import MATCH_TABLES
 from finsync_dagster.reports import ENTITY_TITLES, write_report
 from finsync_dagster.reports.html import money
 from finsync_dagster.resources import WarehouseResource
@@ -13,7 +15,6 @@ from finsync_dagster.resources.settings import SettingsResource
 
 REPORT_KEY = dg.AssetKey(["reports", "reconciliation_report"])
 _TOP = 10
-_MATCH_ASSETS = ("customer_matches", "invoice_matches", "payment_matches", "expense_matches")
 _EXCEPTION_SCHEMA = dg.TableSchema(
     columns=[
         dg.TableColumn("type", "string"),
@@ -21,6 +22,9 @@ _EXCEPTION_SCHEMA = dg.TableSchema(
         dg.TableColumn("reference", "string"),
         dg.TableColumn("amount_at_stake", "string", description="With its currency, exact to the cent"),
         dg.TableColumn("what_differs", "string"),
+        dg.TableColumn(
+            "paired_by", "string", description="The rule that paired the records, and its confidence"
+        ),
     ]
 )
 
@@ -28,7 +32,7 @@ _EXCEPTION_SCHEMA = dg.TableSchema(
 def build_report_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
     @dg.asset(
         key=REPORT_KEY,
-        deps=[dg.AssetKey(["recon", name]) for name in _MATCH_ASSETS],
+        deps=[match_asset_key(entity) for entity in MATCH_TABLES],
         group_name="reports",
         kinds={"html", "xlsx", "csv"},
         owners=["team:finance-data"],
@@ -50,6 +54,7 @@ def build_report_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefiniti
                     "reference": row["reference"] or "",
                     "amount_at_stake": money(row["amount_at_stake"], row["currency_code"]),
                     "what_differs": row["differences_text"] or row["note"] or "",
+                    "paired_by": f"{row['rule']} ({row['confidence']:.2f})" if row["rule"] else "",
                 }
             )
             for row in data.exceptions[:_TOP]

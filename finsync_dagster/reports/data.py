@@ -28,15 +28,26 @@ STATUS_TITLES = {
     "missing_in_freshbooks": "Missing in FreshBooks",
     "ambiguous": "Ambiguous (please confirm)",
     "duplicate_suspected": "Suspected duplicate",
+    "unmatched_expected": "No counterpart yet, as expected (draft or void)",
 }
 AGEING_BUCKETS = ("0-30", "31-60", "61-90", "90+")
 _MISSING = ("missing_in_infor", "missing_in_freshbooks")
 
 _EXCEPTIONS = """
 SELECT status, reference, customer, currency_code, amount_at_stake, freshbooks_id, infor_id, confidence,
-       suggestion, note, differences, item_date
+       suggestion, note, differences, item_date, rule
 FROM {table} WHERE status IN ({statuses})
 """
+
+_BY_RULE = """
+SELECT rule, count(*), min(confidence), max(confidence) FROM {table}
+WHERE rule IS NOT NULL GROUP BY rule ORDER BY count(*) DESC, rule
+"""
+
+
+def confidence_range(row: dict[str, Any]) -> str:
+    low, high = row["min_confidence"], row["max_confidence"]
+    return f"{low:.2f}" if low == high else f"{low:.2f}-{high:.2f}"
 
 
 @dataclass
@@ -51,6 +62,8 @@ class ReportData:
         default_factory=dict
     )  # currency -> bucket -> amount
     anomalies: list[dict[str, Any]] | None = None  # None: validation has not run for this pair
+    # entity -> one row per rule that paired records: rule, pairs, lowest and highest confidence
+    by_rule: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     @property
     def reconciled(self) -> bool:
@@ -89,6 +102,19 @@ class ReportData:
                     + " | ".join(str(counts.get(s, 0)) for s in STATUSES)
                     + " |"
                 )
+        if any(self.by_rule.values()):
+            lines += [
+                "",
+                "How records were paired:",
+                "",
+                "| Record type | Rule | Pairs | Confidence |",
+                "|---|---|---|---|",
+            ]
+            for entity, rules in self.by_rule.items():
+                for r in rules:
+                    lines.append(
+                        f"| {ENTITY_TITLES[entity]} | {r['rule']} | {r['pairs']} | {confidence_range(r)} |"
+                    )
         lines.append("")
         lines.append(self.anomaly_line())
         return "\n".join(lines)
@@ -108,6 +134,10 @@ def collect(con: duckdb.DuckDBPyConnection, pair: str, run_id: str, as_of: date)
             continue
         counts = dict(con.sql(f"SELECT status, count(*) FROM {table} GROUP BY status").fetchall())
         data.counts[entity] = {s: int(counts.get(s, 0)) for s in STATUSES}
+        data.by_rule[entity] = [
+            {"rule": rule, "pairs": int(n), "min_confidence": low, "max_confidence": high}
+            for rule, n, low, high in con.sql(_BY_RULE.format(table=table)).fetchall()
+        ]
         for row in con.sql(_EXCEPTIONS.format(table=table, statuses=statuses)).to_arrow_table().to_pylist():
             row["entity"] = entity
             row["age_days"] = (as_of - row["item_date"]).days if row["item_date"] else None

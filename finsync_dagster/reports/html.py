@@ -11,7 +11,13 @@ from markupsafe import Markup
 from finsync_dagster.quality.anomalies import rule_summaries
 from finsync_dagster.recon.model import STATUSES
 from finsync_dagster.reports.charts import STATUS_COLOURS, ageing_bars, status_bars
-from finsync_dagster.reports.data import AGEING_BUCKETS, ENTITY_TITLES, STATUS_TITLES, ReportData
+from finsync_dagster.reports.data import (
+    AGEING_BUCKETS,
+    ENTITY_TITLES,
+    STATUS_TITLES,
+    ReportData,
+    confidence_range,
+)
 
 HTML_ROW_LIMIT = 500
 
@@ -34,6 +40,7 @@ def render_html(data: ReportData) -> str:
     flagged_rules = sorted({row["rule"] for row in data.anomalies or []})
     return _ENV.get_template("report.html.j2").render(
         data=data,
+        confidence_range=confidence_range,
         statuses=STATUSES,
         status_titles=STATUS_TITLES,
         entity_titles=ENTITY_TITLES,

@@ -26,7 +26,7 @@ from finsync_dagster.warehouse import table_exists
 
 LATEST = "latest.json"
 _EXCEPTION_COLUMNS = ("entity", "status", "reference", "customer", "currency_code", "amount_at_stake", "age_days",
-                      "differences_text", "note", "freshbooks_id", "infor_id", "confidence", "suggestion")  # fmt: skip
+                      "differences_text", "note", "freshbooks_id", "infor_id", "rule", "confidence", "suggestion")  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,7 @@ def write_workbook(path: Path, data: ReportData, con: duckdb.DuckDBPyConnection)
             )
             _rows_sheet(book, ENTITY_TITLES[entity], relation.columns, relation.fetchall())
     columns = ["entity", "status", "reference", "customer", "currency_code", "amount_at_stake", "age_days",
-               "differences_text", "note", "freshbooks_id", "infor_id", "confidence", "suggestion"]  # fmt: skip
+               "differences_text", "note", "freshbooks_id", "infor_id", "rule", "confidence", "suggestion"]  # fmt: skip
     _rows_sheet(
         book, "Exceptions", columns, [[row[c] for c in columns] for row in data.exceptions[:SHEET_ROW_LIMIT]]
     )
