@@ -27,6 +27,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from finsync_dagster.errors import ConfigError
+from finsync_dagster.recon.model import Tolerances
 
 DEFAULT_CONFIG_FILE = "finsync.yaml"
 DEFAULT_HOME = ".finsync"
@@ -126,19 +127,23 @@ class ScheduleConfig(_Strict):
         return value
 
 
+_TOLERANCES = Tolerances()
+
+
 class ReconciliationConfig(_Strict):
     """How closely the two systems must agree before a difference is reported.
 
     ``amount_tolerance`` is a decimal string ("0.00": amounts agree to the cent), so it is never a float.
     Fuzzy scores are 0-1: at or above ``fuzzy_accept`` a customer match is taken, from ``fuzzy_review`` up
-    it is a suggestion for review.
+    it is a suggestion for review. The names and defaults are ``recon.Tolerances``' (stated once, there).
     """
 
-    amount_tolerance: str = "0.00"
-    date_tolerance_days: int = Field(default=0, ge=0, le=366)
-    payment_date_tolerance_days: int = Field(default=3, ge=0, le=366)
-    fuzzy_accept: float = Field(default=0.92, gt=0, le=1)
-    fuzzy_review: float = Field(default=0.75, gt=0, le=1)
+    amount_tolerance: str = str(_TOLERANCES.amount_tolerance)
+    date_tolerance_days: int = Field(default=_TOLERANCES.date_tolerance_days, ge=0, le=366)
+    payment_date_tolerance_days: int = Field(default=_TOLERANCES.payment_date_tolerance_days, ge=0, le=366)
+    fuzzy_accept: float = Field(default=_TOLERANCES.fuzzy_accept, gt=0, le=1)
+    fuzzy_review: float = Field(default=_TOLERANCES.fuzzy_review, gt=0, le=1)
+    draft_without_order_is_exception: bool = _TOLERANCES.draft_without_order_is_exception
 
     @field_validator("amount_tolerance")
     @classmethod

@@ -40,13 +40,9 @@ _SAMPLE = 5
 
 
 def tolerances_from(config: ReconciliationConfig) -> Tolerances:
-    return Tolerances(
-        amount=Decimal(config.amount_tolerance),
-        days=config.date_tolerance_days,
-        posting_days=config.payment_date_tolerance_days,
-        fuzzy_accept=config.fuzzy_accept,
-        fuzzy_review=config.fuzzy_review,
-    )
+    """The configured section as recon's tolerances: the same names, the amount as a Decimal."""
+    values = config.model_dump()
+    return Tolerances(**{**values, "amount_tolerance": Decimal(values["amount_tolerance"])})
 
 
 def _build(entity: str, partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:

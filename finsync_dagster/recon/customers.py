@@ -39,6 +39,7 @@ _COMPARED = {
 }  # fmt: skip
 _MAX_BLOCK = 2_000  # a name word shared by more customers than this says nothing (e.g. "services")
 _CLOSE_SECOND = 0.03
+_UNRELATED_ADDRESS = 50  # rapidfuzz token-set score (0-100) of two addresses with nothing in common
 
 
 def read_side(con: duckdb.DuckDBPyConnection, source: str) -> pd.DataFrame:
@@ -166,27 +167,40 @@ def fuzzy_pairs(fb: pd.DataFrame, inf: pd.DataFrame, tolerances: Tolerances) -> 
         right.k_address.str.strip() != ""
     ).to_numpy()
     score = np.where(has_address, 0.75 * name_score + 0.25 * address_score, name_score) / 100.0
+    # A similar name alone is not evidence when everything else about the two disagrees: "Pinecrest
+    # Dental" in Boise is not "Pinecrest Rental" in Tulsa, and is not even worth a suggestion. (The same
+    # name in another city still is: a customer that moved.)
+    left_domain = left.k_email.str.partition("@")[2].to_numpy()
+    right_domain = right.k_email.str.partition("@")[2].to_numpy()
+    contradicted = (has_address & (address_score < _UNRELATED_ADDRESS)) | (
+        (left_domain != "") & (right_domain != "") & (left_domain != right_domain)
+    )
+    score = np.where(contradicted & (names[0] != names[1]), 0.0, score)
     scored = pd.DataFrame(
         {
             "freshbooks_id": candidates.source_id_fb.to_numpy(),
             "infor_id": candidates.source_id_inf.to_numpy(),
-            "score": score,
+            "score": score.astype(float),
         }
     )
     scored = scored[scored.score >= tolerances.fuzzy_review].sort_values(
         ["score", "freshbooks_id", "infor_id"], ascending=[False, True, True]
     )
+    if scored.empty:
+        return empty
     second = scored.groupby("freshbooks_id").score.nth(1)
-    second_by_fb = pd.Series(second.to_numpy(), index=scored.loc[second.index, "freshbooks_id"].to_numpy())
+    second_by_fb = pd.Series(
+        second.to_numpy(dtype=float), index=scored.loc[second.index, "freshbooks_id"].to_numpy()
+    )
     best = scored.drop_duplicates("freshbooks_id").drop_duplicates("infor_id")
-    runner_up = best.freshbooks_id.map(second_by_fb).fillna(0.0)
+    runner_up = best.freshbooks_id.map(second_by_fb).astype(float).fillna(0.0)
     clear = (best.score >= tolerances.fuzzy_accept) & (best.score - runner_up >= _CLOSE_SECOND)
     return pd.DataFrame(
         {
             "freshbooks_id": best.freshbooks_id,
             "infor_id": best.infor_id,
             "rule": "fuzzy_name_address",
-            "confidence": best.score.round(4),
+            "confidence": best.score.round(4).clip(0.0, 1.0),
             "status": np.where(clear, "", Status.AMBIGUOUS.value),
         }
     )
@@ -285,7 +299,7 @@ _SCHEMA = pa.schema(
         ("confidence", pa.float64()), ("rule", pa.string()), ("suggestion", pa.bool_()),
         ("differences", pa.string()), ("reference", pa.string()), ("customer", pa.string()),
         ("currency_code", pa.string()), ("freshbooks_amount", pa.decimal128(18, 2)),
-        ("infor_amount", pa.decimal128(18, 2)), ("amount_at_stake", pa.decimal128(18, 2)),
+        ("infor_amount", pa.decimal128(18, 2)), ("amount_at_stake", pa.decimal128(19, 2)),
         ("item_date", pa.date32()), ("note", pa.string()), ("freshbooks_name", pa.string()),
         ("infor_name", pa.string()), ("email", pa.string()),
     ]

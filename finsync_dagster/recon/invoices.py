@@ -4,7 +4,12 @@ The M3 order's customer reference (CUOR) holds the FreshBooks invoice number, so
 invoice hangs off the order (``core.invoices.order_number``). Totals, tax, currency, dates and the customer
 are compared with the configured tolerances.
 
-Two decisions a reader should know:
+Three decisions a reader should know:
+
+- Drafts and voids are matched like any invoice, with FreshBooks' status beside M3's. A void invoice
+  against an M3 order, or a draft M3 has already invoiced, differs in ``status``. A draft no M3 order
+  carries is ``unmatched_expected`` unless ``draft_without_order_is_exception`` (then
+  ``missing_in_infor``); a void invoice with no M3 order is ``unmatched_expected``.
 
 - An order that M3 has confirmed or delivered but not invoiced yet is ``matched`` when it agrees, with a
   note saying so: for a recent invoice that is the normal state, not an exception.
@@ -17,47 +22,94 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
-from finsync_dagster.recon.model import DEFAULT_TOLERANCES, Tolerances
+from finsync_dagster.recon.model import AT_STAKE_SQL, DEFAULT_TOLERANCES, Tolerances
 from finsync_dagster.recon.sources import customer_links, fill, relation
-from finsync_dagster.recon.sqlparts import date_difference, difference_list, money_difference, text_difference
+from finsync_dagster.recon.sqlparts import (
+    date_difference,
+    difference_list,
+    money_difference,
+    text_difference,
+)
 
+# Orders and AR invoices joined on the order number. A blank customer reference (an order keyed in M3
+# directly) is no key: such orders never join and are never one another's duplicates. Of several orders
+# with one reference, or several AR invoices of one order, the oldest is "the" one (copy 1); only the few
+# duplicated keys are ranked, so a million distinct references cost one hash aggregate, not a sort.
 _INFOR_DOCUMENTS = """
-    SELECT o.customer_reference AS ref, o.inf_copy, o.source_id AS order_id, o.order_number,
+    WITH o AS (SELECT *, nullif(trim(customer_reference), '') AS ref FROM __ORDERS__ WHERE source = 'infor'),
+    o_copies AS (
+        SELECT source_id, row_number() OVER (PARTITION BY ref ORDER BY order_date, source_id) AS copy FROM o
+        WHERE ref IN (SELECT ref FROM o WHERE ref IS NOT NULL GROUP BY ref HAVING count(*) > 1)
+    ),
+    a AS (SELECT * FROM __INVOICES__ WHERE source = 'infor'),
+    a_copies AS (
+        SELECT source_id, row_number() OVER (PARTITION BY order_number ORDER BY issue_date, source_id) AS copy
+        FROM a WHERE order_number IN (
+            SELECT order_number FROM a WHERE order_number IS NOT NULL GROUP BY order_number HAVING count(*) > 1
+        )
+    ),
+    orders AS (
+        SELECT o.*, coalesce(c.copy, 1) AS inf_copy FROM o LEFT JOIN o_copies c ON c.source_id = o.source_id
+    ),
+    ar AS (
+        SELECT a.*, coalesce(c.copy, 1) AS ar_copy,
+               CASE WHEN coalesce(c.copy, 1) = 1 THEN a.order_number END AS order_key
+        FROM a LEFT JOIN a_copies c ON c.source_id = a.source_id
+    )
+    SELECT CASE WHEN o.source_id IS NOT NULL THEN o.ref END AS ref, coalesce(o.inf_copy, 1) AS inf_copy,
+           CASE WHEN o.inf_copy = 1 THEN o.ref END AS join_ref,
+           o.source_id AS order_id, o.order_number,
            o.customer_source_id AS order_customer, o.order_date, o.currency_code AS order_currency,
            o.tax_amount AS order_tax, o.total_amount AS order_total, o.status AS order_status,
            a.source_id AS ar_id, a.invoice_number AS ar_number, a.customer_source_id AS ar_customer,
            a.issue_date AS ar_date, a.due_date AS ar_due, a.currency_code AS ar_currency,
-           a.total_amount AS ar_total, a.tax_amount AS ar_tax, a.status AS ar_status
-    FROM (
-        SELECT *, row_number() OVER (PARTITION BY customer_reference ORDER BY order_date, source_id) AS inf_copy
-        FROM __ORDERS__ WHERE source = 'infor'
-    ) o
-    FULL JOIN (SELECT * FROM __INVOICES__ WHERE source = 'infor') a ON a.order_number = o.order_number
+           a.total_amount AS ar_total, a.tax_amount AS ar_tax, a.status AS ar_status,
+           coalesce(a.ar_copy, 1) > 1 AS further_ar, a.order_number AS ar_order_number
+    FROM orders o
+    FULL JOIN ar a ON a.order_key = o.order_number
 """
 
+# Every FreshBooks invoice, drafts and voids included: a draft is a FreshBooks invoice (order-to-cash
+# creates them), and a void one against a live M3 order is a difference a controller wants to see.
 _FRESHBOOKS = """
+    WITH i AS (
+        SELECT *, nullif(trim(invoice_number), '') AS number FROM __INVOICES__ WHERE source = 'freshbooks'
+    ),
+    copies AS (
+        SELECT source_id, row_number() OVER (PARTITION BY number ORDER BY issue_date, source_id) AS copy FROM i
+        WHERE number IN (SELECT number FROM i WHERE number IS NOT NULL GROUP BY number HAVING count(*) > 1)
+    )
     SELECT i.source_id, i.invoice_number, i.customer_source_id, i.issue_date, i.due_date, i.currency_code,
            i.total_amount, i.paid_amount, i.status AS fb_status,
            CASE WHEN l.net IS NOT NULL THEN i.total_amount - l.net END AS tax_amount,
-           row_number() OVER (PARTITION BY i.invoice_number ORDER BY i.issue_date, i.source_id) AS fb_copy
-    FROM __INVOICES__ i
+           coalesce(c.copy, 1) AS fb_copy,
+           CASE WHEN coalesce(c.copy, 1) = 1 THEN i.number END AS join_number
+    FROM i
+    LEFT JOIN copies c ON c.source_id = i.source_id
     LEFT JOIN (
         SELECT invoice_source_id, sum(line_amount) AS net FROM __LINES__
         WHERE source = 'freshbooks' GROUP BY invoice_source_id
     ) l ON l.invoice_source_id = i.source_id
-    WHERE i.source = 'freshbooks' AND coalesce(i.status, '') NOT IN ('draft', 'void')
 """
 
+# A FreshBooks status that contradicts M3's: void while M3 still has the order, or a draft M3 has invoiced.
+_STATUS_DIFFERS = "(f.fb_status = 'void' OR (f.fb_status = 'draft' AND i.ar_id IS NOT NULL))"
 _DIFFERENCES = difference_list(
     text_difference("currency_code", "f.currency_code", "coalesce(i.order_currency, i.ar_currency)"),
     money_difference("order_total", "f.total_amount", "i.order_total", "f.currency_code"),
     money_difference("invoice_total", "f.total_amount", "i.ar_total", "f.currency_code"),
     money_difference("tax_amount", "f.tax_amount", "coalesce(i.ar_tax, i.order_tax)", "f.currency_code"),
-    date_difference("issue_date", "f.issue_date", "coalesce(i.ar_date, i.order_date)"),
-    date_difference("due_date", "f.due_date", "i.ar_due"),
+    date_difference(
+        "issue_date", "f.issue_date", "coalesce(i.ar_date, i.order_date)", "$date_tolerance_days"
+    ),
+    date_difference("due_date", "f.due_date", "i.ar_due", "$date_tolerance_days"),
     "CASE WHEN c.infor_id IS NOT NULL AND c.infor_id <> coalesce(i.order_customer, i.ar_customer) THEN "
     "{'field': 'customer', 'freshbooks': f.customer_source_id || ' (Infor ' || c.infor_id || ')', "
     "'infor': coalesce(i.order_customer, i.ar_customer), 'difference': NULL, 'currency': NULL} END",
+    f"CASE WHEN {_STATUS_DIFFERS} THEN "
+    "{'field': 'status', 'freshbooks': f.fb_status, "
+    "'infor': coalesce(CASE WHEN i.ar_id IS NOT NULL THEN 'invoiced' END, i.order_status, 'open'), "
+    "'difference': NULL, 'currency': NULL} END",
 )
 
 _MATCH = """
@@ -66,34 +118,37 @@ inf AS (__INFOR__),
 links AS (__LINKS__),
 joined AS (
     SELECT f.*, i.*, c.infor_id AS linked_customer,
-           CASE WHEN f.source_id IS NOT NULL AND i.ref IS NOT NULL THEN __DIFFERENCES__ END AS diffs,
-           first_fb.source_id AS twin_fb, first_fb.invoice_number AS twin_number
+           CASE WHEN f.source_id IS NOT NULL AND i.join_ref IS NOT NULL THEN __DIFFERENCES__ END AS diffs
     FROM fb f
-    FULL JOIN inf i ON f.invoice_number = i.ref AND f.fb_copy = 1 AND i.inf_copy = 1
+    FULL JOIN inf i ON f.join_number = i.join_ref
     LEFT JOIN links c ON c.freshbooks_id = f.customer_source_id
-    LEFT JOIN fb first_fb ON first_fb.invoice_number = i.ref AND first_fb.fb_copy = 1 AND i.inf_copy > 1 AND f.source_id IS NULL
+),
+twins AS (  -- the FreshBooks invoice a duplicated M3 order copies (few rows: only duplicated references)
+    SELECT i.order_id AS twin_order, f.source_id AS twin_fb
+    FROM (SELECT order_id, ref FROM inf WHERE inf_copy > 1) i JOIN fb f ON f.join_number = i.ref
 ),
 classified AS (
-    SELECT *,
+    SELECT joined.*, twins.twin_fb,
         CASE
             WHEN fb_copy > 1 OR inf_copy > 1 THEN 'duplicate_suspected'
             WHEN source_id IS NULL THEN 'missing_in_freshbooks'
-            WHEN order_id IS NULL AND ar_id IS NULL THEN 'missing_in_infor'
+            WHEN order_id IS NULL AND ar_id IS NULL THEN
+                CASE WHEN fb_status = 'void' OR (fb_status = 'draft' AND NOT $draft_without_order_is_exception)
+                     THEN 'unmatched_expected' ELSE 'missing_in_infor' END
             WHEN len(diffs) > 0 THEN 'matched_with_differences'
             ELSE 'matched'
         END AS status
-    FROM joined
+    FROM joined LEFT JOIN twins ON twins.twin_order = joined.order_id AND joined.inf_copy > 1
 )
 SELECT
     coalesce(source_id, twin_fb) AS freshbooks_id,
     coalesce(order_id, ar_id) AS infor_id,
     status,
     CAST(CASE
-        WHEN status IN ('missing_in_infor', 'missing_in_freshbooks') THEN 1.0
         WHEN status = 'duplicate_suspected' THEN 0.9
         WHEN list_contains(list_transform(diffs, lambda d: d.field), 'customer') THEN 0.7
         ELSE 1.0 END AS DOUBLE) AS confidence,
-    CASE WHEN source_id IS NOT NULL AND ref IS NOT NULL THEN 'invoice_number' END AS rule,
+    CASE WHEN source_id IS NOT NULL AND join_ref IS NOT NULL THEN 'invoice_number' END AS rule,
     false AS suggestion,
     CASE WHEN status = 'matched_with_differences' THEN to_json(diffs) ELSE '[]' END AS differences,
     coalesce(invoice_number, ref, ar_number) AS reference,
@@ -101,17 +156,25 @@ SELECT
     coalesce(currency_code, order_currency, ar_currency) AS currency_code,
     total_amount AS freshbooks_amount,
     coalesce(order_total, ar_total) AS infor_amount,
+    -- Exposure, never netted: a negative amount (a credit) is at stake as much as a positive one.
     CAST(CASE
-        WHEN status = 'matched' THEN 0
-        WHEN status <> 'matched_with_differences' THEN coalesce(total_amount, order_total, ar_total)
-        WHEN currency_code IS DISTINCT FROM coalesce(order_currency, ar_currency) THEN total_amount
+        WHEN status IN ('matched', 'unmatched_expected') THEN 0
+        WHEN status <> 'matched_with_differences' THEN abs(coalesce(total_amount, order_total, ar_total))
+        WHEN fb_status = 'void' THEN abs(coalesce(order_total, ar_total))
+        WHEN currency_code IS DISTINCT FROM coalesce(order_currency, ar_currency) THEN abs(total_amount)
         ELSE greatest(abs(total_amount - order_total), abs(total_amount - ar_total), abs(tax_amount - coalesce(ar_tax, order_tax)), 0)
-    END AS DECIMAL(18,2)) AS amount_at_stake,
+    END AS __AT_STAKE__) AS amount_at_stake,
     coalesce(issue_date, ar_date, order_date) AS item_date,
     CASE
+        WHEN status = 'unmatched_expected' AND fb_status = 'void' THEN 'Void in FreshBooks, and M3 has no order for it: nothing to do.'
+        WHEN status = 'unmatched_expected' THEN 'A FreshBooks draft no M3 order carries yet (not an exception until it is sent: reconciliation.draft_without_order_is_exception).'
         WHEN status = 'missing_in_infor' THEN 'No M3 customer order carries this invoice number as its customer reference.'
+        WHEN status = 'missing_in_freshbooks' AND order_id IS NOT NULL AND ref IS NULL
+            THEN 'M3 order ' || order_number || ' (' || coalesce(order_status, '?') || ') has no customer reference (CUOR), so no FreshBooks invoice can be found for it.'
         WHEN status = 'missing_in_freshbooks' AND order_id IS NOT NULL
             THEN 'M3 order ' || order_number || ' (' || coalesce(order_status, '?') || ') has no FreshBooks invoice.'
+        WHEN status = 'missing_in_freshbooks' AND further_ar
+            THEN 'M3 AR invoice ' || ar_number || ' is a further invoice of order ' || ar_order_number || ', which another AR invoice reconciles.'
         WHEN status = 'missing_in_freshbooks' THEN 'M3 AR invoice ' || ar_number || ' has no order link and no FreshBooks invoice.'
         WHEN status = 'duplicate_suspected' THEN 'The invoice number appears more than once in one system.'
         WHEN status = 'matched_with_differences'
@@ -130,7 +193,6 @@ LEFT JOIN (SELECT source_id AS fb_cid, name FROM __CUSTOMERS__ WHERE source = 'f
     ON fb_customer.fb_cid = classified.customer_source_id
 LEFT JOIN (SELECT source_id AS inf_cid, name FROM __CUSTOMERS__ WHERE source = 'infor') infor_customer
     ON infor_customer.inf_cid = coalesce(order_customer, ar_customer)
-ORDER BY reference, freshbooks_id, infor_id
 """
 
 
@@ -146,6 +208,11 @@ def match_invoices(con: duckdb.DuckDBPyConnection, tolerances: Tolerances = DEFA
         ORDERS=relation(con, "core.orders"),
         CUSTOMERS=relation(con, "core.customers"),
         LINKS=customer_links(con),
+        AT_STAKE=AT_STAKE_SQL,
     )
-    params = {"amount_tolerance": tolerances.amount, "days": tolerances.days}
+    params = {
+        "amount_tolerance": tolerances.amount_tolerance,
+        "date_tolerance_days": tolerances.date_tolerance_days,
+        "draft_without_order_is_exception": tolerances.draft_without_order_is_exception,
+    }
     return con.sql(sql, params=params).to_arrow_table()

@@ -14,11 +14,13 @@ class Status(StrEnum):
     MISSING_IN_FRESHBOOKS = "missing_in_freshbooks"
     AMBIGUOUS = "ambiguous"
     DUPLICATE_SUSPECTED = "duplicate_suspected"
+    # No counterpart, and none is due yet: a FreshBooks draft not sent (when configured so), a void invoice.
+    UNMATCHED_EXPECTED = "unmatched_expected"
 
 
 STATUSES = tuple(s.value for s in Status)
-# Everything but a clean match needs a person to look at it.
-EXCEPTION_STATUSES = tuple(s for s in STATUSES if s != Status.MATCHED)
+# Everything but a clean match, or an absence that is expected, needs a person to look at it.
+EXCEPTION_STATUSES = tuple(s for s in STATUSES if s not in (Status.MATCHED, Status.UNMATCHED_EXPECTED))
 
 # entity -> table in the pair's warehouse (the acceptance checks read these names).
 MATCH_TABLES = {
@@ -33,16 +35,21 @@ MATCH_TABLES = {
 class Tolerances:
     """How far the two systems may disagree before it counts as a difference.
 
-    ``amount`` is in the document's currency (Decimal: "0.00" means to the cent). ``days`` applies to
-    document dates (invoice and due dates), ``posting_days`` to when a payment or expense was booked,
-    which the two systems often record a day or two apart.
+    The names and defaults are those of ``finsync.yaml``'s ``reconciliation`` section, which reads them
+    from here. ``amount_tolerance`` is in the document's currency (Decimal: "0.00" means to the cent).
+    ``date_tolerance_days`` applies to document dates (invoice and due dates),
+    ``payment_date_tolerance_days`` to when a payment or expense was booked, which the two systems often
+    record a day or two apart. ``draft_without_order_is_exception``: whether a FreshBooks draft that no M3
+    order carries yet is ``missing_in_infor`` (true) or ``unmatched_expected`` (false: drafts are work in
+    progress, and order-to-cash creates the order when the invoice is sent).
     """
 
-    amount: Decimal = Decimal("0.00")
-    days: int = 0
-    posting_days: int = 3
+    amount_tolerance: Decimal = Decimal("0.00")
+    date_tolerance_days: int = 0
+    payment_date_tolerance_days: int = 3
     fuzzy_accept: float = 0.92
     fuzzy_review: float = 0.75
+    draft_without_order_is_exception: bool = False
 
 
 # Columns every match table has, in order; matchers may add their own after these.
@@ -66,3 +73,7 @@ MATCH_COLUMNS = (
 
 
 DEFAULT_TOLERANCES = Tolerances()
+
+# Money at stake is an absolute exposure, never netted; the difference of two DECIMAL(18,2) core amounts
+# can need one more digit, hence 19.
+AT_STAKE_SQL = "DECIMAL(19,2)"

@@ -2,17 +2,19 @@
 
 Each side is a relation with the columns of :data:`SIDE_COLUMNS`. ``grp`` is what both records must belong
 to (the invoice a payment settles, the GL account an expense posts to), ``party`` who paid or was paid.
-Within a group, records pair by rank (oldest first), so N identical instalments on both sides pair N to N,
-and each pass is one vectorized join in DuckDB:
+Within a group, identical records pair by rank (oldest first), so N identical instalments on both sides
+pair N to N in one vectorized join; what is left pairs by closeness (see ``_NEAREST_PASS``):
 
 1. ``reference``: same group, currency, amount and reference token (a cheque number, 'P0008');
-2. ``amount_and_date``: same group, currency and amount, booked within ``posting_days``;
+2. ``amount_and_date``: same group, currency and amount, booked within ``payment_date_tolerance_days``:
+   by rank, then the rest by the nearest date;
 3. ``split``: one record on one side equals the sum of the group's remaining records on the other
    (a payment entered once in one system and in instalments in the other);
 4. ``covers_several``: one record equals the sum of the other side's remaining records for the same party
    and day across groups (one payment covering several invoices);
-5. ``same_group``: what is left in the same group and currency within ``posting_days`` pairs with its
-   amount difference shown; a suggestion for review, since the amounts disagree.
+5. ``same_group``: what is left in the same group and currency within ``payment_date_tolerance_days``
+   pairs with the closest record (smallest amount difference, then nearest date), never by position, and is
+   ``matched_with_differences`` with the difference shown; a suggestion for review.
 
 What stays unpaired is a ``duplicate_suspected`` when the same side already has a paired record with the
 same group, amount and (nearly) the same date; otherwise it is missing in the other system.
@@ -25,7 +27,7 @@ import uuid
 import duckdb
 import pyarrow as pa
 
-from finsync_dagster.recon.model import Tolerances
+from finsync_dagster.recon.model import AT_STAKE_SQL, Tolerances
 from finsync_dagster.recon.sources import fill
 from finsync_dagster.recon.sqlparts import date_difference, difference_list, money_difference, text_difference
 
@@ -58,6 +60,26 @@ WHERE one.n = 1 AND many.n >= 2 AND one.amount = many.amount
 
 _LEFT = "(SELECT * FROM {side} WHERE id NOT IN (SELECT {own} FROM {pairs} WHERE {own} IS NOT NULL))"
 
+# One round of closest-first pairing: each candidate pair's cost is (amount gap, days apart), ties broken by
+# ids; a pair is taken when each record is the other's best. The cheapest pair overall always is, so every
+# round pairs at least one and the loop ends; a group of a few leftovers takes one or two rounds.
+_NEAREST_PASS = """
+INSERT INTO {pairs}
+WITH f AS {fb_left}, i AS {inf_left},
+candidates AS (
+    SELECT f.id AS fid, i.id AS iid, abs(f.amount - i.amount) AS gap,
+           abs(date_diff('day', f.on_date, i.on_date)) AS apart
+    FROM f JOIN i ON {on}
+    WHERE abs(date_diff('day', f.on_date, i.on_date)) <= $payment_date_tolerance_days
+),
+ranked AS (
+    SELECT *, row_number() OVER (PARTITION BY fid ORDER BY gap, apart, iid) AS f_rank,
+              row_number() OVER (PARTITION BY iid ORDER BY gap, apart, fid) AS i_rank
+    FROM candidates
+)
+SELECT fid, iid, '{rule}', {confidence} FROM ranked WHERE f_rank = 1 AND i_rank = 1
+"""
+
 _RESULT = """
 WITH pairs AS (SELECT * FROM __PAIRS__),
 paired AS (
@@ -74,14 +96,14 @@ inf_left AS (SELECT * FROM __INF__ WHERE id NOT IN (SELECT infor_id FROM pairs))
 fb_twins AS (
     SELECT l.id, min(p.infor_id) AS infor_id FROM fb_left l
     JOIN __FB__ t ON t.grp = l.grp AND t.currency_code = l.currency_code AND t.amount = l.amount AND t.id <> l.id
-         AND abs(date_diff('day', t.on_date, l.on_date)) <= $posting_days
+         AND abs(date_diff('day', t.on_date, l.on_date)) <= $payment_date_tolerance_days
     JOIN pairs p ON p.freshbooks_id = t.id
     GROUP BY l.id
 ),
 inf_twins AS (
     SELECT l.id, min(p.freshbooks_id) AS freshbooks_id FROM inf_left l
     JOIN __INF__ t ON t.grp = l.grp AND t.currency_code = l.currency_code AND t.amount = l.amount AND t.id <> l.id
-         AND abs(date_diff('day', t.on_date, l.on_date)) <= $posting_days
+         AND abs(date_diff('day', t.on_date, l.on_date)) <= $payment_date_tolerance_days
     JOIN pairs p ON p.infor_id = t.id
     GROUP BY l.id
 )
@@ -94,8 +116,8 @@ SELECT id AS freshbooks_id, infor_id,
     coalesce(label, i_label) AS reference, coalesce(customer, i_customer) AS customer, currency_code,
     amount AS freshbooks_amount, i_amount AS infor_amount,
     CAST(CASE WHEN rule IN ('split', 'covers_several') OR len(diffs) = 0 THEN 0
-              WHEN currency_code <> i_currency THEN amount
-              ELSE abs(amount - i_amount) END AS DECIMAL(18,2)) AS amount_at_stake,
+              WHEN currency_code <> i_currency THEN abs(amount)
+              ELSE abs(amount - i_amount) END AS __AT_STAKE__) AS amount_at_stake,
     on_date AS item_date,
     CASE rule
         WHEN 'split' THEN 'Entered as one amount in one system and in several in the other; the sums agree.'
@@ -110,7 +132,7 @@ UNION ALL
 SELECT l.id, t.infor_id,
     CASE WHEN t.id IS NOT NULL THEN 'duplicate_suspected' ELSE 'missing_in_infor' END,
     CAST(CASE WHEN t.id IS NOT NULL THEN 0.9 ELSE 1.0 END AS DOUBLE), NULL, false, '[]',
-    l.label, l.customer, l.currency_code, l.amount, NULL, l.amount, l.on_date,
+    l.label, l.customer, l.currency_code, l.amount, NULL, CAST(abs(l.amount) AS __AT_STAKE__), l.on_date,
     CASE WHEN t.id IS NOT NULL THEN 'Recorded twice in FreshBooks: same document, amount and date as another entry.'
          ELSE 'Not found in Infor.' END,
     l.grp
@@ -119,7 +141,7 @@ UNION ALL
 SELECT t.freshbooks_id, l.id,
     CASE WHEN t.id IS NOT NULL THEN 'duplicate_suspected' ELSE 'missing_in_freshbooks' END,
     CAST(CASE WHEN t.id IS NOT NULL THEN 0.9 ELSE 1.0 END AS DOUBLE), NULL, false, '[]',
-    l.label, l.customer, l.currency_code, NULL, l.amount, l.amount, l.on_date,
+    l.label, l.customer, l.currency_code, NULL, l.amount, CAST(abs(l.amount) AS __AT_STAKE__), l.on_date,
     CASE WHEN t.id IS NOT NULL THEN 'Recorded twice in Infor: same document, amount and date as another entry.'
          ELSE 'Not found in FreshBooks.' END,
     l.grp
@@ -146,22 +168,24 @@ def pair_amounts(
         f"CREATE TEMP TABLE {pairs} (freshbooks_id VARCHAR, infor_id VARCHAR, rule VARCHAR, confidence DOUBLE)"
     )
     try:
-        params = {"posting_days": tolerances.posting_days}
+        params = {"payment_date_tolerance_days": tolerances.payment_date_tolerance_days}
+        same_amount = ("grp", "currency_code", "amount")
         _rank_pass(con, fb, inf, pairs, ("grp", "currency_code", "amount", "ref"), "reference", 1.0, None)
-        _rank_pass(con, fb, inf, pairs, ("grp", "currency_code", "amount"), "amount_and_date", 0.95, params)
+        _rank_pass(con, fb, inf, pairs, same_amount, "amount_and_date", 0.95, params)
+        _nearest_pass(con, fb, inf, pairs, same_amount, "amount_and_date", 0.95, params)
         for keys, rule, confidence in ((("grp", "currency_code"), "split", 0.85),
                                        (("party", "currency_code", "on_date"), "covers_several", 0.8)):  # fmt: skip
             _split_pass(con, fb, inf, pairs, keys, rule, confidence, fb_is_one=True)
             _split_pass(con, fb, inf, pairs, keys, rule, confidence, fb_is_one=False)
-        _rank_pass(con, fb, inf, pairs, ("grp", "currency_code"), "same_group", 0.6, params)
+        _nearest_pass(con, fb, inf, pairs, ("grp", "currency_code"), "same_group", 0.6, params)
         differences = difference_list(
             text_difference("currency_code", "f.currency_code", "i.i_currency"),
             money_difference(amount_field, "f.amount", "i.i_amount", "f.currency_code"),
-            date_difference(date_field, "f.on_date", "i.i_date", "$posting_days"),
+            date_difference(date_field, "f.on_date", "i.i_date", "$payment_date_tolerance_days"),
         )
-        sql = fill(_RESULT, DIFFERENCES=differences, PAIRS=pairs, FB=fb, INF=inf)
+        sql = fill(_RESULT, DIFFERENCES=differences, PAIRS=pairs, FB=fb, INF=inf, AT_STAKE=AT_STAKE_SQL)
         return con.sql(
-            sql, params={"amount_tolerance": tolerances.amount, "posting_days": tolerances.posting_days}
+            sql, params={"amount_tolerance": tolerances.amount_tolerance, **params}
         ).to_arrow_table()
     finally:
         for table in (fb, inf, pairs):
@@ -183,7 +207,9 @@ def _rank_pass(
     confidence: float,
     params: dict[str, int] | None,
 ) -> None:
-    check = "abs(date_diff('day', f.on_date, i.on_date)) <= $posting_days" if params else "true"
+    check = (
+        "abs(date_diff('day', f.on_date, i.on_date)) <= $payment_date_tolerance_days" if params else "true"
+    )
     con.execute(
         _RANK_PASS.format(
             pairs=pairs,
@@ -196,6 +222,28 @@ def _rank_pass(
         ),
         params or {},
     )
+
+
+def _nearest_pass(
+    con: duckdb.DuckDBPyConnection,
+    fb: str,
+    inf: str,
+    pairs: str,
+    keys: tuple[str, ...],
+    rule: str,
+    confidence: float,
+    params: dict[str, int],
+) -> None:
+    sql = _NEAREST_PASS.format(
+        pairs=pairs,
+        fb_left=_LEFT.format(side=fb, own="freshbooks_id", pairs=pairs),
+        inf_left=_LEFT.format(side=inf, own="infor_id", pairs=pairs),
+        on=" AND ".join(f"f.{k} = i.{k}" for k in keys),
+        rule=rule,
+        confidence=confidence,
+    )
+    while (inserted := con.execute(sql, params).fetchone()) and inserted[0]:
+        pass
 
 
 def _split_pass(

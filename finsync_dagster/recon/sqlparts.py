@@ -1,7 +1,7 @@
 """SQL fragments the matchers share: field-by-field differences as a JSON list, built inside DuckDB.
 
 Field names and column expressions come from the matchers' own constants; values (tolerances) are bound
-as named parameters (``$amount_tolerance``, ``$days``). Money is compared and printed as DECIMAL, so a
+as named parameters (``$amount_tolerance``, ``$date_tolerance_days``). Money is compared and printed as DECIMAL, so a
 difference of three cents reads "0.03", never "0.030000000000001".
 """
 
@@ -30,8 +30,8 @@ def text_difference(field: str, fb: str, infor: str) -> str:
     return f"CASE WHEN coalesce(CAST({fb} AS VARCHAR), '') <> coalesce(CAST({infor} AS VARCHAR), '') THEN {row} END"
 
 
-def date_difference(field: str, fb: str, infor: str, days: str = "$days") -> str:
-    """A difference when both dates are known and further apart than the tolerance in days."""
+def date_difference(field: str, fb: str, infor: str, days: str) -> str:
+    """A difference when both dates are known and further apart than ``days`` (a SQL parameter)."""
     row = _ROW.format(
         field=field,
         fb=f"CAST({fb} AS VARCHAR)",

@@ -13,6 +13,7 @@ STATUS_COLOURS = {
     "missing_in_freshbooks": "#8e3b46",
     "ambiguous": "#6c7fb8",
     "duplicate_suspected": "#9b59b6",
+    "unmatched_expected": "#a8b0a0",
 }
 _BAR_HEIGHT, _GAP, _LABEL, _WIDTH = 22, 10, 110, 520
 

@@ -27,6 +27,7 @@ STATUS_TITLES = {
     "missing_in_freshbooks": "Missing in FreshBooks",
     "ambiguous": "Ambiguous (please confirm)",
     "duplicate_suspected": "Suspected duplicate",
+    "unmatched_expected": "No counterpart yet, as expected (draft or void)",
 }
 AGEING_BUCKETS = ("0-30", "31-60", "61-90", "90+")
 _MISSING = ("missing_in_infor", "missing_in_freshbooks")

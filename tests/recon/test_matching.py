@@ -85,7 +85,7 @@ def test_the_amount_tolerance_comes_from_configuration() -> None:
     con = core_db(
         invoices=[_fb_invoice("INV-2", "100.00")], orders=[_order("O2", "INV-2", "100.01", "delivered")]
     )
-    (row,) = match_invoices(con, Tolerances(amount=D("0.01"))).to_pylist()
+    (row,) = match_invoices(con, Tolerances(amount_tolerance=D("0.01"))).to_pylist()
     assert row["status"] == "matched"
 
 
