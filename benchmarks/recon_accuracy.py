@@ -58,7 +58,10 @@ def main(argv: list[str] | None = None) -> None:
         print(f"\n{entity}: {len(result.wrong)} misclassifications")
         for kind, count in kinds.most_common():
             print(f"  {kind}: {count}")
-            for line in [w for w in result.wrong if f"[{kind}]" in w][: args.examples]:
+            lines = sorted(
+                (w for w in result.wrong if f"[{kind}]" in w), key=lambda w: not w.startswith("wrong")
+            )
+            for line in lines[: args.examples]:
                 print(f"      {line}")
 
 

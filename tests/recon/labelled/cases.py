@@ -5,8 +5,10 @@ whose M3 order is a cent off, a payment entered once in FreshBooks and in two pa
 records on one or both sides. Each record has a key (``c00012.fb``); :class:`Expected` rows say which
 FreshBooks record pairs with which M3 record and with what status, or that a record stands alone.
 
-Records of different cases never resemble each other on purpose: names are built from random syllables,
-amounts carry random cents and dates spread over years, so a wrong pairing across cases is the matcher's.
+Records of different cases never resemble each other on purpose: names are built from random syllables
+and amounts carry random cents, so a wrong pairing across cases is the matcher's. Dates spread over a
+span that grows with the draw, so each GL account sees about as many entries a day in a small draw as in
+a large one (0.4 days per case: 2,500 cases span 1,000 days).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ DIFFERS = "matched_with_differences"
 MISSING_IN_INFOR = "missing_in_infor"
 MISSING_IN_FRESHBOOKS = "missing_in_freshbooks"
 DUPLICATE = "duplicate_suspected"
+UNMATCHED_EXPECTED = "unmatched_expected"  # a draft no M3 order carries yet, under the default settings
 PAIRED = (MATCHED, DIFFERS)
 
 ENTITIES = ("customers", "invoices", "payments", "expenses")
@@ -148,7 +151,8 @@ class Draw:
 
 def draw(seed: int, per_entity: int) -> Draw:
     """About ``per_entity`` cases of each entity (a case may hold several records), the same for a seed."""
-    builder = _Builder(random.Random(seed))
+    # Books of any size hold about as many entries per account and day: a small draw spans fewer days.
+    builder = _Builder(random.Random(seed), days=max(20, per_entity * 2 // 5))
     builder.customers(per_entity)
     builder.invoices(per_entity)
     builder.payments(per_entity)
@@ -171,8 +175,8 @@ def _alpha(number: int) -> str:
 
 
 class _Builder:
-    def __init__(self, rng: random.Random) -> None:
-        self.rng = rng
+    def __init__(self, rng: random.Random, days: int) -> None:
+        self.rng, self.days = rng, days
         self.fb, self.m3 = Side(), Side()
         self.truth: list[Expected] = []
         self.serial = 0
@@ -196,7 +200,7 @@ class _Builder:
                 return word
 
     def _day(self) -> date:
-        return date(2024, 1, 1) + timedelta(days=self.rng.randrange(1000))
+        return date(2024, 1, 1) + timedelta(days=self.rng.randrange(self.days))
 
     def _company(self, case: str, name: str, email: bool) -> Customer:
         return Customer(
@@ -334,12 +338,17 @@ class _Builder:
             ("confirmed_order", 3), ("invoiced_order", 3), ("cent_difference", 2), ("quantity_difference", 1),
             ("currency_difference", 1), ("order_dated_later", 1), ("draft", 2), ("freshbooks_only", 1),
             ("m3_only", 1), ("m3_order_without_reference", 1), ("duplicate_reference", 1),
+            ("draft_without_order", 1), ("draft_already_invoiced_in_m3", 1),
         )  # fmt: skip
         names, weights = zip(*kinds, strict=True)
         for kind in self.rng.choices(names, weights, k=count):
             case = self._case("i")
-            fb, m3 = self._invoice_pair(case, invoiced=kind == "invoiced_order", draft=kind == "draft")
-            status = MATCHED
+            fb, m3 = self._invoice_pair(
+                case,
+                invoiced=kind in ("invoiced_order", "draft_already_invoiced_in_m3"),
+                draft=kind.startswith("draft"),
+            )
+            status = DIFFERS if kind == "draft_already_invoiced_in_m3" else MATCHED
             if kind == "cent_difference":
                 m3.price += Decimal("0.01")
                 status = DIFFERS
@@ -352,9 +361,10 @@ class _Builder:
             elif kind == "order_dated_later":
                 m3.issued += timedelta(days=2)
                 status = DIFFERS
-            if kind == "freshbooks_only":
+            if kind in ("freshbooks_only", "draft_without_order"):
                 self.fb.invoices.append(fb)
-                self._expect("invoices", case, kind, fb.key, None, MISSING_IN_INFOR)
+                alone = UNMATCHED_EXPECTED if fb.draft else MISSING_IN_INFOR
+                self._expect("invoices", case, kind, fb.key, None, alone)
                 continue
             if kind in ("m3_only", "m3_order_without_reference"):
                 m3.number = "" if kind == "m3_order_without_reference" else f"OLD-{case[1:]}"
