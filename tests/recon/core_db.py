@@ -16,9 +16,14 @@ def core_db(**tables: list[dict[str, Any]]) -> duckdb.DuckDBPyConnection:
     for entity, schema in core_model.ENTITIES.items():
         con.execute(core_model.create_table_sql(entity))
         names = list(schema.fields)
-        for row in tables.get(entity, []):
+        rows = tables.get(entity, [])
+        for row in rows:
             unknown = set(row) - set(names)
             assert not unknown, f"core.{entity} has no column {unknown}"
+        if rows:
             placeholders = ", ".join("?" for _ in names)
-            con.execute(f"INSERT INTO core.{entity} VALUES ({placeholders})", [row.get(n) for n in names])
+            con.executemany(
+                f"INSERT INTO core.{entity} VALUES ({placeholders})",
+                [[row.get(n) for n in names] for row in rows],
+            )
     return con

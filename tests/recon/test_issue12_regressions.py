@@ -88,14 +88,27 @@ def test_whether_a_draft_without_an_m3_order_is_an_exception_is_configured() -> 
 # 3. Orders keyed in M3 directly (no CUOR) were grouped by their blank reference and called duplicates.
 def test_m3_orders_without_a_customer_reference_are_not_duplicates() -> None:
     con = core_db(
-        orders=[_order("O1", None, "10.00"), _order("O2", "", "20.00"), _order("O3", "  ", "30.00")]
-    )
+        orders=[_order("O1", None, "10.00"), _order("O2", None, "20.00"), _order("O3", "", "30.00"),
+                _order("O4", "", "40.00"), _order("O5", "  ", "50.00")]
+    )  # fmt: skip
     rows = match_invoices(con).to_pylist()
     assert sorted((r["infor_id"], r["status"]) for r in rows) == [
-        ("O1", "missing_in_freshbooks"),
-        ("O2", "missing_in_freshbooks"),
-        ("O3", "missing_in_freshbooks"),
+        (f"O{n}", "missing_in_freshbooks") for n in range(1, 6)
     ]
+    assert all("no customer reference" in r["note"] for r in rows)
+
+
+# Issue 13, item 8: a negative amount must not lower the money at stake.
+def test_money_at_stake_is_an_absolute_exposure() -> None:
+    con = core_db(
+        invoices=[_fb_invoice("INV-1", "200.00"), _fb_invoice("INV-2", "-50.00")],
+        orders=[_order("O1", "INV-1", "199.00"), _order("O9", "CR-9", "-1500.00")],
+        expenses=[_expense("infor", "gl-9", "-75.00", date(2026, 4, 3))],
+    )
+    at_stake = {r["reference"]: r["amount_at_stake"] for r in match_invoices(con).to_pylist()}
+    assert at_stake == {"INV-1": D("1.00"), "INV-2": D("50.00"), "CR-9": D("1500.00")}
+    (expense,) = match_expenses(con).to_pylist()
+    assert expense["amount_at_stake"] == D("75.00")
 
 
 # 4. Leftovers in a group were paired by position (date order), not by closeness.
