@@ -10,7 +10,8 @@ import sys
 import click
 
 from finsync_dagster.cli import connect, demo, mapping, report, sandbox, status, sync
-from finsync_dagster.errors import FinsyncError
+from finsync_dagster.errors import ConfigError, FinsyncError
+from finsync_dagster.settings import check_pair_name
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -30,8 +31,32 @@ def cli(ctx: click.Context, debug: bool, config_path: str | None) -> None:
     ctx.obj["config_path"] = config_path
 
 
+def _pair_name(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return check_pair_name(value)
+    except ConfigError as error:
+        raise click.BadParameter(str(error)) from None
+
+
+def _check_pair_options(command: click.Command) -> None:
+    """Give every ``--pair`` option, in every subcommand, the one pair-name check of the settings.
+
+    Done here, once, so a command added later cannot forget it: a name is checked before any command
+    turns it into a path.
+    """
+    for param in command.params:
+        if "--pair" in param.opts:
+            assert param.callback is None, f"{command.name}: --pair has its own callback"
+            param.callback = _pair_name
+    for sub in getattr(command, "commands", {}).values():
+        _check_pair_options(sub)
+
+
 for module in (status, sandbox, connect, sync, mapping, report, demo):
     cli.add_command(module.command)
+_check_pair_options(cli)
 
 
 def main(argv: list[str] | None = None) -> int:
