@@ -6,6 +6,8 @@ Errors are one clear line on stderr and exit status 1; ``--debug`` shows the tra
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from typing import Any
 
 import click
 
@@ -40,6 +42,18 @@ def _pair_name(_ctx: click.Context, _param: click.Parameter, value: str | None) 
         raise click.BadParameter(str(error)) from None
 
 
+def _checked_first(
+    callback: Callable[[click.Context, click.Parameter, Any], Any] | None,
+) -> Callable[[click.Context, click.Parameter, Any], Any]:
+    """The pair-name check, then the option's own callback if it has one."""
+
+    def check(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+        value = _pair_name(ctx, param, value)
+        return callback(ctx, param, value) if callback else value
+
+    return check
+
+
 def _check_pair_options(command: click.Command) -> None:
     """Give every ``--pair`` option, in every subcommand, the one pair-name check of the settings.
 
@@ -48,8 +62,7 @@ def _check_pair_options(command: click.Command) -> None:
     """
     for param in command.params:
         if "--pair" in param.opts:
-            assert param.callback is None, f"{command.name}: --pair has its own callback"
-            param.callback = _pair_name
+            param.callback = _checked_first(param.callback)
     for sub in getattr(command, "commands", {}).values():
         _check_pair_options(sub)
 
