@@ -36,7 +36,26 @@ DEFAULT_CONFIG_FILE = "finsync.yaml"
 DEFAULT_HOME = ".finsync"
 SANDBOX_FILE = "sandbox.json"
 LEDGER_URL_ENV = "FINSYNC_LEDGER_URL"
-_PAIR_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
+_PAIR_NAME = re.compile(r"[a-z][a-z0-9_-]{0,62}")
+_CRON_FORMAT = "five fields, minute hour day-of-month month day-of-week (e.g. '*/15 * * * *'), or @daily"
+
+
+def check_pair_name(name: str) -> str:
+    """``name`` if it is a pair name; pair names become partition keys and file names, so never a path.
+
+    The one check for every place a name enters: the config file, every ``--pair`` option, and the paths
+    built from a name (warehouse, reports).
+    """
+    if not isinstance(name, str) or not _PAIR_NAME.fullmatch(name):
+        raise ConfigError(
+            f"{name!r} is not a pair name: a pair name is 1-63 lower-case letters, digits, '-' or '_', "
+            "starting with a letter"
+        )
+    return name
+
+
+def is_pair_name(name: str) -> bool:
+    return isinstance(name, str) and _PAIR_NAME.fullmatch(name) is not None
 
 
 class _Strict(BaseModel):
@@ -104,9 +123,10 @@ class PairConfig(_Strict):
     @field_validator("name")
     @classmethod
     def _name_is_a_partition_key(cls, value: str) -> str:
-        if not _PAIR_NAME.match(value):
-            raise ValueError("a pair name is lower-case letters, digits, '-' or '_', starting with a letter")
-        return value
+        try:
+            return check_pair_name(value)
+        except ConfigError as error:
+            raise ValueError(str(error)) from None
 
     @pydantic.model_validator(mode="after")
     def _has_a_source(self) -> PairConfig:
@@ -141,6 +161,21 @@ class ScheduleConfig(_Strict):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(
                 f"unknown time zone {value!r}; use an IANA name such as 'America/Toronto'"
+            ) from None
+        return value
+
+    @field_validator("incremental_cron", "full_refresh_cron")
+    @classmethod
+    def _cron_dagster_accepts(cls, value: str) -> str:
+        # Dagster's own check, through its public API: a string passes here exactly when the schedule
+        # built from it would load.
+        import dagster as dg
+
+        try:
+            dg.ScheduleDefinition(name="cron_probe", cron_schedule=value, job_name="cron_probe")
+        except dg.DagsterInvalidDefinitionError:
+            raise ValueError(
+                f"{value!r} is not a cron expression Dagster accepts; write {_CRON_FORMAT}"
             ) from None
         return value
 
@@ -222,6 +257,8 @@ class Settings(_Strict):
     schedules: ScheduleConfig
     quality: QualityConfig = QualityConfig()
     reconciliation: ReconciliationConfig = ReconciliationConfig()
+    # Where ``pairs:`` is (or would go) in the file, for the error of a command that needs a pair.
+    pairs_line: int = Field(default=1, exclude=True)
 
     @field_validator("pairs")
     @classmethod
@@ -242,12 +279,36 @@ class Settings(_Strict):
         known = ", ".join(self.pair_names) or "none"
         raise ConfigError(f"{self.config_path}: no pair named {name!r} (pairs declared: {known})")
 
+    def require_pairs(self) -> list[str]:
+        """The declared pair names, for a command that needs at least one: none is an error, not a no-op."""
+        if not self.pairs:
+            raise ConfigError(
+                f"{self.config_path}, line {self.pairs_line}: no pairs declared; add one under `pairs:` "
+                "(the repository's finsync.yaml shows a real pair and a sandbox pair), or sync the "
+                "sandboxes with `finsync sync --sandbox DIR`"
+            )
+        return self.pair_names
+
     def warehouse_path(self, pair: str) -> Path:
         """The pair's own DuckDB file: pairs never share a writer."""
-        return self.home / "warehouse" / f"{pair}.duckdb"
+        return self.home / "warehouse" / f"{check_pair_name(pair)}.duckdb"
 
     def reports_dir(self, pair: str) -> Path:
-        return self.home / "reports" / pair
+        return self.home / "reports" / check_pair_name(pair)
+
+    def inside_home(self, path: str | os.PathLike[str]) -> Path:
+        """``path`` resolved (symlinks followed), refused unless it lies under ``FINSYNC_HOME``.
+
+        For paths read back from files under the home (a report's latest.json), which anyone who can
+        write there could point elsewhere.
+        """
+        resolved = Path(path).resolve()
+        if not resolved.is_relative_to(self.home.resolve()):
+            raise ConfigError(
+                f"{path} is outside FINSYNC_HOME ({self.home}); refusing to read it. Remove the file "
+                "that points there and rerun `finsync sync`."
+            )
+        return resolved
 
     def sandbox_path(self, pair: PairConfig) -> Path | None:
         return sandbox_path(pair, self.home)
@@ -326,8 +387,9 @@ def load_settings(
     env = os.environ if env is None else env
     path = Path(config_path or env.get("FINSYNC_CONFIG") or DEFAULT_CONFIG_FILE).expanduser()
     home = Path(env.get("FINSYNC_HOME") or DEFAULT_HOME).expanduser().resolve()
+    pairs_line = 1
     if path.exists():
-        file_config = _parse(path)
+        file_config, pairs_line = _parse(path)
     elif require_file:
         raise ConfigError(
             f"{path}: config file not found. Create it (the repository's finsync.yaml is a working "
@@ -343,19 +405,35 @@ def load_settings(
         schedules=file_config.schedules,
         quality=file_config.quality,
         reconciliation=file_config.reconciliation,
+        pairs_line=pairs_line,
     )
 
 
-def _parse(path: Path) -> FileConfig:
-    text = path.read_text(encoding="utf-8")
+def _parse(path: Path) -> tuple[FileConfig, int]:
+    """The file's configuration, and the line of its ``pairs:`` key (1 if it has none)."""
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path}, line {_line_at(raw, exc.start)}: not UTF-8 (byte 0x{raw[exc.start]:02x}); "
+            "save the file as UTF-8."
+        ) from None
     try:
         root = yaml.compose(text)
         data = yaml.safe_load(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = f"line {mark.line + 1}" if mark else "somewhere"
+        at = f"line {mark.line + 1}" if mark else "somewhere"
         raise ConfigError(
-            f"{path}, {line}: not valid YAML ({exc.problem}). Fix the indentation or quoting there."
+            f"{path}, {at}: not valid YAML ({exc.problem}). Fix the indentation or quoting there."
+        ) from None
+    except yaml.reader.ReaderError as exc:
+        # Raised before any node exists (a control character), so it carries a position, not a mark.
+        raise ConfigError(
+            f"{path}, line {_line_at(text.encode(), len(text[: exc.position].encode()))}: "
+            f"control character U+{exc.character:04X} is not allowed in YAML; "
+            'remove it (write it as an escape such as "\\x07" inside double quotes if it is meant).'
         ) from None
     if data is None:
         data = {}
@@ -364,7 +442,7 @@ def _parse(path: Path) -> FileConfig:
             f"{path}, line 1: the file must be a mapping with a `pairs:` list at the top level."
         )
     try:
-        return FileConfig.model_validate(data)
+        return FileConfig.model_validate(data), _line_of(root, ("pairs",))
     except pydantic.ValidationError as exc:
         first = exc.errors()[0]
         loc = tuple(first["loc"])
@@ -378,6 +456,11 @@ def _parse(path: Path) -> FileConfig:
         else:
             hint = first["msg"].removeprefix("Value error, ")
         raise ConfigError(f"{path}, line {line}: {where}: {hint}") from None
+
+
+def _line_at(raw: bytes, offset: int) -> int:
+    """The 1-based line of byte ``offset`` in ``raw``."""
+    return raw.count(b"\n", 0, offset) + 1
 
 
 def _line_of(root: yaml.Node | None, loc: tuple[Any, ...]) -> int:

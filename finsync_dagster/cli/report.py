@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from finsync_dagster.settings import load_settings
+from finsync_dagster.settings import is_pair_name, load_settings
 
 
 @click.command("report")
@@ -21,7 +21,11 @@ def command(ctx: click.Context, pair_name: str | None) -> None:
 
     settings = load_settings(ctx.obj["config_path"], require_file=False)
     root = settings.home / "reports"
-    pairs = [pair_name] if pair_name else sorted(p.name for p in root.glob("*") if p.is_dir())
+    pairs = (
+        [pair_name]
+        if pair_name
+        else sorted(p.name for p in root.glob("*") if p.is_dir() and is_pair_name(p.name))
+    )
     if not pairs:
         raise click.ClickException(f"no reports under {root} yet; run `finsync sync` or `finsync demo` first")
     for pair in pairs:
@@ -30,7 +34,11 @@ def command(ctx: click.Context, pair_name: str | None) -> None:
             raise click.ClickException(
                 f"no report for pair {pair!r} yet; run `finsync sync --pair {pair}` first"
             )
-        echo_report(pair, paths.html, paths.xlsx, paths.directory, Path(paths.summary))
+        # latest.json is a file anyone who can write under the home could edit: read nothing outside it.
+        html, xlsx, directory = (
+            str(settings.inside_home(p)) for p in (paths.html, paths.xlsx, paths.directory)
+        )
+        echo_report(pair, html, xlsx, directory, settings.inside_home(paths.summary))
 
 
 def echo_report(pair: str, html: str, xlsx: str, directory: str, summary: Path) -> None:

@@ -9,8 +9,10 @@ from pathlib import Path
 import click
 
 from finsync_dagster.sandbox import SEEDS
+from finsync_dagster.sandbox.control_auth import exposure_warning, is_loopback
 from finsync_dagster.sandbox.faults import FaultPlan
 from finsync_dagster.sandbox.runner import SERVICES, SandboxOptions, start
+from finsync_dagster.settings import SANDBOX_FILE
 
 
 @click.command("sandbox")
@@ -21,7 +23,12 @@ from finsync_dagster.sandbox.runner import SERVICES, SandboxOptions, start
     required=True,
     help="Where the sandboxes keep state and write sandbox.json.",
 )
-@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Interface to bind. Anything but loopback warns and locks the control plane with a token.",
+)
 @click.option("--freshbooks-port", type=int, default=0, show_default=True, help="0 picks a free port.")
 @click.option("--infor-port", type=int, default=0, show_default=True, help="0 picks a free port.")
 @click.option("--seed", type=click.Choice(SEEDS), default="demo", show_default=True)
@@ -58,6 +65,8 @@ def command(
         faults=faults,
         ports={"freshbooks": freshbooks_port, "infor": infor_port},
     )
+    if not is_loopback(host):
+        click.secho(exposure_warning(host, str(options.dir / SANDBOX_FILE)), err=True, fg="red", bold=True)
     running = start(options, list(only) or None)
     for name, info in running.info.items():
         url = info.get("api_url") or info.get("base_url")

@@ -34,7 +34,7 @@ def command(ctx: click.Context, pair_name: str | None, sandbox_dir: Path | None,
     if sandbox_dir is not None:
         pair_name = pair_name or DEFAULT_PAIR
         settings = connect_sandbox(ctx, settings, pair_name, sandbox_dir)
-    pairs = [pair_name] if pair_name else settings.pair_names
+    pairs = [pair_name] if pair_name else settings.require_pairs()
     instance = instance_for(settings)
     console = Console(stderr=True)
     failed = False

@@ -1,10 +1,12 @@
 """The control plane every sandbox serves under ``/sandbox``, the same on both systems.
 
 Tests, the demo and benchmarks steer a sandbox through it; it is never faulted, never rate limited and
-never called by production code. A system's backend answers the :class:`ControlledSandbox` protocol and
+never called by production code. Off loopback every ``/sandbox`` route needs the control token
+(``control_auth.py``), and no answer carries a client secret. A system's backend answers the :class:`ControlledSandbox` protocol and
 :class:`ControlPlane` turns it into these routes (bodies are JSON; a bad body is 400 ``{"error": ...}``):
 
-- ``GET /sandbox``: the system's ``sandbox.json`` section plus ``counts`` (records per table);
+- ``GET /sandbox``: the system's ``sandbox.json`` section, less its secrets, plus ``counts`` (records per
+  table);
 - ``POST /sandbox/reset`` ``{"seed": "demo" | "empty", "scale": N}``: rebuild the data from a seed (by
   default the one it started with); answers as ``GET /sandbox``. Tokens, settings and faults stay;
 - ``GET | PUT | POST /sandbox/clock``: GET shows ``{"now", "epoch", "frozen", "offset_seconds"}``; a body

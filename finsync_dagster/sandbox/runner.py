@@ -1,16 +1,19 @@
-"""Serve the sandboxes on loopback and tell callers where they are.
+"""Serve the sandboxes (on loopback unless told otherwise) and tell callers where they are.
 
 Each sandbox is a :class:`SandboxService`: given its own base URL and the options, it builds an ASGI app
 and the connection details a caller needs. The runner binds a socket per service (port 0 picks a free
 one), serves every app with uvicorn in a thread, waits until each answers, and only then writes
-``DIR/sandbox.json`` with one section per service. ``finsync sandbox`` runs it in the foreground; tests,
-benchmarks and the demo use :func:`running_sandboxes`.
+``DIR/sandbox.json`` (mode 0600: it holds the local apps' secrets and the control token) with one
+section per service. Off loopback the control plane needs that token (``control_auth.py``).
+``finsync sandbox`` runs it in the foreground; tests, benchmarks and the demo use
+:func:`running_sandboxes`.
 """
 
 from __future__ import annotations
 
 import importlib
 import json
+import os
 import socket
 import threading
 import time
@@ -23,6 +26,7 @@ from typing import Any, Protocol
 import uvicorn
 from starlette.types import ASGIApp
 
+from finsync_dagster.sandbox.control_auth import TOKEN_KEY, ControlTokenMiddleware, is_loopback, new_token
 from finsync_dagster.sandbox.faults import FaultPlan
 from finsync_dagster.settings import SANDBOX_FILE
 
@@ -64,6 +68,7 @@ class RunningSandboxes:
     dir: Path
     info: dict[str, dict[str, Any]]
     built: dict[str, BuiltSandbox]
+    control_token: str = ""
     servers: list[uvicorn.Server] = field(default_factory=list)
     threads: list[threading.Thread] = field(default_factory=list)
 
@@ -90,7 +95,8 @@ def start(options: SandboxOptions, names: Sequence[str] | None = None) -> Runnin
     """Start the named sandboxes (default: all) and return once every one answers."""
     names = list(names or SERVICES)
     options.dir.mkdir(parents=True, exist_ok=True)
-    running = RunningSandboxes(dir=options.dir, info={}, built={})
+    running = RunningSandboxes(dir=options.dir, info={}, built={}, control_token=new_token())
+    guarded = not is_loopback(options.host)
     try:
         for name in names:
             service = load_service(name)
@@ -99,8 +105,9 @@ def start(options: SandboxOptions, names: Sequence[str] | None = None) -> Runnin
             sock.bind((options.host, options.ports.get(name, 0)))
             port = sock.getsockname()[1]
             built = service.build(base_url=f"http://{options.host}:{port}", options=options)
+            app = ControlTokenMiddleware(built.app, token=running.control_token) if guarded else built.app
             config = uvicorn.Config(
-                built.app, log_level="warning", access_log=False, lifespan="off", timeout_keep_alive=30
+                app, log_level="warning", access_log=False, lifespan="off", timeout_keep_alive=30
             )
             server = uvicorn.Server(config)
             thread = threading.Thread(
@@ -110,7 +117,7 @@ def start(options: SandboxOptions, names: Sequence[str] | None = None) -> Runnin
             running.servers.append(server)
             running.threads.append(thread)
             running.built[name] = built
-            running.info[name] = built.info
+            running.info[name] = {**built.info, TOKEN_KEY: running.control_token}
         deadline = time.monotonic() + 30
         while not all(server.started for server in running.servers):
             if time.monotonic() > deadline:
@@ -119,10 +126,18 @@ def start(options: SandboxOptions, names: Sequence[str] | None = None) -> Runnin
     except BaseException:
         running.stop()
         raise
-    tmp = running.file.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(running.info, indent=2, sort_keys=True), encoding="utf-8")
-    tmp.replace(running.file)  # readers never see half a file
+    _write_private(running.file, json.dumps(running.info, indent=2, sort_keys=True))
     return running
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write ``path`` readable by its owner only, atomically: readers never see half a file."""
+    tmp = path.with_suffix(".json.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # a leftover tmp file keeps its old mode through O_CREAT
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    tmp.replace(path)
 
 
 @contextmanager

@@ -213,7 +213,9 @@ class FreshBooksSandbox:
     def describe(self) -> dict[str, Any]:
         with self.lock:
             counts = {name: len(table) for name, table in self.account.tables.items()}
-        return {**self.info(), "counts": counts}
+        # The app's secret stays in sandbox.json (0600): the control plane may be reachable by others.
+        public = {key: value for key, value in self.info().items() if key != "client_secret"}
+        return {**public, "counts": counts}
 
     def expire_tokens(self) -> int:
         with self.lock:
