@@ -32,7 +32,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     core = build_core_assets(partitions)
     recon = [*build_recon_assets(partitions), build_report_asset(partitions)]
     read_side = [*staging, *core, *recon]
-    jobs = build_jobs(dg.AssetSelection.assets(*read_side))
+    jobs = build_jobs(dg.AssetSelection.assets(*read_side), home=settings.home)
     return dg.Definitions(
         assets=[*operations.ASSETS, *read_side],
         asset_checks=build_quality_checks(partitions),

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
+
+from finsync_dagster.automation.pair_executor import pair_locked_executor
 
 READ_SIDE_JOB = "read_side"
 FULL_REFRESH_JOB = "full_refresh"
@@ -16,20 +19,22 @@ FULL_REFRESH_RUN_CONFIG: dict[str, Any] = {"resources": {"sync_options": {"confi
 
 
 def build_jobs(
-    selection: dg.AssetSelection,
+    selection: dg.AssetSelection, *, home: Path
 ) -> tuple[dg.UnresolvedAssetJobDefinition, dg.UnresolvedAssetJobDefinition]:
     # Partitioned by pair, as the selected assets are. In-process: every step of a run writes the pair's
-    # one DuckDB file, which takes a single writer.
+    # one DuckDB file, which takes a single writer; the executor also holds the pair's lock under `home`
+    # for the run, so a CLI sync of the pair in another process waits its turn.
+    executor = pair_locked_executor(home)
     read_side = dg.define_asset_job(
         READ_SIDE_JOB,
         selection=selection,
-        executor_def=dg.in_process_executor,
+        executor_def=executor,
         description="Extract, validate, map, reconcile and report, incrementally, for one pair.",
     )
     full_refresh = dg.define_asset_job(
         FULL_REFRESH_JOB,
         selection=selection,
-        executor_def=dg.in_process_executor,
+        executor_def=executor,
         config=FULL_REFRESH_RUN_CONFIG,
         description="Re-read everything from both systems; catches records deleted in Infor.",
     )

@@ -24,32 +24,39 @@ DEMO_PAIR = "demo"
 def command(ctx: click.Context) -> None:
     """Run finsync end to end on the demo sandboxes and show the reconciliation report."""
     from finsync_dagster.cli.report import echo_report
-    from finsync_dagster.cli.sync import connect_sandbox
-    from finsync_dagster.pipeline import dagster_home_note, instance_for, run_read_side
+    from finsync_dagster.cli.sync import (
+        DEFAULT_WAIT_SECONDS,
+        connect_sandbox,
+        hold_pair_for_cli,
+        print_closed_runs,
+    )
+    from finsync_dagster.pipeline import close_own_dead_runs, dagster_home_note, instance_for, run_read_side
     from finsync_dagster.reports import latest_report
     from finsync_dagster.sandbox.runner import SandboxOptions, start
 
     began = time.monotonic()
     settings = load_settings(ctx.obj["config_path"], require_file=False)
     sandbox_dir = settings.home / "demo" / "sandbox"
-    shutil.rmtree(sandbox_dir, ignore_errors=True)  # the demo always starts from the seed
     console = Console(stderr=True)
-    with console.status("starting the FreshBooks and Infor sandboxes (demo seed)"):
-        running = start(SandboxOptions(dir=sandbox_dir, seed="demo"))
-    try:
-        settings = connect_sandbox(ctx, settings, DEMO_PAIR, sandbox_dir)
-        instance = instance_for(settings)
-        with console.status("running the read side through Dagster") as status:
-            result = run_read_side(
-                settings,
-                DEMO_PAIR,
-                instance=instance,
-                full_refresh=True,
-                on_progress=lambda step: status.update(f"[bold]{DEMO_PAIR}[/]: {step}"),
-            )
-    finally:
-        running.stop()
-        running.state("freshbooks").webhooks.close()
+    instance = instance_for(settings)
+    print_closed_runs(close_own_dead_runs(instance))
+    with hold_pair_for_cli(settings, DEMO_PAIR, DEFAULT_WAIT_SECONDS, console, what="finsync demo"):
+        shutil.rmtree(sandbox_dir, ignore_errors=True)  # the demo always starts from the seed
+        with console.status("starting the FreshBooks and Infor sandboxes (demo seed)"):
+            running = start(SandboxOptions(dir=sandbox_dir, seed="demo"))
+        try:
+            settings = connect_sandbox(ctx, settings, DEMO_PAIR, sandbox_dir)
+            with console.status("running the read side through Dagster") as status:
+                result = run_read_side(
+                    settings,
+                    DEMO_PAIR,
+                    instance=instance,
+                    full_refresh=True,
+                    on_progress=lambda step: status.update(f"[bold]{DEMO_PAIR}[/]: {step}"),
+                )
+        finally:
+            running.stop()
+            running.state("freshbooks").webhooks.close()
     if not result.success:
         raise click.ClickException(f"the demo run failed: {result.failure}")
     paths = latest_report(settings.reports_dir(DEMO_PAIR))

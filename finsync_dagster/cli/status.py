@@ -1,13 +1,19 @@
-"""``finsync status``: where state lives, which pairs are declared, and the ledger's schema version."""
+"""``finsync status``: where state lives, which pairs are declared, and the ledger's schema version.
+
+Like every command that opens the Dagster instance, it first closes the runs of finsync processes that
+died mid-run (:mod:`finsync_dagster.dead_runs`).
+"""
 
 from __future__ import annotations
+
+import os
 
 import click
 from rich.console import Console
 from rich.text import Text
 
 from finsync_dagster.ledger import LATEST_VERSION, Ledger
-from finsync_dagster.settings import load_settings
+from finsync_dagster.settings import Settings, load_settings
 
 
 @click.command("status")
@@ -28,3 +34,14 @@ def command(ctx: click.Context) -> None:
     console = Console()
     for key, value in rows.items():
         console.print(Text.assemble((f"{key + ':':<10}", "bold"), value), soft_wrap=True)
+    _close_dead_runs(settings)
+
+
+def _close_dead_runs(settings: Settings) -> None:
+    if not os.environ.get("DAGSTER_HOME") and not (settings.home / "dagster").is_dir():
+        return  # no instance yet, so no runs to close; status does not create one
+    from finsync_dagster.cli.sync import print_closed_runs
+    from finsync_dagster.pipeline import close_own_dead_runs, instance_for
+
+    with instance_for(settings) as instance:
+        print_closed_runs(close_own_dead_runs(instance))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,7 +15,11 @@ from finsync_dagster.partitions import DEFAULT_PAIR
 from finsync_dagster.settings import PairConfig, Settings, load_settings
 
 if TYPE_CHECKING:
+    from finsync_dagster.dead_runs import ClosedRun
     from finsync_dagster.pipeline import PipelineResult
+
+# How long `finsync sync` waits by default for another sync of the same pair to finish.
+DEFAULT_WAIT_SECONDS = 300.0
 
 
 @click.command("sync")
@@ -25,38 +31,80 @@ if TYPE_CHECKING:
     help="Point the pair at the sandboxes described in DIR/sandbox.json, connecting both accounts.",
 )
 @click.option("--full-refresh", is_flag=True, help="Re-read everything instead of what changed.")
+@click.option(
+    "--wait",
+    "wait_seconds",
+    type=click.FloatRange(min=0),
+    default=DEFAULT_WAIT_SECONDS,
+    show_default=True,
+    help="Seconds to wait for another sync of the same pair to finish (0: fail at once, naming it).",
+)
 @click.pass_context
-def command(ctx: click.Context, pair_name: str | None, sandbox_dir: Path | None, full_refresh: bool) -> None:
+def command(
+    ctx: click.Context,
+    pair_name: str | None,
+    sandbox_dir: Path | None,
+    full_refresh: bool,
+    wait_seconds: float,
+) -> None:
     """Run the read side for a pair: extract, validate, map, reconcile and report."""
-    from finsync_dagster.pipeline import dagster_home_note, instance_for, run_read_side
+    from finsync_dagster.pipeline import close_own_dead_runs, dagster_home_note, instance_for, run_read_side
 
     settings = load_settings(ctx.obj["config_path"], require_file=sandbox_dir is None)
     if sandbox_dir is not None:
         pair_name = pair_name or DEFAULT_PAIR
-        settings = connect_sandbox(ctx, settings, pair_name, sandbox_dir)
     pairs = [pair_name] if pair_name else settings.require_pairs()
+    if sandbox_dir is None:
+        for pair in pairs:
+            settings.pair(pair)  # a clear error for an unknown pair, before any lock or run
     instance = instance_for(settings)
+    print_closed_runs(close_own_dead_runs(instance))
     console = Console(stderr=True)
     failed = False
     for pair in pairs:
-        with console.status(f"[bold]{pair}[/]: starting") as status:
-            result = run_read_side(
-                settings,
-                pair,
-                instance=instance,
-                full_refresh=full_refresh,
-                on_progress=lambda step, pair=pair: status.update(f"[bold]{pair}[/]: {step}"),
-            )
-        print_summary(result)
-        print_anomalies(settings, pair)
-        if result.success:
-            print_report(settings, pair)
+        with hold_pair_for_cli(settings, pair, wait_seconds, console):
+            if sandbox_dir is not None:
+                settings = connect_sandbox(ctx, settings, pair, sandbox_dir)
+            with console.status(f"[bold]{pair}[/]: starting") as status:
+                result = run_read_side(
+                    settings,
+                    pair,
+                    instance=instance,
+                    full_refresh=full_refresh,
+                    on_progress=lambda step, pair=pair: status.update(f"[bold]{pair}[/]: {step}"),
+                )
+            print_summary(result)
+            print_anomalies(settings, pair)
+            if result.success:
+                print_report(settings, pair)
         failed = failed or not result.success
     note = dagster_home_note()
     if note:
         click.echo(note)
     if failed:
         raise click.ClickException("the sync failed; see the messages above")
+
+
+@contextmanager
+def hold_pair_for_cli(
+    settings: Settings, pair: str, wait_seconds: float, console: Console, *, what: str = "finsync sync"
+) -> Iterator[None]:
+    """The pair's lock for this command's whole run of the pair: one sync per pair across processes."""
+    from finsync_dagster.pairlock import PairHolder, hold_pair
+
+    def tell(holder: PairHolder | None) -> None:
+        who = holder.describe() if holder else "another process"
+        console.print(
+            f"pair {pair} is being synced by {who}; waiting up to {wait_seconds:.0f} s", soft_wrap=True
+        )
+
+    with hold_pair(settings.home, pair, what=what, wait_seconds=wait_seconds, on_wait=tell):
+        yield
+
+
+def print_closed_runs(closed: list[ClosedRun]) -> None:
+    for run in closed:
+        click.echo(f"closed run {run.run_id[:8]} of pair {run.pair or '?'}: {run.reason}", err=True)
 
 
 def connect_sandbox(ctx: click.Context, settings: Settings, pair: str, sandbox_dir: Path) -> Settings:
