@@ -101,7 +101,7 @@ def test_finsync_status_closes_the_run_of_a_killed_process(
 
     assert status.returncode == 0, output
     assert f"closed run {left.run_id[:8]} of pair a: " in output
-    assert cli_instance.get_run_by_id(left.run_id).status == dg.DagsterRunStatus.FAILURE
+    assert status_of(cli_instance, left.run_id) == dg.DagsterRunStatus.FAILURE
     assert "the finsync process that ran it (pid " in failure_message(cli_instance, left.run_id)
     assert close_own_dead_runs(cli_instance) == []  # closed once
 
@@ -138,7 +138,7 @@ def test_the_next_sync_closes_the_run_a_killed_sync_left_started(
         victim.send_signal(signal.SIGKILL)
         victim.communicate(timeout=30)
     assert victim.returncode == -signal.SIGKILL
-    assert cli_instance.get_run_by_id(dead_run.run_id).status == dg.DagsterRunStatus.STARTED
+    assert status_of(cli_instance, dead_run.run_id) == dg.DagsterRunStatus.STARTED
 
     asked = time.time()
     rerun = finsync(*sync, env=cli_env, cwd=tmp_path)
@@ -146,10 +146,16 @@ def test_the_next_sync_closes_the_run_a_killed_sync_left_started(
 
     # --wait 0: had the dead process left the pair locked, this sync would have failed at once.
     assert rerun.returncode == 0, output[-3000:]
-    assert cli_instance.get_run_by_id(dead_run.run_id).status == dg.DagsterRunStatus.FAILURE
+    assert status_of(cli_instance, dead_run.run_id) == dg.DagsterRunStatus.FAILURE
     assert f"the finsync process that ran it (pid {victim.pid} on" in failure_message(
         cli_instance, dead_run.run_id
     )
     assert f"closed run {dead_run.run_id[:8]} of pair {PAIR}" in output
     (new_run,) = cli_instance.get_run_records(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.SUCCESS]))
     assert new_run.start_time is not None and new_run.start_time - asked < 60
+
+
+def status_of(instance: dg.DagsterInstance, run_id: str) -> dg.DagsterRunStatus:
+    run = instance.get_run_by_id(run_id)
+    assert run is not None, f"run {run_id} is not in the instance"
+    return run.status

@@ -26,7 +26,8 @@ _PARTITION_TAG = "dagster/partition"
 
 
 def pair_locked_executor(home: Path, wait_seconds: float = RUN_LOCK_WAIT_SECONDS) -> dg.ExecutorDefinition:
-    @dg.executor(name="in_process", config_schema=dg.in_process_executor.config_schema)
+    # The in-process executor's own schema object, reused as is (its type is not the decorator's).
+    @dg.executor(name="in_process", config_schema=dg.in_process_executor.config_schema)  # type: ignore[call-overload]
     def in_process_holding_the_pair(init_context: dg.InitExecutorContext) -> dg.Executor:
         inner = dg.in_process_executor.executor_creation_fn(init_context)  # type: ignore[misc]
         return _PairLockedExecutor(inner, home, wait_seconds)

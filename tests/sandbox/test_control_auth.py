@@ -25,7 +25,8 @@ from finsync_dagster.sandbox.runner import RunningSandboxes, SandboxOptions, run
 from tests.fixtures.freshbooks import FreshBooksSandboxHandle
 
 # (method, path under the control URL, body): every control route of both systems, shared and own.
-SHARED = [
+Call = tuple[str, str, dict[str, object] | None]
+SHARED: list[Call] = [
     ("GET", "", None),
     ("POST", "/reset", {"seed": "demo"}),
     ("PUT", "/clock", {"advance": 86400}),
@@ -34,7 +35,7 @@ SHARED = [
     ("PUT", "/settings", {}),
     ("GET", "/truth", None),
 ]
-OWN = {
+OWN: dict[str, list[Call]] = {
     "freshbooks": [("GET", "/webhooks/deliveries", None)],
     "infor": [
         ("GET", "/gateway", None),
