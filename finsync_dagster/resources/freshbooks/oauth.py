@@ -32,7 +32,7 @@ from finsync_dagster.resources.oauth_http import OAuth2Client, OAuthError
 TOKEN_PATH = "/auth/oauth/token"
 AUTHORIZE_PATH = "/oauth/authorize"
 # OAuth errors meaning "this grant or these credentials will never work": a person must reconnect.
-_DEAD_GRANT = {"invalid_grant", "invalid_client", "unauthorized_client", "access_denied"}
+DEAD_GRANT = {"invalid_grant", "invalid_client", "unauthorized_client", "access_denied"}
 
 
 @dataclass(frozen=True)
@@ -191,7 +191,7 @@ def _token_call(call: Any) -> dict[str, Any]:
         error = exc.error or "oauth_error"
         # The description is the provider's prose about the grant; it never echoes a credential.
         message = exc.description or error
-        if error in _DEAD_GRANT:
+        if error in DEAD_GRANT:
             raise AuthenticationError(
                 f"{message.rstrip('.')}; run `finsync connect freshbooks` again",
                 system=SYSTEM,
