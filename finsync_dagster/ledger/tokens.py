@@ -76,6 +76,11 @@ def _key(provider: str, account: str) -> sa.ColumnElement[bool]:
     return (oauth_tokens.c.provider == provider) & (oauth_tokens.c.account == account)
 
 
+def _reading(engine: sa.Engine) -> sa.Connection:
+    """A connection for reads only: on SQLite it does not wait for the write lock (WAL readers never do)."""
+    return engine.connect().execution_options(sqlite_begin="DEFERRED")
+
+
 def _what(provider: str, account: str) -> str:
     return f"the {provider} token of {account!r} in the ledger"
 
@@ -97,7 +102,7 @@ def _from_row(row: Any, cipher: TokenCipher, *, abandoned: bool = False) -> Stor
 
 
 def get_token(engine: sa.Engine, cipher: TokenCipher, provider: str, account: str) -> StoredToken | None:
-    with engine.connect() as connection:
+    with _reading(engine) as connection:
         row = connection.execute(sa.select(oauth_tokens).where(_key(provider, account))).first()
     return None if row is None else _from_row(row, cipher)
 
@@ -178,7 +183,7 @@ def mark_reconnect(engine: sa.Engine, provider: str, account: str, *, reason: st
 
 def seal_plaintext(engine: sa.Engine, cipher: TokenCipher) -> int:
     """Encrypt in place the tokens an older finsync stored in plain text; returns how many rows."""
-    with engine.connect() as connection:
+    with _reading(engine) as connection:
         rows = connection.execute(
             sa.select(oauth_tokens.c.provider, oauth_tokens.c.account).where(
                 ~oauth_tokens.c.access_token.startswith("fernet:")
@@ -224,7 +229,7 @@ def refresh_lease(
     deadline = time.monotonic() + wait_seconds
     while True:
         now = utcnow()
-        with engine.connect() as connection:
+        with _reading(engine) as connection:
             row = connection.execute(
                 sa.select(oauth_tokens.c.lease_owner, oauth_tokens.c.lease_until).where(key)
             ).first()
@@ -233,30 +238,51 @@ def refresh_lease(
             return
         previous, until = row.lease_owner, aware(row.lease_until)
         free = previous is None or until is None or until < now or holder_is_dead(previous)
-        if free:
-            with engine.begin() as connection:
-                taken = connection.execute(
-                    oauth_tokens.update()
-                    .where(key & _owner_is(previous))
-                    .values(lease_owner=owner, lease_until=now + timedelta(seconds=hold_seconds))
-                ).rowcount
-            if taken:
-                break
-            continue  # someone else took it first: look again at once
+        if free and _take(engine, key, previous, owner, now + timedelta(seconds=hold_seconds)):
+            break
         if time.monotonic() > deadline:
             raise LedgerError(f"timed out waiting for the {provider} token refresh lease of {account!r}")
-        time.sleep(0.05)
+        time.sleep(0.01 if free else 0.05)  # free but taken first by someone else: look again soon
     try:
-        with engine.connect() as connection:
+        with _reading(engine) as connection:
             row = connection.execute(sa.select(oauth_tokens).where(key)).first()
         yield None if row is None else _from_row(row, cipher, abandoned=previous is not None)
     finally:
+        _release(engine, key, owner)
+
+
+def _take(
+    engine: sa.Engine, key: sa.ColumnElement[bool], previous: str | None, owner: str, until: datetime
+) -> bool:
+    """Take the lease from ``previous`` (None: nobody); False if another process was first or the ledger
+    stayed busy (the caller looks again)."""
+    try:
         with engine.begin() as connection:
-            connection.execute(
-                oauth_tokens.update()
-                .where(key & (oauth_tokens.c.lease_owner == owner))
-                .values(lease_owner=None, lease_until=None)
+            return bool(
+                connection.execute(
+                    oauth_tokens.update()
+                    .where(key & _owner_is(previous))
+                    .values(lease_owner=owner, lease_until=until)
+                ).rowcount
             )
+    except sa.exc.OperationalError:
+        return False
+
+
+def _release(engine: sa.Engine, key: sa.ColumnElement[bool], owner: str) -> None:
+    """Give the lease back; if the ledger stays busy, the lease lapses (or its dead holder is seen) later."""
+    for pause in (0.0, 0.5, 2.0):
+        time.sleep(pause)
+        try:
+            with engine.begin() as connection:
+                connection.execute(
+                    oauth_tokens.update()
+                    .where(key & (oauth_tokens.c.lease_owner == owner))
+                    .values(lease_owner=None, lease_until=None)
+                )
+            return
+        except sa.exc.OperationalError:
+            continue
 
 
 def _owner_is(owner: str | None) -> sa.ColumnElement[bool]:

@@ -232,4 +232,4 @@ class TokenKeeper:
         reason = f"the FreshBooks token of {self.key!r} cannot be refreshed: {cause}; {fix}"
         self.token_store.mark_reconnect(reason=reason, generation=current.generation)
         log.error("%s", reason)
-        return AuthenticationError(reason, system=SYSTEM, code="invalid_grant", request=refused.request)
+        return AuthenticationError(reason, system=SYSTEM, code="invalid_grant")
