@@ -14,6 +14,7 @@ import pytest
 
 from finsync_dagster.cli import main
 from finsync_dagster.cli.report import print_summary
+from finsync_dagster.ledger import LATEST_VERSION
 from finsync_dagster.reports import ReportData
 
 
@@ -55,7 +56,7 @@ def test_status_creates_the_ledger(finsync_home: Path, capsys: pytest.CaptureFix
     config = Path(__file__).resolve().parents[1] / "finsync.yaml"
     assert main(["--config", str(config), "status"]) == 0
     out = capsys.readouterr().out
-    assert "schema v1" in out and "pairs:    sandbox" in out
+    assert f"schema v{LATEST_VERSION} of {LATEST_VERSION}" in out and "pairs:    sandbox" in out
     assert (finsync_home / "ledger.sqlite").exists()
 
 

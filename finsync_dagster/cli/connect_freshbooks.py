@@ -42,7 +42,7 @@ def command(ctx: click.Context, pair_name: str | None, sandbox_dir: Path | None)
     state = oauth.new_state()
     url = oauth.authorization_url(app, state=state)
     if sandbox_dir is not None:
-        redirected = oauth.follow_authorize(url)
+        redirected = oauth.follow_authorize(url, policy=resource.policy())
     else:
         click.echo("Open this URL, log in to FreshBooks and approve finsync:\n")
         click.echo(f"  {url}\n")

@@ -39,8 +39,9 @@ oauth_tokens = sa.Table(
     sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("scope", sa.Text, nullable=True),
     sa.Column("generation", sa.Integer, nullable=False, comment="bumped on every save: compare-and-swap"),
-    sa.Column("lease_owner", sa.String(64), nullable=True, comment="who is refreshing right now"),
+    sa.Column("lease_owner", sa.String(64), nullable=True, comment="who is refreshing: pid@host/boot/nonce"),
     sa.Column("lease_until", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("reconnect_reason", sa.Text, nullable=True, comment="set when only a new connect can help"),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
 
@@ -55,9 +56,23 @@ def _create(*tables: sa.Table) -> Migration:
     return apply
 
 
+def _add_column(table: sa.Table, name: str) -> Migration:
+    """Add a column of ``table`` as declared above, unless version 1 already created it with the table."""
+
+    def apply(connection: sa.Connection) -> None:
+        if name in {c["name"] for c in sa.inspect(connection).get_columns(table.name)}:
+            return
+        column = table.c[name]
+        kind = column.type.compile(dialect=connection.dialect)
+        connection.execute(sa.text(f"ALTER TABLE {table.name} ADD COLUMN {name} {kind}"))
+
+    return apply
+
+
 # (version, description, how). Append only.
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "sync cursors and OAuth token store", _create(sync_cursors, oauth_tokens)),
+    (2, "tokens that need a new connect say why", _add_column(oauth_tokens, "reconnect_reason")),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

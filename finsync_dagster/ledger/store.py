@@ -18,17 +18,23 @@ import sqlalchemy as sa
 
 from finsync_dagster.ledger import cursors, migrations, tokens
 from finsync_dagster.ledger.engine import make_engine, masked_url, utcnow
-from finsync_dagster.ledger.tokens import StoredToken
+from finsync_dagster.ledger.sealing import TokenCipher
+from finsync_dagster.ledger.tokens import StoredToken, TokenWrite
 
 __all__ = ["Ledger", "StoredToken", "masked_url", "utcnow"]
 
 
 class Ledger:
-    """One ledger database; every method opens and closes its own connection or transaction."""
+    """One ledger database; every method opens and closes its own connection or transaction.
 
-    def __init__(self, url: str, *, engine: sa.Engine | None = None) -> None:
+    Tokens are sealed with ``token_key`` (Fernet keys, comma-separated), else ``$FINSYNC_TOKEN_KEY``, else
+    the key file beside a SQLite ledger (``sealing``).
+    """
+
+    def __init__(self, url: str, *, engine: sa.Engine | None = None, token_key: str | None = None) -> None:
         self.url = url
         self.engine = engine or make_engine(url)
+        self.cipher = TokenCipher.for_ledger(url, keys=token_key)
 
     @property
     def safe_url(self) -> str:
@@ -38,8 +44,10 @@ class Ledger:
     # -- schema ------------------------------------------------------------------------------------
 
     def migrate(self) -> int:
-        """Bring the schema to the latest version; safe when many processes start at once."""
-        return migrations.migrate(self.engine, self.url)
+        """Bring the schema to the latest version and seal any plaintext tokens; safe from many processes."""
+        version = migrations.migrate(self.engine, self.url)
+        tokens.seal_plaintext(self.engine, self.cipher)
+        return version
 
     def schema_version(self) -> int:
         with self.engine.connect() as connection:
@@ -60,7 +68,7 @@ class Ledger:
     # -- OAuth tokens ------------------------------------------------------------------------------
 
     def get_token(self, provider: str, account: str) -> StoredToken | None:
-        return tokens.get_token(self.engine, provider, account)
+        return tokens.get_token(self.engine, self.cipher, provider, account)
 
     def save_token(
         self,
@@ -76,6 +84,7 @@ class Ledger:
         """Store a token set and release any refresh lease; a compare-and-swap with ``expected_generation``."""
         return tokens.save_token(
             self.engine,
+            self.cipher,
             provider,
             account,
             access_token=access_token,
@@ -93,5 +102,17 @@ class Ledger:
     ) -> AbstractContextManager[StoredToken | None]:
         """Hold the right to refresh a token set, across processes (see ``tokens.refresh_lease``)."""
         return tokens.refresh_lease(
-            self.engine, provider, account, hold_seconds=hold_seconds, wait_seconds=wait_seconds
+            self.engine, self.cipher, provider, account, hold_seconds=hold_seconds, wait_seconds=wait_seconds
         )
+
+    def refresh_write(
+        self, provider: str, account: str, *, generation: int, lease_owner: str | None
+    ) -> AbstractContextManager[TokenWrite]:
+        """The write-locked transaction around one refresh-token call (see ``tokens.refresh_write``)."""
+        return tokens.refresh_write(
+            self.engine, self.cipher, provider, account, generation=generation, lease_owner=lease_owner
+        )
+
+    def mark_reconnect(self, provider: str, account: str, *, reason: str, generation: int) -> None:
+        """Record that the token of ``generation`` is dead and why, so later callers fail fast."""
+        tokens.mark_reconnect(self.engine, provider, account, reason=reason, generation=generation)

@@ -8,10 +8,11 @@ refresh transaction, the ION gateway's re-grant) is its own; this class only rea
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 
 from finsync_dagster.ledger import Ledger, StoredToken
+from finsync_dagster.ledger.tokens import TokenWrite
 
 
 class TokenStore:
@@ -61,3 +62,15 @@ class TokenStore:
             self.provider, self.key, hold_seconds=hold_seconds, wait_seconds=wait_seconds
         ) as current:
             yield current
+
+    def refresh_write(
+        self, *, generation: int, lease_owner: str | None
+    ) -> AbstractContextManager[TokenWrite]:
+        """The write-locked transaction around one spend of the refresh token (``ledger.tokens``)."""
+        return self.ledger.refresh_write(
+            self.provider, self.key, generation=generation, lease_owner=lease_owner
+        )
+
+    def mark_reconnect(self, *, reason: str, generation: int) -> None:
+        """Record that only a new connect can revive the token of ``generation``."""
+        self.ledger.mark_reconnect(self.provider, self.key, reason=reason, generation=generation)

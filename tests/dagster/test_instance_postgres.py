@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from finsync_dagster.assets.operations import ledger_schema
+from finsync_dagster.ledger import LATEST_VERSION
 from finsync_dagster.resources import LedgerResource
 from finsync_dagster.settings import load_settings
 
@@ -59,4 +60,4 @@ def test_production_instance_runs_and_reads_back_from_postgres(
     assert status == "SUCCESS"
     # Dagster stores RUN_SUCCESS under its legacy name.
     assert {"ASSET_MATERIALIZATION", "PIPELINE_SUCCESS"} <= set(events)
-    assert ledger_version == 1  # the ledger shares the server, as the design says
+    assert ledger_version == LATEST_VERSION  # the ledger shares the server, as the design says

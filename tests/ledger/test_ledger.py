@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from cryptography.fernet import Fernet
 
 from finsync_dagster.errors import LedgerError
 from finsync_dagster.ledger import LATEST_VERSION, Ledger
@@ -25,7 +26,7 @@ def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> Ledger:
         url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
     else:
         url = request.getfixturevalue("postgres_database")["url"]
-    store = Ledger(url)
+    store = Ledger(url, token_key=Fernet.generate_key().decode())  # as FINSYNC_TOKEN_KEY would give it
     store.migrate()
     yield store
     store.engine.dispose()
@@ -196,6 +197,6 @@ def test_the_ledger_facade_keeps_its_public_methods() -> None:
     # Resources, assets and the CLI call these; the concerns behind them may move, the names may not.
     public = sorted(name for name in vars(Ledger) if not name.startswith("_"))
     assert public == [
-        "clear_cursors", "delete_token", "get_cursor", "get_token", "migrate", "refresh_lease", "safe_url",
-        "save_token", "schema_version", "set_cursor",
+        "clear_cursors", "delete_token", "get_cursor", "get_token", "mark_reconnect", "migrate",
+        "refresh_lease", "refresh_write", "safe_url", "save_token", "schema_version", "set_cursor",
     ]  # fmt: skip

@@ -5,7 +5,8 @@ that imports it (and whose deprecation warning in favour of httpx2 stays visible
 
 FreshBooks authenticates the app in the request body (``client_secret_post``) and wants ``redirect_uri``
 on the refresh grant too; refresh tokens are single-use (contract §1.2). Token-endpoint failures are
-translated here, once, into finsync errors.
+translated here, once, into finsync errors. The steps of ``finsync connect`` (authorize page, code
+exchange) retry transient failures here; ``refresh`` leaves retrying to the token keeper.
 """
 
 from __future__ import annotations
@@ -18,15 +19,20 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from finsync_dagster.errors import ApiError, AuthenticationError, ValidationError
+from finsync_dagster.errors import ApiError, AuthenticationError, TransientApiError, ValidationError
 from finsync_dagster.resources.freshbooks.errors import SYSTEM, error_from_response
-from finsync_dagster.resources.http_policy import DEFAULT_POLICY, HttpPolicy, translate_transport_error
+from finsync_dagster.resources.http_policy import (
+    DEFAULT_POLICY,
+    HttpPolicy,
+    call_with_retries,
+    translate_transport_error,
+)
 from finsync_dagster.resources.oauth_http import OAuth2Client, OAuthError
 
 TOKEN_PATH = "/auth/oauth/token"
 AUTHORIZE_PATH = "/oauth/authorize"
 # OAuth errors meaning "this grant or these credentials will never work": a person must reconnect.
-_DEAD_GRANT = {"invalid_grant", "invalid_client", "unauthorized_client", "access_denied"}
+DEAD_GRANT = {"invalid_grant", "invalid_client", "unauthorized_client", "access_denied"}
 
 
 @dataclass(frozen=True)
@@ -99,14 +105,34 @@ def exchange_code(
     policy: HttpPolicy = DEFAULT_POLICY,
     transport: httpx.BaseTransport | None = None,
 ) -> TokenSet:
-    """Trade an authorization code for the first token set."""
-    with _session(app, policy, transport) as session:
-        raw = _token_call(
-            lambda: session.fetch_token(
-                app.token_url, grant_type="authorization_code", code=code, redirect_uri=app.redirect_uri
+    """Trade an authorization code for the first token set; transient failures are retried.
+
+    A code is single-use: if an attempt was processed but its answer lost, the retry is refused, and the
+    error says to authorize again rather than blaming the credentials.
+    """
+    failed: list[BaseException] = []
+
+    def attempt() -> TokenSet:
+        with _session(app, policy, transport) as session:
+            raw = _token_call(
+                lambda: session.fetch_token(
+                    app.token_url, grant_type="authorization_code", code=code, redirect_uri=app.redirect_uri
+                )
             )
-        )
-    return _token_set(raw)
+        return _token_set(raw)
+
+    try:
+        return call_with_retries(attempt, policy, retry_on=(TransientApiError,), before_retry=failed.append)
+    except AuthenticationError as exc:
+        if failed and exc.code == "invalid_grant":
+            raise AuthenticationError(
+                "the authorization code was spent by an attempt whose answer was lost "
+                f"({type(failed[-1]).__name__}); run `finsync connect freshbooks` again to authorize anew",
+                system=SYSTEM,
+                code=exc.code,
+                request=exc.request,
+            ) from None
+        raise
 
 
 def refresh(
@@ -165,7 +191,7 @@ def _token_call(call: Any) -> dict[str, Any]:
         error = exc.error or "oauth_error"
         # The description is the provider's prose about the grant; it never echoes a credential.
         message = exc.description or error
-        if error in _DEAD_GRANT:
+        if error in DEAD_GRANT:
             raise AuthenticationError(
                 f"{message.rstrip('.')}; run `finsync connect freshbooks` again",
                 system=SYSTEM,
@@ -207,17 +233,30 @@ def _expires_at(raw: dict[str, Any]) -> datetime | None:
     return start + timedelta(seconds=int(expires_in))
 
 
-def follow_authorize(url: str, *, transport: httpx.BaseTransport | None = None) -> str:
+def follow_authorize(
+    url: str, *, policy: HttpPolicy = DEFAULT_POLICY, transport: httpx.BaseTransport | None = None
+) -> str:
     """Open the authorize page without a browser and return where it redirects (with ``code``).
 
     Only useful where the page approves without a person (the sandbox does, for its owner); against
-    FreshBooks itself a person must log in, and this raises instead.
+    FreshBooks itself a person must log in, and this raises instead. A 429, a 5xx or a lost connection is
+    retried: opening the page spends nothing.
     """
-    with httpx.Client(timeout=DEFAULT_POLICY.timeout, transport=transport) as session:
-        try:
-            response = session.get(url, follow_redirects=False)
-        except httpx.TransportError as exc:
-            raise translate_transport_error(exc, system=SYSTEM, request="GET /oauth/authorize") from exc
+    request = f"GET {AUTHORIZE_PATH}"
+
+    def attempt() -> httpx.Response:
+        with httpx.Client(timeout=policy.timeout, transport=transport) as session:
+            try:
+                response = session.get(url, follow_redirects=False)
+            except httpx.TransportError as exc:
+                raise translate_transport_error(exc, system=SYSTEM, request=request) from exc
+        if response.status_code == 429 or response.status_code >= 500:
+            error = error_from_response(response, request=request)
+            if error is not None:
+                raise error
+        return response
+
+    response = call_with_retries(attempt, policy, retry_on=(TransientApiError,))
     location = response.headers.get("Location")
     if not response.is_redirect or not location:
         raise AuthenticationError(

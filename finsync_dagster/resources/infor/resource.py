@@ -3,7 +3,7 @@
 Config only: where the ``.ionapi`` credentials are (a file path, or the file's JSON in an environment
 variable through ``dg.EnvVar``), which company/division, and the HTTP limits. ``get_client(ledger)``
 builds a :class:`M3Client` whose token is shared through the ledger's token store under ``token_key``,
-so parallel runs of one pair do not each log in; closing the client revokes the token.
+so parallel runs of one pair do not each log in; closing the client leaves that shared token alive.
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ class InforResource(ClientResource):
         transport: httpx.BaseTransport | None = None,
         policy: HttpPolicy | None = None,
     ) -> M3Client:
-        """A new client; use it as a context manager so the token is revoked at the end."""
+        """A new client; use it as a context manager so its connections are closed."""
         session = IonApiSession(
             self.load_credentials(),
             policy=policy or self.policy(),

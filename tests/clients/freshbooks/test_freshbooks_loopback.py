@@ -69,6 +69,33 @@ def test_connect_command_completes_against_the_sandbox_and_stores_tokens(
         assert client.me().business_for(freshbooks_sandbox.account_id) is not None
 
 
+@pytest.mark.slow
+def test_connect_command_succeeds_every_time_under_20_percent_faults(
+    freshbooks_sandbox: Any, tmp_path: Path
+) -> None:
+    """Issue 13 item 9: it failed 3 times in 10; the authorize page and the code exchange now retry."""
+    env = {
+        "FINSYNC_HOME": str(tmp_path / "home"),
+        "FINSYNC_CONFIG": str(tmp_path / "none.yaml"),
+        "FINSYNC_LEDGER_URL": "",
+    }
+    faults = freshbooks_sandbox.state.faults
+    faults.set_plan(FaultPlan(rate=0.2, kinds=("500", "503", "429", "drop"), seed=13))
+    before = faults.injected
+    outcomes = [
+        CliRunner().invoke(
+            cli,
+            ["connect", "freshbooks", "--sandbox", str(freshbooks_sandbox.dir), "--pair", "demo"],
+            env=env,
+        )
+        for _ in range(10)
+    ]
+    injected = faults.injected - before
+    print(f"connect under 20 % faults: {len(outcomes)} runs, {injected} faults injected")
+    assert [r.exit_code for r in outcomes] == [0] * 10, [r.output for r in outcomes if r.exit_code]
+    assert injected >= 3  # the faults really happened
+
+
 def test_connect_command_takes_a_pasted_code_for_a_configured_pair(
     freshbooks_sandbox: Any, tmp_path: Path
 ) -> None:

@@ -6,13 +6,14 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
+import httpx
 import pytest
 
 import finsync_dagster.resources.freshbooks as freshbooks
 from finsync_dagster.errors import AuthenticationError, ValidationError
 from finsync_dagster.resources.freshbooks import accounting_time_to_utc, oauth
 from finsync_dagster.resources.freshbooks.identity import parse_identity
-from finsync_dagster.resources.http_policy import RateLimiter, quota_limiter
+from finsync_dagster.resources.http_policy import HttpPolicy, RateLimiter, quota_limiter
 
 
 def test_quota_limiter_bursts_a_quarter_then_paces_the_rest() -> None:
@@ -117,3 +118,18 @@ def test_429s_refused_together_pause_the_limiter_once() -> None:
     limiter.acquire()
     waited = time.monotonic() - started
     assert 0.3 <= waited < 0.6  # one pause (plus one token's 0.1 s), not four
+
+
+def test_a_code_spent_by_an_attempt_whose_answer_was_lost_says_to_authorize_again() -> None:
+    answers = iter([httpx.ReadError("connection reset"), None])
+
+    def token_endpoint(request: httpx.Request) -> httpx.Response:
+        error = next(answers)
+        if error is not None:
+            raise error
+        return httpx.Response(400, json={"error": "invalid_grant", "error_description": "code already used"})
+
+    app = oauth.OAuthApp(client_id="id", client_secret="secret", redirect_uri="https://localhost/cb")
+    fast = HttpPolicy(backoff_initial=0.01, backoff_max=0.02)
+    with pytest.raises(AuthenticationError, match=r"answer was lost.*finsync connect freshbooks"):
+        oauth.exchange_code(app, "code-1", policy=fast, transport=httpx.MockTransport(token_endpoint))

@@ -79,6 +79,7 @@ class FakeGateway:
     valid: set[str] = field(default_factory=set)
     issued: int = 0
     token_status: int = 200
+    revoke_failures: int = 0  # how many revocation requests fail with 503 before they succeed
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
@@ -88,6 +89,9 @@ class FakeGateway:
         if path.endswith("/revoke_token.oauth2"):
             form = {k: v[0] for k, v in parse_qs(request.content.decode()).items()}
             form["authorization"] = request.headers.get("Authorization", "")
+            if self.revoke_failures > 0:
+                self.revoke_failures -= 1
+                return httpx.Response(503, json={"error": "temporarily_unavailable"})
             self.revoked.append(form)
             self.valid.discard(form.get("token", ""))
             return httpx.Response(200)

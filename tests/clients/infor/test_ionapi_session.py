@@ -197,10 +197,44 @@ def test_ledger_token_store_lets_a_second_client_reuse_the_token(tmp_path: Path)
     second = make_client(gateway, token_store=TokenStore(ledger, provider="infor", key="pair-a"))
     second.execute(program="CRS610MI", transaction="LstByNumber")
     assert len(gateway.token_forms) == 1
-    second.session.revoke_on_close = False
     second.close()
-    first.close()  # revokes and removes the shared token
-    assert ledger.get_token("infor", "pair-a") is None
+    first.close()
+    assert gateway.revoked == []  # the shared token stays for the pair's next run
+    assert ledger.get_token("infor", "pair-a") == stored
+
+
+def test_one_runs_close_does_not_revoke_the_token_another_run_uses(tmp_path: Path) -> None:
+    ledger = Ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}")
+    ledger.migrate()
+    gateway = FakeGateway(refresh_tokens=True)
+    store = TokenStore(ledger, provider="infor", key="pair-a")
+    with make_client(gateway, token_store=store) as other_run:
+        other_run.execute(program="CRS610MI", transaction="LstByNumber")
+        with make_client(gateway, token_store=store) as this_run:
+            this_run.execute(program="CRS610MI", transaction="LstByNumber")
+        other_run.execute(program="CRS610MI", transaction="LstByNumber")
+    assert gateway.revoked == []
+    assert len(gateway.token_forms) == 1  # nobody had to log in again
+    assert "access-1" in gateway.valid
+
+
+def test_a_token_the_ledger_no_longer_holds_is_revoked_on_close(tmp_path: Path) -> None:
+    ledger = Ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}")
+    ledger.migrate()
+    gateway = FakeGateway()
+    store = TokenStore(ledger, provider="infor", key="pair-a")
+    with make_client(gateway, token_store=store) as m3:
+        m3.execute(program="CRS610MI", transaction="LstByNumber")
+        ledger.delete_token("infor", "pair-a")  # e.g. replaced by a fresh connect
+    assert [r["token"] for r in gateway.revoked] == ["access-1"]
+
+
+def test_a_failed_revoke_is_retried() -> None:
+    gateway = FakeGateway(revoke_failures=2)
+    with make_client(gateway) as m3:
+        m3.execute(program="CRS610MI", transaction="LstByNumber")
+    assert [r["token"] for r in gateway.revoked] == ["access-1"]
+    assert gateway.valid == set()
 
 
 def test_api_calls_go_under_the_tenant_base_with_company_and_division() -> None:

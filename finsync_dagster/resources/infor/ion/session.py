@@ -9,7 +9,8 @@ grant, the service-account keys ``saak``/``sask`` as username and password and `
 body; a file without service-account keys uses the client-credentials grant. A token near expiry is
 refreshed (refresh grant when the app issued a refresh token, else a new grant); a 401 from the gateway
 drops the token and re-authenticates once, at once. ``close()`` revokes at ``pu + or`` (form POST, client
-authenticated by HTTP Basic). Tokens may be shared through the ledger's :class:`TokenStore`.
+authenticated by HTTP Basic, transient failures retried), except a token shared through the ledger's
+:class:`TokenStore` that the store still holds: another run of the pair may be using it.
 
 Writes (``idempotent=False``) are resent only after the errors of :data:`SAFE_TO_RESEND`: a 401 or 429 from
 the gateway, or a connection that never opened.
@@ -17,6 +18,7 @@ the gateway, or a connection that never opened.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -267,22 +269,30 @@ class IonApiSession:
     # -- shutdown ----------------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Revoke the token (when configured to) and release connections; safe to call twice."""
+        """Revoke the token (when configured to, and nobody shares it) and release connections.
+
+        A token shared through the ledger's token store is left alive while the store still holds it: another
+        run of the pair may be using it, and it expires on its own. Safe to call twice.
+        """
         with self._lock:
             if self._closed:
                 return
             self._closed = True
             token, self._token = self._token, None
         try:
-            if token is not None and self.revoke_on_close:
+            if token is not None and self.revoke_on_close and not self._shared(token):
                 self._revoke(token)
         finally:
             self._http.close()
             self._oauth.close()
 
+    def _shared(self, token: OAuth2Token) -> bool:
+        if self.token_store is None:
+            return False
+        stored = self.token_store.load()
+        return stored is not None and stored.access_token == token["access_token"]
+
     def _revoke(self, token: OAuth2Token) -> None:
-        if self.token_store is not None:
-            self.token_store.discard(token["access_token"])
         url = self.credentials.revoke_url
         if url is None:
             return
@@ -291,9 +301,18 @@ class IonApiSession:
             hints.append(("refresh_token", token["refresh_token"]))
         for hint, value in hints:
             try:
-                response = self._oauth.revoke_token(url, token=value, token_type_hint=hint)
-                if response.status_code >= 400:
-                    log.warning("revoking the ION API %s failed: HTTP %s", hint, response.status_code)
-            except (httpx.HTTPError, OAuthError) as exc:
+                call_with_retries(functools.partial(self._revoke_one, url, value, hint), self.policy)
+            except (TransientApiError, httpx.HTTPError, OAuthError) as exc:
                 # Closing must not fail a run that otherwise succeeded; the token expires on its own.
                 log.warning("revoking the ION API %s failed: %s", hint, type(exc).__name__)
+
+    def _revoke_one(self, url: str, value: str, hint: str) -> None:
+        """One revocation request; a 429, a 5xx or a lost connection raises a transient error (retried)."""
+        try:
+            response = self._oauth.revoke_token(url, token=value, token_type_hint=hint)
+        except httpx.TransportError as exc:
+            raise translate_transport_error(exc, system=self.system, request="POST revoke endpoint") from None
+        if response.status_code == 429 or response.status_code >= 500:
+            raise gateway_error(response, system=self.system, request="POST revoke endpoint")
+        if response.status_code >= 400:
+            log.warning("revoking the ION API %s failed: HTTP %s", hint, response.status_code)
