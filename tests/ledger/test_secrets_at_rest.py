@@ -16,8 +16,8 @@ from finsync_dagster.ledger import Ledger
 ACCESS, REFRESH = "access-secret-A1", "refresh-secret-R1"
 
 
-def _ledger(directory: Path, **kwargs: str) -> Ledger:
-    ledger = Ledger(f"sqlite:///{directory / 'ledger.sqlite'}", **kwargs)
+def _ledger(directory: Path, *, token_key: str | None = None) -> Ledger:
+    ledger = Ledger(f"sqlite:///{directory / 'ledger.sqlite'}", token_key=token_key)
     ledger.migrate()
     return ledger
 
