@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-
-
 from finsync_dagster.resources.pair_clients import PairClients
 from finsync_dagster.sandbox.runner import RunningSandboxes
 from finsync_dagster.settings import load_settings

@@ -290,10 +290,11 @@ class M3Client:
                 maxrecs=maxrecs,
             )
             split = [_split(row, len(columns)) for row in rows]
-            if any(values is None for values in split):
+            cut = [values for values in split if values is not None]
+            if len(cut) < len(split):
                 # A value holds the separator: read this batch again blank-padded and cut it by length.
-                split = self._padded(table, columns, query, maxrecs)
-            records = [self._export_row(values, columns, table, typed=typed) for values in split]
+                cut = self._padded(table, columns, query, maxrecs)
+            records = [self._export_row(values, columns, table, typed=typed) for values in cut]
             if key is None:
                 for start in range(0, len(records), batch_size):
                     yield records[start : start + batch_size]
