@@ -35,6 +35,7 @@ class CheckOutcome:
     passed: bool
     severity: str
     description: str
+    metadata: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -106,6 +107,7 @@ def run_read_side(
                 passed=event.passed,
                 severity=event.severity.value,
                 description=event.description or "",
+                metadata={name: value.value for name, value in event.metadata.items()},
             )
         )
     if not result.success:
