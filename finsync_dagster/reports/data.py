@@ -12,6 +12,7 @@ from typing import Any
 import duckdb
 
 from finsync_dagster.recon.model import EXCEPTION_STATUSES, MATCH_TABLES, STATUSES
+from finsync_dagster.reports.text import visible_row
 from finsync_dagster.warehouse import table_exists
 from finsync_dagster.warehouse.schemas import ANOMALIES
 
@@ -142,7 +143,7 @@ def collect(con: duckdb.DuckDBPyConnection, pair: str, run_id: str, as_of: date)
             row["entity"] = entity
             row["age_days"] = (as_of - row["item_date"]).days if row["item_date"] else None
             row["differences_text"] = describe_differences(row["differences"])
-            data.exceptions.append(row)
+            data.exceptions.append(visible_row(row))
     data.exceptions.sort(
         key=lambda r: (-(r["amount_at_stake"] or Decimal(0)), r["entity"], r["reference"] or "")
     )
@@ -157,6 +158,7 @@ def collect(con: duckdb.DuckDBPyConnection, pair: str, run_id: str, as_of: date)
             .to_arrow_table()
             .to_pylist()
         )
+        data.anomalies = [visible_row(row) for row in data.anomalies]
     return data
 
 

@@ -23,6 +23,7 @@ import duckdb
 from finsync_dagster.recon.model import MATCH_TABLES
 from finsync_dagster.reports.data import ReportData, collect
 from finsync_dagster.reports.html import render_html
+from finsync_dagster.reports.text import HIDDEN_SQL
 from finsync_dagster.reports.xlsx import write_workbook
 from finsync_dagster.warehouse import table_exists
 
@@ -128,7 +129,8 @@ def _csv_column(name: str, kind: str) -> str:
     if kind != "VARCHAR":
         return quoted
     guarded = f"regexp_matches({quoted}, '{_FORMULA_START_SQL}') AND NOT regexp_matches({quoted}, '{_SIGNED_NUMBER_SQL}')"
-    return f"CASE WHEN {guarded} THEN chr(39) || {quoted} ELSE {quoted} END AS {quoted}"
+    shown = f"regexp_replace({quoted}, '{HIDDEN_SQL}', '\ufffd', 'g')"  # hidden characters made visible
+    return f"CASE WHEN {guarded} THEN chr(39) || {shown} ELSE {shown} END AS {quoted}"
 
 
 def _quoted(path: Path) -> str:
