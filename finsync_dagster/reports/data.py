@@ -14,7 +14,7 @@ import duckdb
 from finsync_dagster.recon.model import EXCEPTION_STATUSES, MATCH_TABLES, STATUSES
 from finsync_dagster.reports.text import visible_row
 from finsync_dagster.warehouse import table_exists
-from finsync_dagster.warehouse.schemas import ANOMALIES
+from finsync_dagster.warehouse.schemas import ANOMALIES, QUARANTINE
 
 ENTITY_TITLES = {
     "customers": "Customers",
@@ -63,6 +63,7 @@ class ReportData:
         default_factory=dict
     )  # currency -> bucket -> amount
     anomalies: list[dict[str, Any]] | None = None  # None: validation has not run for this pair
+    quarantined: list[dict[str, Any]] = field(default_factory=list)  # every held record, with its reason
     # entity -> one row per rule that paired records: rule, pairs, lowest and highest confidence
     by_rule: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
@@ -118,6 +119,13 @@ class ReportData:
                     )
         lines.append("")
         lines.append(self.anomaly_line())
+        if self.quarantined:
+            lines += ["", f"Held in quarantine: {len(self.quarantined)} records.", ""]
+            lines += ["| Table | Record | Rule | Reason |", "|---|---|---|---|"]
+            lines += [
+                f"| {r['entity']} | {r['record_id'] or '(no id)'} | {r['rule']} | {_cell(r['reason'])} |"
+                for r in self.quarantined
+            ]
         return "\n".join(lines)
 
     def anomaly_line(self) -> str:
@@ -159,7 +167,18 @@ def collect(con: duckdb.DuckDBPyConnection, pair: str, run_id: str, as_of: date)
             .to_pylist()
         )
         data.anomalies = [visible_row(row) for row in data.anomalies]
+    if table_exists(con, QUARANTINE):
+        held = con.sql(
+            f"SELECT entity, record_id, rule, reason, first_seen FROM {QUARANTINE} "
+            "WHERE pair = $pair ORDER BY entity, record_id NULLS FIRST, rule",
+            params={"pair": pair},
+        )
+        data.quarantined = [visible_row(row) for row in held.to_arrow_table().to_pylist()]
     return data
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
 
 
 def bucket(age_days: int | None) -> str:
