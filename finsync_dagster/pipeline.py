@@ -39,6 +39,7 @@ class CheckOutcome:
     passed: bool
     severity: str
     description: str
+    metadata: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -128,6 +129,7 @@ def run_read_side(
                 passed=event.passed,
                 severity=event.severity.value,
                 description=event.description or "",
+                metadata={name: value.value for name, value in event.metadata.items()},
             )
         )
     if not result.success:

@@ -76,6 +76,7 @@ def _schema_check(spec: TableSpec, partitions: dg.PartitionsDefinition) -> dg.As
                 "quarantined_share": dg.MetadataValue.float(round(result.share, 4)),
                 "threshold": dg.MetadataValue.float(threshold),
                 "integrity_problems": dg.MetadataValue.json(list(result.integrity)),
+                "rules_not_evaluated": dg.MetadataValue.json(result.not_evaluated),
                 "failures_by_rule": _markdown(result.counts(), ("rule", "column", "records")),
                 "sample": dg.MetadataValue.json(result.samples(_SAMPLE)),
             },

@@ -121,6 +121,7 @@ def print_summary(result: PipelineResult) -> None:
     table = Table(title=f"pair {result.pair}: run {result.run_id[:8]}", title_justify="left")
     for column in ("table", "rows", "new", "changed", "deleted", "quarantined"):
         table.add_column(column, justify="left" if column == "table" else "right")
+    held_by_checks = _held_by_checks(result)
     for asset in sorted(result.assets, key=lambda a: a.key):
         meta = asset.metadata
         if "inserted" not in meta:
@@ -131,7 +132,7 @@ def print_summary(result: PipelineResult) -> None:
             str(meta["inserted"]),
             str(meta["updated"]),
             str(meta["deleted"]),
-            str(meta.get("quarantined", 0)),
+            str(int(meta.get("quarantined", 0)) + held_by_checks.get(asset.key, 0)),
         )
     Console().print(table)
     failed_checks = [c for c in result.checks if not c.passed]
@@ -139,6 +140,16 @@ def print_summary(result: PipelineResult) -> None:
         click.echo(f"check failed ({check.severity}): {check.asset} {check.name}: {check.description}")
     if result.failure:
         click.echo(f"error: {result.failure}", err=True)
+
+
+def _held_by_checks(result: PipelineResult) -> dict[str, int]:
+    """Records the quality checks hold, per asset: the column counts them beside the id-less rejects."""
+    held: dict[str, int] = {}
+    for check in result.checks:
+        count = check.metadata.get("quarantined")
+        if isinstance(count, int):
+            held[check.asset] = held.get(check.asset, 0) + count
+    return held
 
 
 def print_report(settings: Settings, pair: str) -> None:

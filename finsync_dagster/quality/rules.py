@@ -7,6 +7,7 @@ doubles, so percentages are multiplied by ``0.01`` instead). A record breaking a
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import duckdb
@@ -164,10 +165,37 @@ def rules_for(table: str) -> list[RowRule]:
     return [rule for rule in ROW_RULES if rule.table == table]
 
 
-def row_violations(connection: duckdb.DuckDBPyConnection, spec: TableSpec, existing: set[str]) -> pa.Table:
-    """``record_id, rule, column, reason`` for every row rule of the table whose inputs exist."""
+def unevaluated_rules(
+    connection: duckdb.DuckDBPyConnection, table: str, existing: set[str]
+) -> dict[str, str]:
+    """Cross-table rules of ``table`` that cannot be judged now, with why: a table they read is missing or
+    holds no live rows (its load failed or has not run), so every record would look orphaned."""
+    skipped = {}
+    for rule in rules_for(table):
+        for needed in rule.needs:
+            if needed not in existing:
+                skipped[rule.name] = f"not evaluated: staging.{needed} does not exist"
+                break
+            live = connection.sql(f"SELECT count(*) FROM staging.{needed} WHERE NOT _deleted").fetchall()[0][
+                0
+            ]
+            if not live:
+                skipped[rule.name] = f"not evaluated: staging.{needed} has no rows (did its load fail?)"
+                break
+    return skipped
+
+
+def row_violations(
+    connection: duckdb.DuckDBPyConnection, spec: TableSpec, existing: set[str], skipped: Iterable[str] = ()
+) -> pa.Table:
+    """``record_id, rule, column, reason`` for every row rule of the table, except those in ``skipped``."""
+    left_out = set(skipped)
     queries = [(TYPED_VALUE_RULE, typed_value_sql(spec))]
-    queries += [(rule.name, rule.sql) for rule in rules_for(spec.name) if set(rule.needs) <= existing]
+    queries += [
+        (rule.name, rule.sql)
+        for rule in rules_for(spec.name)
+        if set(rule.needs) <= existing and rule.name not in left_out
+    ]
     found = [
         connection.sql(
             f"SELECT CAST(v.id AS VARCHAR) AS record_id, $rule AS rule, '' AS column, v.reason "

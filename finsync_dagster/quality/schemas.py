@@ -29,6 +29,7 @@ TEXT = Annotated[pd.StringDtype, "pyarrow", np.nan]
 INT = Annotated[pd.ArrowDtype, pyarrow.int64()]
 MONEY = Annotated[pd.ArrowDtype, pyarrow.decimal128(18, 2)]
 QUANTITY = Annotated[pd.ArrowDtype, pyarrow.decimal128(18, 4)]
+PRICE = Annotated[pd.ArrowDtype, pyarrow.decimal128(18, 6)]  # M3 unit prices: kept to 6 decimals
 DATE = Annotated[pd.ArrowDtype, pyarrow.date32()]
 STAMP = Annotated[pd.ArrowDtype, pyarrow.timestamp("us", tz="UTC")]
 BOOL = Annotated[pd.ArrowDtype, pyarrow.bool_()]
@@ -201,7 +202,7 @@ class InforOrderLines(_Staging):
     ITNO: Series[TEXT] = m3("ITNO", nullable=False)
     ITDS: Series[TEXT] = m3("ITDS")
     ORQT: Series[QUANTITY] = optional()
-    SAPR: Series[MONEY] = optional()
+    SAPR: Series[PRICE] = optional()
     NLAM: Series[MONEY] = optional()
     VTP1: Series[QUANTITY] = optional(ge=0, le=100)
     CUCD: Series[TEXT] = currency()
@@ -246,7 +247,7 @@ class InforItems(_Staging):
     ITDS: Series[TEXT] = m3("ITDS")
     FUDS: Series[TEXT] = m3("FUDS")
     UNMS: Series[TEXT] = m3("UNMS")
-    SAPR: Series[MONEY] = optional()
+    SAPR: Series[PRICE] = optional()
     CUCD: Series[TEXT] = currency()
 
 

@@ -7,7 +7,7 @@ normal life of a finance feed: the bad rows are held back and the rest flows on.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +17,7 @@ import pandera.pandas as pa
 import pyarrow
 import pyarrow.compute as pc
 
-from finsync_dagster.quality.rules import VIOLATIONS, row_violations
+from finsync_dagster.quality.rules import VIOLATIONS, row_violations, unevaluated_rules
 from finsync_dagster.quality.schemas import SCHEMAS
 from finsync_dagster.quality.store import existing_tables, refresh_quarantine
 from finsync_dagster.staging.columns import TableSpec
@@ -37,6 +37,7 @@ class Validation:
     integrity: tuple[str, ...]
     violations: pyarrow.Table  # record_id, rule, column, reason
     threshold: float
+    not_evaluated: dict[str, str] = field(default_factory=dict)  # rule -> why it could not run
 
     @property
     def quarantined(self) -> int:
@@ -66,6 +67,10 @@ class Validation:
         return rows
 
     def summary(self) -> str:
+        skipped = "".join(f"; rule {rule} {why}" for rule, why in sorted(self.not_evaluated.items()))
+        return self._held() + skipped
+
+    def _held(self) -> str:
         if self.integrity:
             return f"staging.{self.table}: the batch is broken: " + "; ".join(self.integrity)
         held = f"{self.quarantined} of {self.rows} rows quarantined ({self.share:.1%})"
@@ -170,8 +175,9 @@ def validate_table(connection: duckdb.DuckDBPyConnection, spec: TableSpec, *, th
     model = SCHEMAS[spec.name]
     frame = load_frame(connection, spec.name, list(model.to_schema().columns))
     problems, schema_violations = check_schema(frame, model)
-    violations = pyarrow.concat_tables([schema_violations, row_violations(connection, spec, staged)])
-    return Validation(spec.name, len(frame), tuple(problems), violations, threshold)
+    skipped = unevaluated_rules(connection, spec.name, staged)
+    violations = pyarrow.concat_tables([schema_violations, row_violations(connection, spec, staged, skipped)])
+    return Validation(spec.name, len(frame), tuple(problems), violations, threshold, skipped)
 
 
 def validate_and_quarantine(

@@ -12,8 +12,9 @@ from typing import Any
 import duckdb
 
 from finsync_dagster.recon.model import EXCEPTION_STATUSES, MATCH_TABLES, STATUSES
+from finsync_dagster.reports.text import visible_row
 from finsync_dagster.warehouse import table_exists
-from finsync_dagster.warehouse.schemas import ANOMALIES
+from finsync_dagster.warehouse.schemas import ANOMALIES, QUARANTINE
 
 ENTITY_TITLES = {
     "customers": "Customers",
@@ -62,6 +63,7 @@ class ReportData:
         default_factory=dict
     )  # currency -> bucket -> amount
     anomalies: list[dict[str, Any]] | None = None  # None: validation has not run for this pair
+    quarantined: list[dict[str, Any]] = field(default_factory=list)  # every held record, with its reason
     # entity -> one row per rule that paired records: rule, pairs, lowest and highest confidence
     by_rule: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
@@ -117,6 +119,13 @@ class ReportData:
                     )
         lines.append("")
         lines.append(self.anomaly_line())
+        if self.quarantined:
+            lines += ["", f"Held in quarantine: {len(self.quarantined)} records.", ""]
+            lines += ["| Table | Record | Rule | Reason |", "|---|---|---|---|"]
+            lines += [
+                f"| {r['entity']} | {r['record_id'] or '(no id)'} | {r['rule']} | {_cell(r['reason'])} |"
+                for r in self.quarantined
+            ]
         return "\n".join(lines)
 
     def anomaly_line(self) -> str:
@@ -142,7 +151,7 @@ def collect(con: duckdb.DuckDBPyConnection, pair: str, run_id: str, as_of: date)
             row["entity"] = entity
             row["age_days"] = (as_of - row["item_date"]).days if row["item_date"] else None
             row["differences_text"] = describe_differences(row["differences"])
-            data.exceptions.append(row)
+            data.exceptions.append(visible_row(row))
     data.exceptions.sort(
         key=lambda r: (-(r["amount_at_stake"] or Decimal(0)), r["entity"], r["reference"] or "")
     )
@@ -157,7 +166,19 @@ def collect(con: duckdb.DuckDBPyConnection, pair: str, run_id: str, as_of: date)
             .to_arrow_table()
             .to_pylist()
         )
+        data.anomalies = [visible_row(row) for row in data.anomalies]
+    if table_exists(con, QUARANTINE):
+        held = con.sql(
+            f"SELECT entity, record_id, rule, reason, first_seen FROM {QUARANTINE} "
+            "WHERE pair = $pair ORDER BY entity, record_id NULLS FIRST, rule",
+            params={"pair": pair},
+        )
+        data.quarantined = [visible_row(row) for row in held.to_arrow_table().to_pylist()]
     return data
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
 
 
 def bucket(age_days: int | None) -> str:

@@ -2,7 +2,8 @@
 
 Layout: ``<reports_dir>/<timestamp>-<run id prefix>/`` holding ``report.html``, ``reconciliation.xlsx``,
 one CSV per match table plus ``exceptions.csv``, and ``summary.md``; ``<reports_dir>/latest.json`` names
-the newest run's folder (and ``latest`` is a symlink to it where the file system allows).
+the newest run's folder (and ``latest`` is a symlink to it where the file system allows). A folder is
+written as ``.<name>.partial`` and renamed into place; both pointers are swapped with one rename each.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import csv
 import json
 import os
 import re
+import shutil
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -21,6 +23,7 @@ import duckdb
 from finsync_dagster.recon.model import MATCH_TABLES
 from finsync_dagster.reports.data import ReportData, collect
 from finsync_dagster.reports.html import render_html
+from finsync_dagster.reports.text import HIDDEN_SQL
 from finsync_dagster.reports.xlsx import write_workbook
 from finsync_dagster.warehouse import table_exists
 
@@ -52,15 +55,25 @@ def write_report(
     now = now or datetime.now(UTC)
     data = collect(con, pair, run_id, as_of or now.date())
     folder = reports_dir / f"{now.strftime('%Y%m%dT%H%M%SZ')}-{run_id[:8]}"
-    folder.mkdir(parents=True, exist_ok=True)
-    html = folder / "report.html"
-    html.write_text(render_html(data), encoding="utf-8")
-    xlsx = folder / "reconciliation.xlsx"
-    sheets = write_workbook(xlsx, data, con)
-    csvs = _write_csvs(con, folder, data)
-    summary = folder / "summary.md"
-    summary.write_text(data.markdown() + "\n", encoding="utf-8")
-    paths = ReportPaths(str(folder), str(html), str(xlsx), [str(p) for p in csvs], str(summary), sheets)
+    # Written aside and renamed into place: a crash leaves a hidden .partial folder, never a half report.
+    partial = reports_dir / f".{folder.name}.partial"
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    (partial / "report.html").write_text(render_html(data), encoding="utf-8")
+    sheets = write_workbook(partial / "reconciliation.xlsx", data, con)
+    csvs = _write_csvs(con, partial, data)
+    (partial / "summary.md").write_text(data.markdown() + "\n", encoding="utf-8")
+    if folder.exists():
+        shutil.rmtree(folder)
+    os.replace(partial, folder)
+    paths = ReportPaths(
+        str(folder),
+        str(folder / "report.html"),
+        str(folder / "reconciliation.xlsx"),
+        [str(folder / p.name) for p in csvs],
+        str(folder / "summary.md"),
+        sheets,
+    )
     _point_latest(reports_dir, folder, paths)
     return data, paths
 
@@ -116,7 +129,8 @@ def _csv_column(name: str, kind: str) -> str:
     if kind != "VARCHAR":
         return quoted
     guarded = f"regexp_matches({quoted}, '{_FORMULA_START_SQL}') AND NOT regexp_matches({quoted}, '{_SIGNED_NUMBER_SQL}')"
-    return f"CASE WHEN {guarded} THEN chr(39) || {quoted} ELSE {quoted} END AS {quoted}"
+    shown = f"regexp_replace({quoted}, '{HIDDEN_SQL}', '\ufffd', 'g')"  # hidden characters made visible
+    return f"CASE WHEN {guarded} THEN chr(39) || {shown} ELSE {shown} END AS {quoted}"
 
 
 def _quoted(path: Path) -> str:
@@ -128,9 +142,11 @@ def _point_latest(reports_dir: Path, folder: Path, paths: ReportPaths) -> None:
     temporary.write_text(json.dumps(asdict(paths), indent=2), encoding="utf-8")
     os.replace(temporary, reports_dir / LATEST)
     link = reports_dir / "latest"
+    fresh = reports_dir / ".latest.tmp"
     try:
-        if link.is_symlink() or link.exists():
-            link.unlink()
-        link.symlink_to(folder.name, target_is_directory=True)
+        if fresh.is_symlink() or fresh.exists():
+            fresh.unlink()
+        fresh.symlink_to(folder.name, target_is_directory=True)
+        os.replace(fresh, link)  # the old link is swapped, never missing
     except OSError:  # no symlinks here (some Windows set-ups): latest.json is the pointer
         pass

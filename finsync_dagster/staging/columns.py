@@ -26,6 +26,7 @@ class Kind(StrEnum):
     M3_DATE = "m3_date"  # yyyyMMdd string, "0" or "" for none
     M3_DECIMAL = "m3_decimal"  # M3 number as a string, money to the cent
     M3_QUANTITY = "m3_quantity"  # M3 number as a string, quantities (4 decimals)
+    M3_PRICE = "m3_price"  # M3 unit price as a string: up to 6 decimals, kept exactly
     M3_INT = "m3_int"
 
 
@@ -41,6 +42,7 @@ SQL_TYPES = {
     Kind.M3_DATE: "DATE",
     Kind.M3_DECIMAL: "DECIMAL(18,2)",
     Kind.M3_QUANTITY: "DECIMAL(18,4)",
+    Kind.M3_PRICE: "DECIMAL(18,6)",
     Kind.M3_INT: "BIGINT",
 }
 
@@ -83,11 +85,23 @@ def column_sql(column: Column) -> list[tuple[str, str, str]]:
         expression = f"timezone('UTC', TRY_CAST(replace(replace({text}, 'T', ' '), 'Z', '') AS TIMESTAMP))"
     elif kind is Kind.M3_DATE:
         expression = f"TRY_STRPTIME(NULLIF({_blank_to_null(text)}, '0'), '%Y%m%d')::DATE"
+    elif kind.value.startswith("m3_"):
+        expression = _exact_number(_blank_to_null(text), SQL_TYPES[kind])
     else:
-        target = SQL_TYPES[kind]
-        value = _blank_to_null(text) if kind.value.startswith("m3_") else text
-        expression = f"TRY_CAST({value} AS {target})"
+        expression = f"TRY_CAST({text} AS {SQL_TYPES[kind]})"
     return [(column.name, SQL_TYPES[kind], expression)]
+
+
+def _exact_number(value: str, target: str) -> str:
+    """An M3 number cast to ``target`` only when that loses nothing: 10.005 never becomes 10.01.
+
+    A value with more decimals than its column holds becomes NULL (and stays in ``_raw``), so quality
+    rules see it instead of a silently rounded amount.
+    """
+    if target == "BIGINT":
+        return f"TRY_CAST({value} AS BIGINT)"
+    wide = f"TRY_CAST({value} AS DECIMAL(38,10))"
+    return f"CASE WHEN TRY_CAST({value} AS {target}) = {wide} THEN TRY_CAST({value} AS {target}) END"
 
 
 def _structure(columns: tuple[Column, ...]) -> str:

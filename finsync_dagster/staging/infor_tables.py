@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from finsync_dagster.staging.columns import Column, Kind, TableSpec
 
 C = Column
-_D, _A, _Q, _I = Kind.M3_DATE, Kind.M3_DECIMAL, Kind.M3_QUANTITY, Kind.M3_INT
+_D, _A, _Q, _I, _P = Kind.M3_DATE, Kind.M3_DECIMAL, Kind.M3_QUANTITY, Kind.M3_INT, Kind.M3_PRICE
 
 
 def _field(name: str) -> str:
@@ -126,7 +126,7 @@ ORDER_LINES = TableSpec(
         C("ORQT", _Q, description="ordered quantity"),
         C("DLQT", _Q),
         C("IVQT", _Q),
-        C("SAPR", _A, description="sales price"),
+        C("SAPR", _P, description="sales price"),
         C("NLAM", _A, description="net line amount"),
         C("VTCD"),
         C("VTP1", _Q, description="VAT rate in percent"),
@@ -248,7 +248,7 @@ ITEMS = TableSpec(
         C("UNMS"),
         C("ITTY"),
         C("ITGR"),
-        C("SAPR", _A, description="sales price"),
+        C("SAPR", _P, description="sales price"),
         C("CUCD"),
         *_STAMPS,
     ),

@@ -57,6 +57,22 @@ def ensure_table(connection: duckdb.DuckDBPyConnection, spec: TableSpec) -> None
     ensure_schema(connection, SCHEMA)
     ensure_quarantine(connection)
     connection.execute(spec.ddl(SCHEMA))
+    _widen_decimals(connection, spec)
+
+
+def _widen_decimals(connection: duckdb.DuckDBPyConnection, spec: TableSpec) -> None:
+    """A table made by an older finsync keeps its column types; widen a decimal the spec now holds finer."""
+    present = dict(
+        connection.execute(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = ? AND table_name = ?",
+            [SCHEMA, spec.name],
+        ).fetchall()
+    )
+    for name, wanted in spec.column_types().items():
+        have = present.get(name)
+        if have and have != wanted and have.startswith("DECIMAL") and wanted.startswith("DECIMAL"):
+            connection.execute(f"ALTER TABLE {SCHEMA}.{spec.name} ALTER {name} TYPE {wanted}")
 
 
 def to_arrow(records: Iterable[Mapping[str, Any]]) -> pa.Table:

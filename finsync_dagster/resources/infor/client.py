@@ -9,7 +9,9 @@ gateway errors; this module owns M3's URL shapes, its envelope and its error qua
   (bounded), one :class:`MiOutcome` per input in the caller's order; one failed transaction or batch
   never hides the others.
 - ``iter_export``: ``EXPORTMI/Select`` with a column list, a table and ``and``-joined comparisons,
-  yielded in batches, for incremental reads by change date (``…LMDT``).
+  yielded in batches, for incremental reads by change date (``…LMDT``). A row that does not split into
+  its columns (a value holding ``|``) is never guessed at: that batch is read again with ``SelectPad``
+  and cut at the lengths ``LstFields`` gives for the table.
 
 Reads are retried on every transient error. Writes are retried only when the gateway turned them away
 (401, 429) or the connection never opened, since M3's Add transactions are not idempotent by themselves.
@@ -72,6 +74,7 @@ class M3Client:
         self.max_concurrency = max_concurrency or session.policy.max_concurrency
         self.bulk_size = bulk_size
         self.system = session.system
+        self._field_lengths: dict[str, dict[str, int]] = {}
 
     def __repr__(self) -> str:
         return f"M3Client(company={self.company!r}, division={self.division!r}, session={self.session!r})"
@@ -278,13 +281,20 @@ class M3Client:
         last: Any = None
         while True:
             conditions = [*where, (key, ">", last)] if key is not None and last is not None else list(where)
+            query = _select(table, columns, conditions)
+            maxrecs = batch_size if key is not None else 0
             rows = self.execute(
                 program="EXPORTMI",
                 transaction="Select",
-                params={"QERY": _select(table, columns, conditions), "SEPC": _EXPORT_SEPARATOR, "HDRS": "0"},
-                maxrecs=batch_size if key is not None else 0,
+                params={"QERY": query, "SEPC": _EXPORT_SEPARATOR, "HDRS": "0"},
+                maxrecs=maxrecs,
             )
-            records = [self._export_row(row, columns, table, typed=typed) for row in rows]
+            split = [_split(row, len(columns)) for row in rows]
+            cut = [values for values in split if values is not None]
+            if len(cut) < len(split):
+                # A value holds the separator: read this batch again blank-padded and cut it by length.
+                cut = self._padded(table, columns, query, maxrecs)
+            records = [self._export_row(values, columns, table, typed=typed) for values in cut]
             if key is None:
                 for start in range(0, len(records), batch_size):
                     yield records[start : start + batch_size]
@@ -297,17 +307,44 @@ class M3Client:
                 return
             last = records[-1][key]
 
+    def _padded(self, table: str, columns: Sequence[str], query: str, maxrecs: int) -> list[list[str]]:
+        """``EXPORTMI/SelectPad`` rows cut at the column lengths M3 lists for the table (``LstFields``)."""
+        lengths = self._lengths(table)
+        missing = [column for column in columns if column not in lengths]
+        if missing:
+            raise DataQualityError(f"EXPORTMI/LstFields of {table} does not list {', '.join(missing)}")
+        widths = [lengths[column] for column in columns]
+        rows = self.execute(
+            program="EXPORTMI",
+            transaction="SelectPad",
+            params={"QERY": query, "SEPC": "", "HDRS": "0"},
+            maxrecs=maxrecs,
+        )
+        cut = []
+        for row in rows:
+            line = str(row.get("REPL") or "")
+            if len(line) > sum(widths):
+                raise DataQualityError(
+                    f"EXPORTMI/SelectPad from {table}: a row is {len(line)} characters, longer than its "
+                    f"{len(columns)} columns ({sum(widths)})"
+                )
+            values, start = [], 0
+            for width in widths:
+                values.append(line[start : start + width])
+                start += width
+            cut.append(values)
+        return cut
+
+    def _lengths(self, table: str) -> dict[str, int]:
+        if table not in self._field_lengths:
+            rows = self.execute(program="EXPORTMI", transaction="LstFields", params={"FILE": table})
+            self._field_lengths[table] = {str(r["FLDN"]).strip(): int(str(r["FLLE"])) for r in rows}
+        return self._field_lengths[table]
+
     def _export_row(
-        self, row: Mapping[str, Any], columns: Sequence[str], table: str, *, typed: bool = True
+        self, values: Sequence[str], columns: Sequence[str], table: str, *, typed: bool = True
     ) -> dict[str, Any]:
-        line = str(row.get("REPL") or "")
-        values = line.split(_EXPORT_SEPARATOR)
-        if len(values) != len(columns):
-            raise DataQualityError(
-                f"EXPORTMI/Select from {table}: a row has {len(values)} values for {len(columns)} columns "
-                f"(a value containing {_EXPORT_SEPARATOR!r}?)"
-            )
-        raw = {column: value.rstrip() for column, value in zip(columns, values, strict=True)}
+        raw = {column: value.rstrip(" ") for column, value in zip(columns, values, strict=True)}
         if not typed:
             return raw
         return parse_record(raw, prefixed=True, where=f"EXPORTMI/Select from {table}")
@@ -344,6 +381,12 @@ def _json(response: httpx.Response, *, call: str, system: str) -> dict[str, Any]
         status=response.status_code,
         request=call,
     )
+
+
+def _split(row: Mapping[str, Any], expected: int) -> list[str] | None:
+    """A ``Select`` reply's values, or ``None`` when a value holds the separator (too many parts)."""
+    values = str(row.get("REPL") or "").split(_EXPORT_SEPARATOR)
+    return values if len(values) == expected else None
 
 
 def _select(table: str, columns: Sequence[str], where: Sequence[Comparison]) -> str:

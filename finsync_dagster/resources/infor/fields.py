@@ -70,7 +70,10 @@ def parse_value(name: str, raw: str, *, prefixed: bool = False, where: str = "")
                 raise ValueError
             return datetime.strptime(value, "%Y%m%d").date()
         if kind == "decimal":
-            return Decimal(value)
+            number = Decimal(value)
+            if not number.is_finite():
+                raise ValueError  # NaN and Infinity are never M3 numbers
+            return number
         return int(value)
     except (ValueError, InvalidOperation):
         raise DataQualityError(f"{where or 'M3'}: field {name} = {value!r} is not a valid {kind}") from None
@@ -89,6 +92,8 @@ def format_value(value: object) -> str:
     if isinstance(value, date):
         return value.strftime("%Y%m%d")
     if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError(f"M3 numbers are finite, not {value}")
         return format(value, "f")
     if isinstance(value, float):
         raise TypeError("money and quantities must be Decimal, never float")

@@ -26,7 +26,7 @@ IMPLEMENTED: dict[str, list[str]] = {
     "GLS840MI": ["AddBatchHead", "AddBatchLine", "UpdBatch"],
     "GLS200MI": ["GetVoucherHead", "LstVoucherLines", "LstVouchersByDt"],
     "MMS200MI": ["AddItmBasic", "GetItmBasic", "LstItmByChgDate", "GetItmWhsBal"],
-    "EXPORTMI": ["Select"],
+    "EXPORTMI": ["Select", "SelectPad", "LstFields"],
 }
 TARGET = Path(__file__).with_name("catalog.json")
 _DATE = re.compile(r"\bdate\b", re.IGNORECASE)

@@ -122,12 +122,20 @@ def _as_number(value: Any) -> Decimal | None:
         return None
 
 
-def select(company: Company, text: str, separator: str, headers: bool) -> Iterator[dict[str, str]]:
-    """Yield ``{"REPL": ...}`` rows; a blank separator gives M3's flat, column-padded reply."""
+def select(
+    company: Company, text: str, separator: str, headers: bool, *, pad: bool = False
+) -> Iterator[dict[str, str]]:
+    """Yield ``{"REPL": ...}`` rows; a blank separator gives M3's flat, column-padded reply.
+
+    ``pad`` is ``SelectPad``: every value blank-padded to its column's length (with or without a separator),
+    so a reply splits by position whatever characters the values hold.
+    """
     query = parse(text)
     prefix = query.table.prefix
 
     def reply(values: list[str]) -> str:
+        if pad:
+            values = [v.ljust(query.table.columns[c]) for v, c in zip(values, query.columns, strict=True)]
         if separator:
             return separator.join(values)
         padded = [v.ljust(query.table.columns[c]) for v, c in zip(values, query.columns, strict=True)]
@@ -138,3 +146,12 @@ def select(company: Company, text: str, separator: str, headers: bool) -> Iterat
     for row in company.table(query.table.name).scan():
         if all(condition.holds(row) for condition in query.conditions):
             yield {"REPL": reply([export_value(row.get(c)) for c in query.columns])}
+
+
+def fields(text: str) -> Iterator[dict[str, str]]:
+    """``LstFields``: each column of a table with its prefixed name and length."""
+    spec = TABLES.get(text.strip().upper())
+    if spec is None:
+        raise BusinessError(f"Table {text.strip()} does not exist", field="FILE", code="EXP0001")
+    for column, length in spec.columns.items():
+        yield {"FLDN": spec.prefix + column, "FLDS": column, "FLTY": "A", "FLLE": str(length), "FLDP": "0"}
