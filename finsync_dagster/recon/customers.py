@@ -44,10 +44,11 @@ _UNRELATED_ADDRESS = 50  # rapidfuzz token-set score (0-100) of two addresses wi
 
 def read_side(con: duckdb.DuckDBPyConnection, source: str) -> pd.DataFrame:
     table = relation(con, "core.customers")
-    return con.sql(
+    frame: pd.DataFrame = con.sql(
         f"SELECT {', '.join(_COLUMNS)} FROM {table} WHERE source = $source ORDER BY source_id",
         params={"source": source},
     ).df()
+    return frame
 
 
 def match_customers(
@@ -224,8 +225,8 @@ def _differences(left: pd.DataFrame, right: pd.DataFrame) -> pd.Series:
                 {"field": field, "freshbooks": a.iloc[position] or None, "infor": b.iloc[position] or None}
             )
     out = np.full(len(left), "[]", dtype=object)
-    for position, items in found.items():
-        out[position] = json.dumps(items)
+    for row, items in found.items():
+        out[row] = json.dumps(items)
     return pd.Series(out, index=left.index, dtype="string")
 
 
@@ -255,7 +256,7 @@ def _result(fb: pd.DataFrame, inf: pd.DataFrame, pairs: pd.DataFrame) -> pa.Tabl
             "note": np.where(
                 status == Status.AMBIGUOUS.value,
                 "Similar name and address, but not certain: please confirm before anyone acts on it.",
-                None,
+                np.array(None, dtype=object),
             ),
             "freshbooks_name": left.name.to_numpy(),
             "infor_name": right.name.to_numpy(),

@@ -14,7 +14,9 @@ pair N to N in one vectorized join; what is left pairs by closeness (see ``_NEAR
    and day across groups (one payment covering several invoices);
 5. ``same_group``: what is left in the same group and currency within ``payment_date_tolerance_days``
    pairs with the closest record (smallest amount difference, then nearest date), never by position, and is
-   ``matched_with_differences`` with the difference shown; a suggestion for review.
+   ``matched_with_differences`` with the difference shown; a suggestion for review. A group can be wide
+   (a GL account), so strangers stay apart: the two records need the same party when both name one, or
+   amounts within half of each other; and a record that is a duplicate twin (below) takes no part.
 
 What stays unpaired is a ``duplicate_suspected`` when the same side already has a paired record with the
 same group, amount and (nearly) the same date; otherwise it is missing in the other system.
@@ -79,6 +81,18 @@ ranked AS (
 )
 SELECT fid, iid, '{rule}', {confidence} FROM ranked WHERE f_rank = 1 AND i_rank = 1
 """
+
+# A twin: another record on the same side with the same group, currency and amount, (nearly) the same date,
+# that is already paired. An unpaired twin is a duplicate_suspected, never a same_group suggestion.
+_HAS_PAIRED_TWIN = """EXISTS (
+    SELECT 1 FROM {side} t JOIN {pairs} p ON p.{own} = t.id
+    WHERE t.grp = {rec}.grp AND t.currency_code = {rec}.currency_code AND t.amount = {rec}.amount
+      AND t.id <> {rec}.id AND abs(date_diff('day', t.on_date, {rec}.on_date)) <= $payment_date_tolerance_days
+)"""
+
+# Same party when both name one; otherwise neither amount more than twice the other.
+_RELATED = """(f.party = i.party OR f.party IS NULL OR i.party IS NULL
+    OR abs(f.amount - i.amount) <= greatest(abs(f.amount), abs(i.amount)) / 2)"""
 
 _RESULT = """
 WITH pairs AS (SELECT * FROM __PAIRS__),
@@ -177,7 +191,16 @@ def pair_amounts(
                                        (("party", "currency_code", "on_date"), "covers_several", 0.8)):  # fmt: skip
             _split_pass(con, fb, inf, pairs, keys, rule, confidence, fb_is_one=True)
             _split_pass(con, fb, inf, pairs, keys, rule, confidence, fb_is_one=False)
-        _nearest_pass(con, fb, inf, pairs, ("grp", "currency_code"), "same_group", 0.6, params)
+        strangers_apart = " AND ".join(
+            (
+                _RELATED,
+                "NOT " + _HAS_PAIRED_TWIN.format(side=fb, pairs=pairs, own="freshbooks_id", rec="f"),
+                "NOT " + _HAS_PAIRED_TWIN.format(side=inf, pairs=pairs, own="infor_id", rec="i"),
+            )
+        )
+        _nearest_pass(
+            con, fb, inf, pairs, ("grp", "currency_code"), "same_group", 0.6, params, also=strangers_apart
+        )
         differences = difference_list(
             text_difference("currency_code", "f.currency_code", "i.i_currency"),
             money_difference(amount_field, "f.amount", "i.i_amount", "f.currency_code"),
@@ -233,12 +256,14 @@ def _nearest_pass(
     rule: str,
     confidence: float,
     params: dict[str, int],
+    *,
+    also: str = "true",
 ) -> None:
     sql = _NEAREST_PASS.format(
         pairs=pairs,
         fb_left=_LEFT.format(side=fb, own="freshbooks_id", pairs=pairs),
         inf_left=_LEFT.format(side=inf, own="infor_id", pairs=pairs),
-        on=" AND ".join(f"f.{k} = i.{k}" for k in keys),
+        on=" AND ".join([*(f"f.{k} = i.{k}" for k in keys), also]),
         rule=rule,
         confidence=confidence,
     )

@@ -16,7 +16,7 @@ from finsync_dagster.recon.model import DEFAULT_TOLERANCES, MATCH_TABLES, Tolera
 from finsync_dagster.recon.pairing import pair_amounts
 from finsync_dagster.recon.sources import customer_links, fill, relation
 from finsync_dagster.recon.sqlparts import reference_token
-from finsync_dagster.recon.store import table_exists
+from finsync_dagster.warehouse import table_exists
 
 _SIDE = """(
     WITH invoice_keys AS (__KEYS__), links AS (__LINKS__)

@@ -18,7 +18,7 @@ def replace_match_table(con: duckdb.DuckDBPyConnection, entity: str, table: pa.T
     ensure_schema(con, RECON)
     with transaction(con, __recon_matches=table):
         con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM __recon_matches")
-    return table.num_rows
+    return int(table.num_rows)
 
 
 def read_match_table(con: duckdb.DuckDBPyConnection, entity: str) -> pa.Table | None:

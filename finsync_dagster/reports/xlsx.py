@@ -66,7 +66,7 @@ def write_workbook(path: Path, data: ReportData, con: duckdb.DuckDBPyConnection)
         [[a[k] for k in ("entity", "record_id", "rule", "score", "explanation")] for a in anomalies],
     )
     book.save(path)
-    return book.sheetnames
+    return [str(name) for name in book.sheetnames]
 
 
 def _rows_sheet(book: Workbook, title: str, columns: list[str], rows: list[Any]) -> None:

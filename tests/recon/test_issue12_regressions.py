@@ -197,3 +197,36 @@ def test_companies_sharing_only_a_first_word_are_not_suggested() -> None:
          "email": "desk@pinecrestrental.example"},
     )  # fmt: skip
     assert row["status"] == "missing_in_infor" and row["infor_id"] is None
+
+
+# Labelled run, 1. The same_group pass paired a FreshBooks duplicate with an unrelated M3 entry on the account.
+def test_a_duplicate_expense_is_not_paired_with_a_stranger_on_the_same_account() -> None:
+    def expense(source: str, eid: str, vendor: str, amount: str, day: int) -> dict:
+        return {"source": source, "source_id": eid, "vendor": vendor, "category": "Travel", "gl_account": "6940",
+                "currency_code": "EUR", "amount": D(amount), "expense_date": date(2024, 1, day)}  # fmt: skip
+
+    con = core_db(
+        expenses=[
+            expense("freshbooks", "fb-1", "Lamvesnix Travel", "741.21", 18),
+            expense("freshbooks", "fb-2", "Lamvesnix Travel", "741.21", 19),
+            expense("infor", "gl-1", "Lamvesnix Travel", "741.21", 18),
+            expense("infor", "gl-2", "Haljorkal Supplies", "1452.44", 21),
+        ]
+    )
+    rows = {(r["freshbooks_id"], r["infor_id"]): r["status"] for r in match_expenses(con).to_pylist()}
+    assert rows == {
+        ("fb-1", "gl-1"): "matched",
+        ("fb-2", "gl-1"): "duplicate_suspected",
+        (None, "gl-2"): "missing_in_freshbooks",
+    }
+
+
+def test_leftover_expenses_of_different_vendors_and_far_apart_amounts_stay_apart() -> None:
+    con = core_db(
+        expenses=[
+            {**_expense("freshbooks", "fb-1", "300.00", date(2026, 4, 2)), "vendor": "Lamvesnix Travel"},
+            {**_expense("infor", "gl-1", "1452.44", date(2026, 4, 3)), "vendor": "Haljorkal Supplies"},
+        ]
+    )
+    rows = {(r["freshbooks_id"], r["infor_id"]): r["status"] for r in match_expenses(con).to_pylist()}
+    assert rows == {("fb-1", None): "missing_in_infor", (None, "gl-1"): "missing_in_freshbooks"}

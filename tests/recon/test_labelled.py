@@ -30,19 +30,7 @@ def measured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Draw, S
         yield measure(SEED, PER_ENTITY, workdir)
 
 
-# Measured at wt-recon d8b899f (issue 12's five fixes): expenses precision 0.9808 on this draw, 0.9724 on
-# the benchmark's (380 of 440 `same_group` pairs right). The last pass pairs any leftover FreshBooks
-# expense with any leftover M3 entry on the same account within the posting days, whatever the amounts
-# and vendors: a duplicate of 741.21 (Lamvesnix Travel) with an M3-only 1,452.44 (Haljorkal Supplies).
-_SAME_GROUP_PAIRS_STRANGERS = pytest.mark.xfail(
-    strict=True, reason="expenses: same_group pairs unrelated leftovers (precision 0.98 < 0.995)"
-)
-ENTITY_PARAMS = [
-    pytest.param(e, marks=_SAME_GROUP_PAIRS_STRANGERS) if e == "expenses" else e for e in ENTITIES
-]
-
-
-@pytest.mark.parametrize("entity", ENTITY_PARAMS)
+@pytest.mark.parametrize("entity", ENTITIES)
 def test_pairs_are_right_and_found(measured: tuple[Draw, Score], entity: str) -> None:
     _, score = measured
     result = score.entities[entity]

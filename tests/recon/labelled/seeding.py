@@ -13,6 +13,7 @@ apart by what :func:`infor_payment_key` and :func:`infor_expense_tag` read back 
 from __future__ import annotations
 
 import json
+import tempfile
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
+from finsync_dagster.ledger import Ledger
 from finsync_dagster.resources.infor import InforResource, M3Client, MiCall, MiOutcome
 from tests.recon.labelled.cases import CATEGORIES, Draw, Expense, Invoice, _alpha
 
@@ -155,10 +157,13 @@ def _seed_infor(draw: Draw, section: dict[str, Any], http: httpx.Client, seeded:
         division=str(section.get("division") or ""),
         ionapi_file=str(section["ionapi_file"]),
         max_concurrency=_THREADS,
+        token_key="labelled-seeding",
     )
+    ledger = Ledger(f"sqlite:///{Path(tempfile.mkdtemp()) / 'ledger.sqlite'}")  # the seeder's own token
+    ledger.migrate()
     defaults, control = section["defaults"], f"{section['base_url']}/sandbox"
     side, ids = draw.infor, seeded.infor
-    with resource.open_client() as m3:
+    with resource.get_client(ledger) as m3:
         bulk = _bulk(m3)
         bulk("CRS630MI", [MiCall("AddAccountID", {"AITP": "1", "AITM": a, "TX40": a}) for a in set(CATEGORIES.values())], strict=False)  # fmt: skip
         for n, customer in enumerate(side.customers):
