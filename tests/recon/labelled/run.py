@@ -51,9 +51,9 @@ def measure(seed_value: int, per_entity: int, workdir: Path) -> tuple[Draw, Scor
             )
         running.state("freshbooks").webhooks.close()
     with duckdb.connect(str(settings.warehouse_path(PAIR)), read_only=True) as con:
-        result = score(cases, con, seeded.freshbooks, _infor_ids(con, seeded))
-    result.seconds = {"seeding": seeding, "sync": syncing}
-    return cases, result
+        measured = score(cases, con, seeded.freshbooks, _infor_ids(con, seeded))
+    measured.seconds = {"seeding": seeding, "sync": syncing}
+    return cases, measured
 
 
 def _infor_ids(con: duckdb.DuckDBPyConnection, seeded: Seeded) -> dict[str, str]:

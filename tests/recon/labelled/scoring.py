@@ -130,9 +130,9 @@ def score_entity(
     right_pairs = sum(1 for pair in true_pairs if asserted[pair])
     for pair, t in true_pairs.items():
         if not asserted[pair]:
-            got = sorted(seen.get(("fb", pair[0]), set()) | seen.get(("m3", pair[1]), set()))
+            statuses = sorted(seen.get(("fb", pair[0] or ""), set()) | seen.get(("m3", pair[1] or ""), set()))
             wrong.append(
-                f"pair not made [{t.kind}]: {pair[0]} + {pair[1]}, got {', '.join(got) or 'nothing'}"
+                f"pair not made [{t.kind}]: {pair[0]} + {pair[1]}, got {', '.join(statuses) or 'nothing'}"
             )
     right_statuses = 0
     for (side, key), t in expected.items():
