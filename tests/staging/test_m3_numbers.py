@@ -12,6 +12,7 @@ from finsync_dagster.errors import DataQualityError
 from finsync_dagster.resources.infor.fields import format_value, parse_value
 from finsync_dagster.staging.infor_tables import ORDER_LINES
 from finsync_dagster.staging.writer import ensure_table, merge_batch
+from finsync_dagster.warehouse import one_row
 
 T0 = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
@@ -39,7 +40,7 @@ def test_an_amount_with_more_decimals_than_money_is_not_rounded() -> None:
     con = duckdb.connect()
     ensure_table(con, ORDER_LINES)
     merge_batch(con, ORDER_LINES, [_line("10.005", nlam="20.005")], extracted_at=T0, pair="p1")
-    (nlam,) = con.execute("SELECT NLAM FROM staging.infor_order_lines").fetchone()
+    (nlam,) = one_row(con.execute("SELECT NLAM FROM staging.infor_order_lines"))
     assert nlam is None  # never 20.01; the sent value stays in _raw for the quality rules to report
 
 

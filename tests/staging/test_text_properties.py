@@ -19,7 +19,7 @@ from finsync_dagster.staging.writer import ensure_table, merge_batch
 
 T0 = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 # Every code point but surrogates (not encodable as UTF-8 text in any system), controls included.
-TEXT = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=40)
+TEXT = st.text(st.characters(exclude_categories=["Cs"]), min_size=1, max_size=40)
 HIDDEN = [chr(c) for c in (*range(0x20), *range(0x7F, 0xA0), 0x202E, 0x2066, 0x200B)]
 
 
