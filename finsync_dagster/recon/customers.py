@@ -23,6 +23,7 @@ import pyarrow as pa
 from rapidfuzz import fuzz
 from rapidfuzz.process import cpdist
 
+from finsync_dagster.core import TABLES as CORE_TABLES
 from finsync_dagster.recon.model import DEFAULT_TOLERANCES, Status, Tolerances
 from finsync_dagster.recon.sources import relation
 from finsync_dagster.recon.text import compact, email_key, folded, name_key
@@ -43,7 +44,7 @@ _UNRELATED_ADDRESS = 50  # rapidfuzz token-set score (0-100) of two addresses wi
 
 
 def read_side(con: duckdb.DuckDBPyConnection, source: str) -> pd.DataFrame:
-    table = relation(con, "core.customers")
+    table = relation(con, CORE_TABLES["customers"])
     frame: pd.DataFrame = con.sql(
         f"SELECT {', '.join(_COLUMNS)} FROM {table} WHERE source = $source ORDER BY source_id",
         params={"source": source},

@@ -10,6 +10,7 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
+from finsync_dagster.core import TABLES as CORE_TABLES
 from finsync_dagster.recon.model import DEFAULT_TOLERANCES, Tolerances
 from finsync_dagster.recon.pairing import pair_amounts
 from finsync_dagster.recon.sources import fill, relation
@@ -28,7 +29,7 @@ def match_expenses(con: duckdb.DuckDBPyConnection, tolerances: Tolerances = DEFA
     """``recon.expense_matches`` rows for ``core.expenses`` in ``con``."""
     ref = reference_token("coalesce(category, '') || ' ' || coalesce(description, '')")
     sides = {
-        source: fill(_SIDE, REF=ref, EXPENSES=relation(con, "core.expenses"), SOURCE=source)
+        source: fill(_SIDE, REF=ref, EXPENSES=relation(con, CORE_TABLES["expenses"]), SOURCE=source)
         for source in ("freshbooks", "infor")
     }
     return pair_amounts(

@@ -21,6 +21,7 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
+from finsync_dagster.core import TABLES as CORE_TABLES
 from finsync_dagster.recon.model import AT_STAKE_SQL, DEFAULT_TOLERANCES, Tolerances
 from finsync_dagster.recon.sources import customer_links, fill, relation
 from finsync_dagster.recon.sqlparts import (
@@ -229,10 +230,10 @@ def match_invoices(con: duckdb.DuckDBPyConnection, tolerances: Tolerances = DEFA
         ORDER_COPIES=_ORDER_COPIES,
         TWINS=_TWINS,
         DIFFERENCES=_DIFFERENCES,
-        INVOICES=relation(con, "core.invoices"),
-        LINES=relation(con, "core.invoice_lines"),
-        ORDERS=relation(con, "core.orders"),
-        CUSTOMERS=relation(con, "core.customers"),
+        INVOICES=relation(con, CORE_TABLES["invoices"]),
+        LINES=relation(con, CORE_TABLES["invoice_lines"]),
+        ORDERS=relation(con, CORE_TABLES["orders"]),
+        CUSTOMERS=relation(con, CORE_TABLES["customers"]),
         LINKS=customer_links(con),
         AT_STAKE=AT_STAKE_SQL,
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
+from finsync_dagster.core import TABLES as CORE_TABLES
 from finsync_dagster.recon.model import DEFAULT_TOLERANCES, MATCH_TABLES, Tolerances
 from finsync_dagster.recon.pairing import pair_amounts
 from finsync_dagster.recon.sources import customer_links, fill, relation
@@ -57,8 +58,8 @@ def match_payments(con: duckdb.DuckDBPyConnection, tolerances: Tolerances = DEFA
             LINKS=customer_links(con),
             PARTY=_PARTY[source],
             REF=reference_token("p.reference"),
-            PAYMENTS=relation(con, "core.payments"),
-            CUSTOMERS=relation(con, "core.customers"),
+            PAYMENTS=relation(con, CORE_TABLES["payments"]),
+            CUSTOMERS=relation(con, CORE_TABLES["customers"]),
             SOURCE=source,
         )
         for source in ("freshbooks", "infor")
