@@ -14,13 +14,13 @@ from typing import Any
 
 import duckdb
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from finsync_dagster.recon.model import MATCH_TABLES, STATUSES
 from finsync_dagster.reports.data import AGEING_BUCKETS, ENTITY_TITLES, STATUS_TITLES, ReportData
+from finsync_dagster.reports.text import visible
 from finsync_dagster.warehouse import table_exists
 
 SHEET_ROW_LIMIT = 100_000  # beyond this, the CSV files hold the full tables
@@ -93,9 +93,8 @@ def _cell(value: Any) -> Any:
         return value
     if isinstance(value, (list, dict)):
         value = str(value)
-    if isinstance(value, str):
-        return ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
-    return value
+    # Control and direction characters shown as escapes (reports/text.py), on every sheet alike.
+    return visible(value)
 
 
 def _finish(sheet: Worksheet, *, header_rows: int, filter_rows: int) -> None:

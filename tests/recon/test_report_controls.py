@@ -49,6 +49,9 @@ def test_control_characters_are_shown_escaped_in_every_report_file(tmp_path: Pat
     assert "Evil\ufffdCo" in texts["invoices_matches.csv"]
     cells = [c.value for row in openpyxl.load_workbook(paths.xlsx)["Exceptions"].iter_rows() for c in row]
     assert visible(NAME) in cells and NAME not in cells
+    matches = openpyxl.load_workbook(paths.xlsx)["Invoices"]
+    record_cells = [c.value for row in matches.iter_rows() for c in row]
+    assert visible(NAME) in record_cells and NAME not in record_cells  # the per-record sheets too
 
 
 def test_printable_text_is_left_as_typed() -> None:
