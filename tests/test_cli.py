@@ -83,3 +83,23 @@ def test_the_report_summary_is_a_terminal_table_not_markdown(capsys: pytest.Capt
 def cells(line: str) -> list[str]:
     """The cells of one rendered table row, whatever box characters rich draws between them."""
     return [cell.strip() for cell in re.split(r"[│┃]", line) if cell.strip()]
+
+
+def test_the_paired_by_table_is_shown_as_written(capsys: pytest.CaptureFixture[str]) -> None:
+    print_summary(
+        "How records were paired:\n\n| Record type | Rule | Pairs | Confidence |\n|---|---|---|---|\n"
+        "| Customers | email | 29 | 0.99 |\n| Customers | name_and_postcode | 3 | 0.97 |\n"
+    )
+    lines = capsys.readouterr().out.splitlines()
+    assert cells(next(line for line in lines if "Rule" in line)) == [
+        "Record type",
+        "Rule",
+        "Pairs",
+        "Confidence",
+    ]
+    assert cells(next(line for line in lines if "name_and_postcode" in line)) == [
+        "Customers",
+        "name_and_postcode",
+        "3",
+        "0.97",
+    ]

@@ -51,6 +51,10 @@ def echo_report(pair: str, html: str, xlsx: str, directory: str, summary: Path) 
     print_summary(summary.read_text(encoding="utf-8"))
 
 
+# A table this narrow fits a terminal as written; wider ones (a status per column) are turned.
+_NARROW_COLUMNS = 4
+
+
 def print_summary(markdown: str) -> None:
     """The report's summary.md on a terminal: its counts as a table, its sentences as text.
 
@@ -72,11 +76,18 @@ def print_summary(markdown: str) -> None:
 
 
 def counts_table(rows: list[str]) -> Table:
-    """The summary's Markdown counts table (a record type per row, a status per column), turned so that
-    statuses are rows: six long status titles fit a terminal's width as rows, not as columns."""
+    """One of the summary's Markdown tables as a terminal table. The counts table (a record type per row,
+    a status per column) is turned so that statuses are rows: its long status titles fit a terminal's
+    width as rows, not as columns. A narrow table (how records were paired) is shown as it is."""
     cells = [[cell.strip() for cell in row.strip().strip("|").split("|")] for row in rows]
     header, *body = (row for row in cells if not all(set(cell) <= {"-", ":"} for cell in row))
     table = Table(show_header=True, header_style="bold")
+    if len(header) <= _NARROW_COLUMNS:
+        for index, title in enumerate(header):
+            table.add_column(title, justify="left" if index < 2 else "right")
+        for row in body:
+            table.add_row(*row)
+        return table
     table.add_column("status")
     for row in body:
         table.add_column(row[0], justify="right")
