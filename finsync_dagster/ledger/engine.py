@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sqlite3
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -49,6 +51,26 @@ def private_database_file(path: Path) -> None:
                 file.chmod(0o600)
 
 
+def _switch_to_wal(cursor: Any, busy_timeout: float) -> None:
+    """Put the file in WAL mode, waiting out others as ``busy_timeout`` promises.
+
+    WAL is a property of the file, so only the first connection of a fresh ledger changes it; that change
+    needs the file to itself and SQLite answers "database is locked" at once, without calling the busy
+    handler, when a second process is opening the same fresh file at that moment.
+    """
+    deadline = time.monotonic() + busy_timeout
+    while True:
+        try:
+            if cursor.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+                return
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.01)
+
+
 def make_engine(url: str, *, busy_timeout: float = 30.0) -> sa.Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -60,10 +82,10 @@ def make_engine(url: str, *, busy_timeout: float = 30.0) -> sa.Engine:
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
             # pysqlite would not begin a transaction before DDL; finsync issues BEGIN itself (below).
             dbapi_connection.isolation_level = None
-            # WAL lets the webhook receiver read while a run writes; busy_timeout queues writers.
+            # busy_timeout queues writers; WAL lets the webhook receiver read while a run writes.
             cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
+            _switch_to_wal(cursor, busy_timeout)
             cursor.close()
 
         @sa.event.listens_for(engine, "begin")
