@@ -6,7 +6,8 @@ DECIMAL, so a difference of three cents reads "0.03", never "0.030000000000001".
 
 Each difference is a condition and the struct it reports; :func:`difference_list` tests the cheap
 conditions first and builds structs only for the rows that differ (at a million agreeing pairs, building
-and filtering a list per row was most of the invoice matcher's time).
+and filtering a list per row was most of the invoice matcher's time). Amounts and dates are first
+compared for equality, which is exact and cheap; the distance is computed only for those that differ.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ def money_difference(field: str, fb: str, infor: str, currency: str) -> Differen
         diff=f"CAST({infor} - {fb} AS VARCHAR)",
         cur=f"CAST({currency} AS VARCHAR)",
     )
-    return Difference(f"abs({fb} - {infor}) > $amount_tolerance", row)
+    return Difference(f"({fb} <> {infor} AND abs({fb} - {infor}) > $amount_tolerance)", row)
 
 
 def text_difference(field: str, fb: str, infor: str) -> Difference:
@@ -50,14 +51,31 @@ def date_difference(field: str, fb: str, infor: str, days: str) -> Difference:
         diff=f"CAST(date_diff('day', {fb}, {infor}) AS VARCHAR) || ' days'",
         cur="NULL",
     )
-    return Difference(f"abs(date_diff('day', {fb}, {infor})) > {days}", row)
+    return Difference(f"({fb} <> {infor} AND abs(date_diff('day', {fb}, {infor})) > {days})", row)
+
+
+def any_difference(*items: Difference) -> str:
+    """True when any item differs, false otherwise (NULL compares as agreeing).
+
+    A CASE condition is evaluated with selection vectors, so each test after the first runs only on the
+    rows still undecided, and the distance behind an inequality only where the values differ.
+    """
+    return f"CASE WHEN {_either(items)} THEN true ELSE false END"
+
+
+def _either(items: tuple[Difference, ...]) -> str:
+    return " OR ".join(f"({d.when})" for d in items)
+
+
+def differing_items(*items: Difference) -> str:
+    """The differing items as a list of structs; meant for rows where :func:`any_difference` holds."""
+    rows = ", ".join(f"CASE WHEN {d.when} THEN {d.row} END" for d in items)
+    return f"list_filter([{rows}], lambda d: d IS NOT NULL)"
 
 
 def difference_list(*items: Difference) -> str:
     """The differing items as a list of structs (empty when everything agrees; NULL compares as agreeing)."""
-    any_differs = " OR ".join(f"coalesce({d.when}, false)" for d in items)
-    rows = ", ".join(f"CASE WHEN {d.when} THEN {d.row} END" for d in items)
-    return f"CASE WHEN {any_differs} THEN list_filter([{rows}], lambda d: d IS NOT NULL) ELSE [] END"
+    return f"CASE WHEN {_either(items)} THEN {differing_items(*items)} ELSE [] END"
 
 
 REFERENCE_TOKEN = r"[A-Za-z0-9]*[0-9][A-Za-z0-9_-]*"
@@ -66,3 +84,4 @@ REFERENCE_TOKEN = r"[A-Za-z0-9]*[0-9][A-Za-z0-9_-]*"
 def reference_token(expr: str) -> str:
     """The first word with a digit in it (a cheque number, a transaction id, 'P0008'), or NULL."""
     return f"nullif(regexp_extract(coalesce({expr}, ''), '{REFERENCE_TOKEN}'), '')"
+
