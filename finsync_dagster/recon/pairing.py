@@ -15,8 +15,10 @@ pair N to N in one vectorized join; what is left pairs by closeness (see ``_NEAR
 5. ``same_group``: what is left in the same group and currency within ``payment_date_tolerance_days``
    pairs with the closest record (smallest amount difference, then nearest date), never by position, and is
    ``matched_with_differences`` with the difference shown; a suggestion for review. A group can be wide
-   (a GL account), so strangers stay apart: the two records need the same party when both name one, or
-   amounts within half of each other; and a record that is a duplicate twin (below) takes no part.
+   (a GL account), so strangers stay apart: the two records need the same party or amounts within half of
+   each other (with ``parties_must_agree``, as for expenses: the same party when both name one, amounts
+   within half only when one does not, where the same party means the words of one appear, in order, in
+   the other: "staples" and "staples inc"); and a record that is a duplicate twin (below) takes no part.
 
 What stays unpaired is a ``duplicate_suspected`` when the same side already has a paired record with the
 same group, amount and (nearly) the same date; otherwise it is missing in the other system.
@@ -90,9 +92,14 @@ _HAS_PAIRED_TWIN = """EXISTS (
       AND t.id <> {rec}.id AND abs(date_diff('day', t.on_date, {rec}.on_date)) <= $payment_date_tolerance_days
 )"""
 
-# Same party when both name one; otherwise neither amount more than twice the other.
-_RELATED = """(f.party = i.party OR f.party IS NULL OR i.party IS NULL
-    OR abs(f.amount - i.amount) <= greatest(abs(f.amount), abs(i.amount)) / 2)"""
+_WITHIN_HALF = "abs(f.amount - i.amount) <= greatest(abs(f.amount), abs(i.amount)) / 2"
+_SAME_PARTY = "(contains(' ' || f.party || ' ', ' ' || i.party || ' ') OR contains(' ' || i.party || ' ', ' ' || f.party || ' '))"
+# Related: the same party, or either not named, or neither amount more than twice the other.
+_RELATED = f"(f.party = i.party OR f.party IS NULL OR i.party IS NULL OR {_WITHIN_HALF})"
+# Strictly related: the same party when both name one; otherwise neither amount more than twice the other.
+_STRICTLY_RELATED = (
+    f"(CASE WHEN f.party IS NULL OR i.party IS NULL THEN {_WITHIN_HALF} ELSE {_SAME_PARTY} END)"
+)
 
 _RESULT = """
 WITH pairs AS (SELECT * FROM __PAIRS__),
@@ -172,8 +179,12 @@ def pair_amounts(
     *,
     amount_field: str = "amount",
     date_field: str = "date",
+    parties_must_agree: bool = False,
 ) -> pa.Table:
-    """Pair the two sides (SQL relations with :data:`SIDE_COLUMNS`) and classify every record."""
+    """Pair the two sides (SQL relations with :data:`SIDE_COLUMNS`) and classify every record.
+
+    ``parties_must_agree``: leftovers of two named, different parties never pair (see rule 5 above).
+    """
     tag = uuid.uuid4().hex[:12]
     fb, inf, pairs = f"__fb_{tag}", f"__inf_{tag}", f"__pairs_{tag}"
     con.execute(f"CREATE TEMP TABLE {fb} AS SELECT {', '.join(SIDE_COLUMNS)} FROM {freshbooks}")
@@ -193,7 +204,7 @@ def pair_amounts(
             _split_pass(con, fb, inf, pairs, keys, rule, confidence, fb_is_one=False)
         strangers_apart = " AND ".join(
             (
-                _RELATED,
+                _STRICTLY_RELATED if parties_must_agree else _RELATED,
                 "NOT " + _HAS_PAIRED_TWIN.format(side=fb, pairs=pairs, own="freshbooks_id", rec="f"),
                 "NOT " + _HAS_PAIRED_TWIN.format(side=inf, pairs=pairs, own="infor_id", rec="i"),
             )

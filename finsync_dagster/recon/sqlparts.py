@@ -85,3 +85,7 @@ def reference_token(expr: str) -> str:
     """The first word with a digit in it (a cheque number, a transaction id, 'P0008'), or NULL."""
     return f"nullif(regexp_extract(coalesce({expr}, ''), '{REFERENCE_TOKEN}'), '')"
 
+
+def party_key(expr: str) -> str:
+    """Who paid or was paid, for comparison: lower case letters and digits between single spaces, or NULL."""
+    return f"nullif(trim(regexp_replace(lower(strip_accents(coalesce({expr}, ''))), '[^a-z0-9]+', ' ', 'g')), '')"

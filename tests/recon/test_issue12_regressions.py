@@ -230,3 +230,30 @@ def test_leftover_expenses_of_different_vendors_and_far_apart_amounts_stay_apart
     )
     rows = {(r["freshbooks_id"], r["infor_id"]): r["status"] for r in match_expenses(con).to_pylist()}
     assert rows == {("fb-1", None): "missing_in_infor", (None, "gl-1"): "missing_in_freshbooks"}
+
+
+# Labelled run, 2. M3's GL lines carry no vendor: the voucher text (core ``description``) names the
+# supplier, so a leftover FreshBooks expense was paired with any stranger on the account within half its amount.
+def test_leftover_expenses_of_vendors_named_differently_in_the_m3_voucher_text_stay_apart() -> None:
+    def gl_line(eid: str, text: str, amount: str, day: date) -> dict:
+        return {"source": "infor", "source_id": eid, "vendor": None, "description": text, "category": eid,
+                "gl_account": "6100", "currency_code": "USD", "amount": D(amount), "expense_date": day}  # fmt: skip
+
+    con = core_db(
+        expenses=[
+            {
+                **_expense("freshbooks", "fb-only", "1200.00", date(2026, 4, 10)),
+                "vendor": "Kalvoren Supplies",
+            },
+            gl_line("gl-only", "Tarmonbri Travel", "900.00", date(2026, 4, 11)),
+            {**_expense("freshbooks", "fb-near", "1713.77", date(2026, 4, 22)), "vendor": "Staples"},
+            gl_line("gl-near", "STAPLES", "1712.77", date(2026, 4, 23)),
+        ]
+    )
+    rows = {(r["freshbooks_id"], r["infor_id"]): r["status"] for r in match_expenses(con).to_pylist()}
+    assert rows == {
+        ("fb-near", "gl-near"): "matched_with_differences",
+        ("fb-only", None): "missing_in_infor",
+        (None, "gl-only"): "missing_in_freshbooks",
+    }
+
