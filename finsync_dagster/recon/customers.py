@@ -38,6 +38,8 @@ _COMPARED = {
     "name": 36, "email": None, "address_line1": 36, "city": 20, "postal_code": 10, "country_code": None,
     "currency_code": None, "vat_number": None,
 }  # fmt: skip
+# How each compared field is normalized: "Acme Ltd" and "ACME Limited" are the same name.
+_NORMAL = {"name": name_key, "postal_code": compact, "vat_number": compact}
 _MAX_BLOCK = 2_000  # a name word shared by more customers than this says nothing (e.g. "services")
 _CLOSE_SECOND = 0.03
 _UNRELATED_ADDRESS = 50  # rapidfuzz token-set score (0-100) of two addresses with nothing in common
@@ -170,12 +172,15 @@ def fuzzy_pairs(fb: pd.DataFrame, inf: pd.DataFrame, tolerances: Tolerances) -> 
     ).to_numpy()
     score = np.where(has_address, 0.75 * name_score + 0.25 * address_score, name_score) / 100.0
     # A similar name alone is not evidence when everything else about the two disagrees: "Pinecrest
-    # Dental" in Boise is not "Pinecrest Rental" in Tulsa, and is not even worth a suggestion. (The same
-    # name in another city still is: a customer that moved.)
+    # Dental" in Boise is not "Pinecrest Rental" in Tulsa, and is not even worth a suggestion; nor is
+    # "Husgrofal Dental" at 216 Mill Lane, 35532 "Husfalsun Dental" at 11 Mill Lane, 31526, however much
+    # of the street and town they share. (The same name elsewhere still is: a customer that moved.)
     left_domain = left.k_email.str.partition("@")[2].to_numpy()
     right_domain = right.k_email.str.partition("@")[2].to_numpy()
-    contradicted = (has_address & (address_score < _UNRELATED_ADDRESS)) | (
-        (left_domain != "") & (right_domain != "") & (left_domain != right_domain)
+    contradicted = (
+        (has_address & (address_score < _UNRELATED_ADDRESS))
+        | ((left_domain != "") & (right_domain != "") & (left_domain != right_domain))
+        | _other_postcode(left.k_postcode.to_numpy(dtype=str), right.k_postcode.to_numpy(dtype=str))
     )
     score = np.where(contradicted & (names[0] != names[1]), 0.0, score)
     scored = pd.DataFrame(
@@ -208,20 +213,29 @@ def fuzzy_pairs(fb: pd.DataFrame, inf: pd.DataFrame, tolerances: Tolerances) -> 
     )
 
 
+def _other_postcode(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Both postcodes given and neither the start of the other ("12345" is "12345-6789" written short)."""
+    given = (left != "") & (right != "")
+    other: np.ndarray = given & ~np.strings.startswith(left, right) & ~np.strings.startswith(right, left)
+    return other
+
+
 def _differences(left: pd.DataFrame, right: pd.DataFrame) -> pd.Series:
     """JSON list of the fields that disagree, per pair (vectorized per field, JSON only for differing rows)."""
     found: dict[int, list[dict[str, str | None]]] = {}
     for field, length in _COMPARED.items():
         a, b = left[field].fillna(""), right[field].fillna("")
-        if field in ("postal_code", "vat_number"):
-            na, nb = compact(a), compact(b)
-        elif field == "name":  # "Acme Ltd" and "ACME Limited" are the same name
-            na, nb = name_key(a).fillna(""), name_key(b).fillna("")
-        else:
-            na, nb = folded(a), folded(b)
+        normal = _NORMAL.get(field, folded)
+        na, nb = normal(a).fillna(""), normal(b).fillna("")
+        differing = na != nb
         if length:
-            na, nb = na.str.slice(0, length).str.strip(), nb.str.slice(0, length).str.strip()
-        for position in np.flatnonzero((na != nb).to_numpy()):
+            # Cut where M3 cuts, before and after normalizing: M3 may cut a word ("Consulting" to "Co")
+            # that normalizing then reads as something else (a legal form, dropped from names).
+            cut = normal(a.str.slice(0, length)).fillna("")
+            differing &= (na.str.slice(0, length).str.strip() != nb.str.slice(0, length).str.strip()) & (
+                cut != nb
+            )
+        for position in np.flatnonzero(differing.to_numpy()):
             found.setdefault(int(position), []).append(
                 {"field": field, "freshbooks": a.iloc[position] or None, "infor": b.iloc[position] or None}
             )

@@ -257,3 +257,30 @@ def test_leftover_expenses_of_vendors_named_differently_in_the_m3_voucher_text_s
         (None, "gl-only"): "missing_in_freshbooks",
     }
 
+
+# Labelled run, 3. A customer on one side only was offered as a suggestion for another company with a
+# look-alike name on the same street and in the same town, at another number and postcode.
+def test_one_sided_customers_with_a_look_alike_name_elsewhere_in_town_are_not_suggested() -> None:
+    fb = {"source_id": "1", "name": "Husgrofal Dental", "address_line1": "216 Mill Lane", "city": "Lakeside",
+          "postal_code": "35532"}  # fmt: skip
+    infor = {"source_id": "10001", "name": "Husfalsun Dental Ltd", "address_line1": "11 Mill Lane",
+             "city": "Lakeside", "postal_code": "31526", "email": "ap@husfalsun.example"}  # fmt: skip
+    assert _pair(fb, infor)["status"] == "missing_in_infor"
+
+
+def test_a_name_typo_at_the_same_postcode_is_still_suggested_or_matched() -> None:
+    fb = {"source_id": "1", "name": "Husgrofal Dental", "address_line1": "216 Mill Lane", "city": "Lakeside",
+          "postal_code": "35532"}  # fmt: skip
+    infor = {**fb, "source_id": "10001", "name": "Husgrfoal Dental"}
+    assert _pair(fb, infor)["infor_id"] == "10001"
+
+
+# Labelled run, 4. M3 cut a name at 36 characters inside "Consulting", leaving "Co", which reads as a legal
+# form; the two names then differed by a whole word.
+def test_a_name_m3_cut_inside_a_word_that_reads_as_a_legal_form_is_no_difference() -> None:
+    common = {"email": "ap@pelhalpra.example", "address_line1": "278 Station Ave", "postal_code": "29727"}
+    name = "Pelhalpra Lincamquin and Partners Consulting Ltd"
+    row = _pair(
+        {"source_id": "1", "name": name, **common}, {"source_id": "10001", "name": name[:36], **common}
+    )
+    assert (row["infor_id"], row["status"], row["differences"]) == ("10001", "matched", "[]")
