@@ -96,7 +96,13 @@ _INFOR_DOCUMENTS = f"""
            a.source_id AS ar_id, a.invoice_number AS ar_number, a.customer_source_id AS ar_customer,
            a.issue_date AS ar_date, a.due_date AS ar_due, a.currency_code AS ar_currency,
            a.total_amount AS ar_total, a.tax_amount AS ar_tax, a.status AS ar_status,
-           coalesce(a.ar_copy, 1) > 1 AS further_ar, a.order_number AS ar_order_number
+           coalesce(a.ar_copy, 1) > 1 AS further_ar, a.order_number AS ar_order_number,
+           -- What M3 says, from the AR invoice where it has one and the order otherwise (or the other way).
+           coalesce(o.currency_code, a.currency_code) AS infor_currency,
+           coalesce(o.total_amount, a.total_amount) AS infor_total,
+           coalesce(a.tax_amount, o.tax_amount) AS infor_tax,
+           coalesce(a.issue_date, o.order_date) AS infor_date,
+           coalesce(o.customer_source_id, a.customer_source_id) AS infor_customer
     FROM orders o
     FULL JOIN ar a ON a.order_key = o.order_number
 """
@@ -121,16 +127,16 @@ _FRESHBOOKS = f"""
 # A FreshBooks status that contradicts M3's: void while M3 still has the order, or a draft M3 has invoiced.
 _STATUS_DIFFERS = "(fb_status = 'void' OR (fb_status = 'draft' AND ar_id IS NOT NULL))"
 _COMPARED = (
-    text_difference("currency_code", "currency_code", "coalesce(order_currency, ar_currency)"),
+    text_difference("currency_code", "currency_code", "infor_currency"),
     money_difference("order_total", "total_amount", "order_total", "currency_code"),
     money_difference("invoice_total", "total_amount", "ar_total", "currency_code"),
-    money_difference("tax_amount", "tax_amount", "coalesce(ar_tax, order_tax)", "currency_code"),
-    date_difference("issue_date", "issue_date", "coalesce(ar_date, order_date)", "$date_tolerance_days"),
+    money_difference("tax_amount", "tax_amount", "infor_tax", "currency_code"),
+    date_difference("issue_date", "issue_date", "infor_date", "$date_tolerance_days"),
     date_difference("due_date", "due_date", "ar_due", "$date_tolerance_days"),
     Difference(
         "customer_differs",
         "{'field': 'customer', 'freshbooks': customer_source_id || ' (Infor ' || linked_customer || ')', "
-        "'infor': coalesce(order_customer, ar_customer), 'difference': NULL, 'currency': NULL}",
+        "'infor': infor_customer, 'difference': NULL, 'currency': NULL}",
     ),
     Difference(
         _STATUS_DIFFERS,
@@ -152,7 +158,7 @@ joined AS NOT MATERIALIZED (
     SELECT f.*, i.*, c.infor_id AS linked_customer,
            f.source_id IS NOT NULL AND i.join_ref IS NOT NULL AS paired,
            coalesce(fb_copy > 1 OR inf_copy > 1, false) AS duplicate,
-           coalesce(c.infor_id <> coalesce(i.order_customer, i.ar_customer), false) AS customer_differs
+           coalesce(c.infor_id <> i.infor_customer, false) AS customer_differs
     FROM fb f
     FULL JOIN inf i ON f.join_number = i.join_ref
     LEFT JOIN links c ON c.freshbooks_id = f.customer_source_id
@@ -184,23 +190,23 @@ SELECT
     false AS suggestion,
     CASE WHEN differs THEN to_json(diffs) ELSE '[]' END AS differences,
     coalesce(invoice_number, ref, ar_number) AS reference,
-    coalesce(fb_customer.name, infor_customer.name) AS customer,
-    coalesce(currency_code, order_currency, ar_currency) AS currency_code,
+    coalesce(fb_name.name, infor_name.name) AS customer,
+    coalesce(currency_code, infor_currency) AS currency_code,
     total_amount AS freshbooks_amount,
-    coalesce(order_total, ar_total) AS infor_amount,
+    infor_total AS infor_amount,
     -- Exposure, never netted: a negative amount (a credit) is at stake as much as a positive one.
     CAST(CASE
         WHEN differs THEN CASE
-            WHEN fb_status = 'void' THEN abs(coalesce(order_total, ar_total))
-            WHEN currency_code IS DISTINCT FROM coalesce(order_currency, ar_currency) THEN abs(total_amount)
-            ELSE greatest(abs(total_amount - order_total), abs(total_amount - ar_total), abs(tax_amount - coalesce(ar_tax, order_tax)), 0)
+            WHEN fb_status = 'void' THEN abs(infor_total)
+            WHEN currency_code IS DISTINCT FROM infor_currency THEN abs(total_amount)
+            ELSE greatest(abs(total_amount - order_total), abs(total_amount - ar_total), abs(tax_amount - infor_tax), 0)
         END
-        WHEN status IN ('matched', 'unmatched_expected') THEN 0
-        ELSE abs(coalesce(total_amount, order_total, ar_total))
+        WHEN paired OR status = 'unmatched_expected' THEN 0
+        ELSE abs(coalesce(total_amount, infor_total))
     END AS __AT_STAKE__) AS amount_at_stake,
-    coalesce(issue_date, ar_date, order_date) AS item_date,
+    coalesce(issue_date, infor_date) AS item_date,
     CASE
-        WHEN status = 'matched' THEN CASE WHEN ar_id IS NULL
+        WHEN paired AND NOT differs THEN CASE WHEN ar_id IS NULL
             THEN 'M3 order ' || order_number || ' is ' || coalesce(order_status, 'open') || ', not invoiced yet (expected for a recent invoice).' END
         WHEN differs THEN 'Differs in ' || array_to_string(list_transform(diffs, lambda d: d.field), ', ') || '.'
         WHEN status = 'unmatched_expected' AND fb_status = 'void' THEN 'Void in FreshBooks, and M3 has no order for it: nothing to do.'
@@ -223,10 +229,10 @@ SELECT
     coalesce(CASE WHEN ar_id IS NOT NULL THEN 'invoiced, ' || ar_status END, order_status) AS infor_status,
     due_date AS due_date
 FROM classified
-LEFT JOIN (SELECT source_id AS fb_cid, name FROM __CUSTOMERS__ WHERE source = 'freshbooks') fb_customer
-    ON fb_customer.fb_cid = classified.customer_source_id
-LEFT JOIN (SELECT source_id AS inf_cid, name FROM __CUSTOMERS__ WHERE source = 'infor') infor_customer
-    ON infor_customer.inf_cid = coalesce(order_customer, ar_customer)
+LEFT JOIN (SELECT source_id AS fb_cid, name FROM __CUSTOMERS__ WHERE source = 'freshbooks') fb_name
+    ON fb_name.fb_cid = classified.customer_source_id
+LEFT JOIN (SELECT source_id AS inf_cid, name FROM __CUSTOMERS__ WHERE source = 'infor') infor_name
+    ON infor_name.inf_cid = classified.infor_customer
 """
 
 
