@@ -50,7 +50,7 @@ class M3Client:
 
     Example::
 
-        with resource.open_client() as m3:
+        with resource.get_client(ledger) as m3:  # or clients.infor(pair) in an asset
             customer = m3.execute(program="CRS610MI", transaction="GetBasicData", params={"CUNO": "C001"})
             for batch in m3.iter_export(table="OCUSMA", columns=["OKCUNO", "OKLMDT"],
                                         where=[("OKLMDT", ">=", date(2025, 1, 31))]):
