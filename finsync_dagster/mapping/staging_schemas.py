@@ -21,7 +21,6 @@ from finsync_dagster.staging.infor_tables import INFOR_TABLES
 from finsync_dagster.warehouse import columns_of
 from finsync_dagster.warehouse.schemas import STAGING
 
-SCHEMA = STAGING
 _TABLE = re.compile(r"^staging\.[a-z][a-z0-9_]*$")
 
 
@@ -59,12 +58,12 @@ def _freshbooks_descriptions(table: str) -> dict[str, str]:
 
 
 def tables() -> list[str]:
-    return [f"{SCHEMA}.{name}" for name in _specs()]
+    return [spec.qualified_name for spec in _specs().values()]
 
 
 def declared_schema(table: str) -> TableSchema:
     """The columns and types the staging layer writes for ``staging.<system>_<entity>``."""
-    spec = _specs().get(table.removeprefix(f"{SCHEMA}."))
+    spec = _specs().get(table.removeprefix(f"{STAGING}."))
     if spec is None:
         raise MappingError(f"unknown staging table {table!r} (known: {', '.join(tables())})")
     descriptions = spec.descriptions()

@@ -13,7 +13,7 @@ import duckdb
 
 from finsync_dagster.recon.model import EXCEPTION_STATUSES, MATCH_TABLES, STATUSES
 from finsync_dagster.reports.text import visible_row
-from finsync_dagster.warehouse import table_exists
+from finsync_dagster.warehouse import qualified, table_exists
 from finsync_dagster.warehouse.schemas import ANOMALIES, QUARANTINE
 
 ENTITY_TITLES = {
@@ -34,16 +34,28 @@ STATUS_TITLES = {
 AGEING_BUCKETS = ("0-30", "31-60", "61-90", "90+")
 _MISSING = ("missing_in_infor", "missing_in_freshbooks")
 
-_EXCEPTIONS = """
-SELECT status, reference, customer, currency_code, amount_at_stake, freshbooks_id, infor_id, confidence,
-       suggestion, note, differences, item_date, rule
-FROM {table} WHERE status IN ({statuses})
-"""
 
-_BY_RULE = """
-SELECT rule, count(*), min(confidence), max(confidence) FROM {table}
-WHERE rule IS NOT NULL GROUP BY rule ORDER BY count(*) DESC, rule
-"""
+def _exceptions_sql(table: str) -> str:
+    """The rows of a match table that need a person (``$statuses``)."""
+    return f"""
+    SELECT status, reference, customer, currency_code, amount_at_stake, freshbooks_id, infor_id, confidence,
+           suggestion, note, differences, item_date, rule
+    FROM {table} WHERE list_contains($statuses, status)
+    """
+
+
+def _by_rule_sql(table: str) -> str:
+    """How many pairs each rule of a match table made, with their confidence range."""
+    return f"""
+    SELECT rule, count(*), min(confidence), max(confidence) FROM {table}
+    WHERE rule IS NOT NULL GROUP BY rule ORDER BY count(*) DESC, rule
+    """
+
+
+def _match_table(entity: str) -> str:
+    """recon's name of the entity's match table, through the warehouse's identifier rule."""
+    schema, _, name = MATCH_TABLES[entity].partition(".")
+    return qualified(schema, name)
 
 
 def confidence_range(row: dict[str, Any]) -> str:
@@ -137,17 +149,18 @@ class ReportData:
 def collect(con: duckdb.DuckDBPyConnection, pair: str, run_id: str, as_of: date) -> ReportData:
     """Read the pair's match tables (and anomalies) from its warehouse."""
     data = ReportData(pair=pair, run_id=run_id, as_of=as_of)
-    statuses = ", ".join(f"'{s}'" for s in EXCEPTION_STATUSES)
-    for entity, table in MATCH_TABLES.items():
+    for entity in MATCH_TABLES:
+        table = _match_table(entity)
         if not table_exists(con, table):
             continue
         counts = dict(con.sql(f"SELECT status, count(*) FROM {table} GROUP BY status").fetchall())
         data.counts[entity] = {s: int(counts.get(s, 0)) for s in STATUSES}
         data.by_rule[entity] = [
             {"rule": rule, "pairs": int(n), "min_confidence": low, "max_confidence": high}
-            for rule, n, low, high in con.sql(_BY_RULE.format(table=table)).fetchall()
+            for rule, n, low, high in con.sql(_by_rule_sql(table)).fetchall()
         ]
-        for row in con.sql(_EXCEPTIONS.format(table=table, statuses=statuses)).to_arrow_table().to_pylist():
+        exceptions = con.sql(_exceptions_sql(table), params={"statuses": list(EXCEPTION_STATUSES)})
+        for row in exceptions.to_arrow_table().to_pylist():
             row["entity"] = entity
             row["age_days"] = (as_of - row["item_date"]).days if row["item_date"] else None
             row["differences_text"] = describe_differences(row["differences"])

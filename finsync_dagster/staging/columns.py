@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from finsync_dagster.warehouse import qualified
+from finsync_dagster.warehouse.schemas import STAGING
+
 
 class Kind(StrEnum):
     TEXT = "text"
@@ -134,6 +137,11 @@ class TableSpec:
     parent_column: str | None = None  # line tables: invoice_id / order_id
     parent_expression: str | None = None
 
+    @property
+    def qualified_name(self) -> str:
+        """``staging.<name>``, through the warehouse's identifier rule."""
+        return qualified(STAGING, self.name)
+
     def select_sql(self, source_table: str, extracted_at_param: str = "$extracted_at") -> str:
         """SQL typing every record of ``source_table`` (one JSON column ``raw``) into this table's shape."""
         parts = [f"CAST({self.id_expression} AS VARCHAR) AS id"]
@@ -150,7 +158,7 @@ class TableSpec:
         parsed = f"(SELECT *, json_transform(raw, '{_structure(self.columns)}') AS r FROM {source_table})"
         return "SELECT\n  " + ",\n  ".join(parts) + f"\nFROM {parsed}"
 
-    def ddl(self, schema: str = "staging") -> str:
+    def ddl(self, schema: str = STAGING) -> str:
         # No PRIMARY KEY: DuckDB keeps such an index in memory, which grows with the table. The writer
         # merges by id with a hash join instead (delete the changed ids, insert their new versions).
         lines = ["id VARCHAR NOT NULL"]
@@ -164,7 +172,9 @@ class TableSpec:
             "_source_updated_at TIMESTAMPTZ",
             "_deleted BOOLEAN NOT NULL DEFAULT FALSE",
         ]
-        return f"CREATE TABLE IF NOT EXISTS {schema}.{self.name} (\n  " + ",\n  ".join(lines) + "\n)"
+        return (
+            f"CREATE TABLE IF NOT EXISTS {qualified(schema, self.name)} (\n  " + ",\n  ".join(lines) + "\n)"
+        )
 
     def column_names(self) -> list[str]:
         names = ["id"] + ([self.parent_column] if self.parent_column else [])
