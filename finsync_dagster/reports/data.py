@@ -135,7 +135,7 @@ class ReportData:
             lines += ["", f"Held in quarantine: {len(self.quarantined)} records.", ""]
             lines += ["| Table | Record | Rule | Reason |", "|---|---|---|---|"]
             lines += [
-                f"| {r['entity']} | {r['record_id'] or '(no id)'} | {r['rule']} | {_cell(r['reason'])} |"
+                f"| {r['entity']} | {_cell(r['record_id'] or '(no id)')} | {r['rule']} | {_cell(r['reason'])} |"
                 for r in self.quarantined
             ]
         return "\n".join(lines)
