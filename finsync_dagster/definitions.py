@@ -11,6 +11,7 @@ import dagster as dg
 
 from finsync_dagster.assets import operations
 from finsync_dagster.assets.checks import build_quality_checks
+from finsync_dagster.assets.connections import build_connection_assets
 from finsync_dagster.assets.core import build_core_assets
 from finsync_dagster.assets.recon import build_recon_assets
 from finsync_dagster.assets.reports import build_report_asset
@@ -28,7 +29,11 @@ __all__ = ["build_definitions", "defs"]
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     partitions = pairs_partitions(settings)
-    staging = [*build_freshbooks_staging(partitions), *build_infor_staging(partitions)]
+    staging = [
+        *build_connection_assets(partitions),
+        *build_freshbooks_staging(partitions),
+        *build_infor_staging(partitions),
+    ]
     core = build_core_assets(partitions)
     recon = [*build_recon_assets(partitions), build_report_asset(partitions)]
     read_side = [*staging, *core, *recon]

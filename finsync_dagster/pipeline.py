@@ -9,6 +9,7 @@ process is killed, the next command can close the run it left ``STARTED``.
 from __future__ import annotations
 
 import os
+import re
 import threading
 import uuid
 from collections.abc import Callable
@@ -133,9 +134,21 @@ def run_read_side(
             )
         )
     if not result.success:
-        failures = [e for e in result.all_events if e.is_step_failure]
-        outcome.failure = "\n".join(f"{e.step_key}: {_root_cause(e)}" for e in failures) or "the run failed"
+        outcome.failure = failure_summary([e for e in result.all_events if e.is_step_failure])
     return outcome
+
+
+def failure_summary(failures: list[dg.DagsterEvent]) -> str:
+    """One line per root cause: steps that failed for the same reason (an expired connection fails every
+    step that uses it) are counted, not repeated."""
+    steps_by_cause: dict[str, list[str]] = {}
+    for event in failures:
+        steps_by_cause.setdefault(_root_cause(event), []).append(event.step_key or "?")
+    lines = [
+        f"{steps[0]}: {cause}" if len(steps) == 1 else f"{len(steps)} steps failed: {cause}"
+        for cause, steps in steps_by_cause.items()
+    ]
+    return "\n".join(lines) or "the run failed"
 
 
 def _run_config(full_refresh: bool) -> dict[str, Any]:
@@ -146,11 +159,22 @@ def _run_config(full_refresh: bool) -> dict[str, Any]:
 
 
 def _root_cause(event: dg.DagsterEvent) -> str:
-    """The innermost error message of a step failure: the user's error, not Dagster's wrapper."""
-    error = event.step_failure_data.error if event.step_failure_data else None
+    """The innermost error message of a step failure: the user's error, not Dagster's wrapper.
+
+    A ``dg.Failure`` says what it means in its description; a finsync error is its message alone (as the
+    CLI prints it), any other error keeps its class name.
+    """
+    data = event.step_failure_data
+    if data is not None and data.user_failure_data is not None and data.user_failure_data.description:
+        return data.user_failure_data.description.strip()
+    error = data.error if data is not None else None
     while error is not None and error.cause is not None:
         error = error.cause
-    return error.message.strip() if error is not None else "failed"
+    if error is None:
+        return "failed"
+    message = error.message.strip()
+    own = re.match(r"finsync_dagster(\.\w+)*\.\w+Error: ", message)
+    return message[own.end() :] if own else message
 
 
 def _watch(

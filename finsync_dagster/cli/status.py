@@ -1,4 +1,5 @@
-"""``finsync status``: where state lives, which pairs are declared, and the ledger's schema version.
+"""``finsync status``: where state lives, which pairs are declared, the ledger's schema version, and any
+token that only a new ``finsync connect`` can bring back (with the reason and the command).
 
 Like every command that opens the Dagster instance, it first closes the runs of finsync processes that
 died mid-run (:mod:`finsync_dagster.dead_runs`).
@@ -29,11 +30,14 @@ def command(ctx: click.Context) -> None:
         "ledger": f"{ledger.safe_url} (schema v{version} of {LATEST_VERSION})",
         "pairs": ", ".join(settings.pair_names) or "(none)",
     }
+    reconnect = ledger.tokens_needing_reconnect()
     # Aligned key/value lines rather than a rich table: a table would fold a long path or URL across
     # lines, and these are meant to be copied whole.
     console = Console()
     for key, value in rows.items():
         console.print(Text.assemble((f"{key + ':':<10}", "bold"), value), soft_wrap=True)
+    for _provider, _account, reason in reconnect:  # the reason names both, and the fix
+        console.print(Text.assemble((f"{'reconnect:':<11}", "bold red"), reason), soft_wrap=True)
     _close_dead_runs(settings)
 
 

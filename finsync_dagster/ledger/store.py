@@ -119,6 +119,10 @@ class Ledger:
         """Record that the token of ``generation`` is dead and why, so later callers fail fast."""
         tokens.mark_reconnect(self.engine, provider, account, reason=reason, generation=generation)
 
+    def tokens_needing_reconnect(self) -> list[tuple[str, str, str]]:
+        """``(provider, account, reason)`` of each token marked by ``mark_reconnect`` since its last save."""
+        return tokens.needing_reconnect(self.engine)
+
     # -- the outbox (see ``outbox`` for the state machine) --------------------------------------------
 
     def plan(self, actions: Sequence[PlannedAction], *, planned_by: str | None = None) -> PlanResult:

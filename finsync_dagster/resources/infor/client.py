@@ -88,6 +88,11 @@ class M3Client:
     def close(self) -> None:
         self.session.close()
 
+    def verify_access(self) -> None:
+        """One cheap MI call in the company/division (one customer record): proves that the credentials,
+        the gateway and M3 all answer. ``finsync connect infor`` and each run's connection check make it."""
+        self.execute(program="CRS610MI", transaction="LstByNumber", maxrecs=1)
+
     # -- single transactions -------------------------------------------------------------------------
 
     def execute(
