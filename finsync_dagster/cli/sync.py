@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import click
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from finsync_dagster.partitions import DEFAULT_PAIR
 from finsync_dagster.settings import PairConfig, Settings, load_settings
@@ -77,6 +78,8 @@ def command(
             print_anomalies(settings, pair)
             if result.success:
                 print_report(settings, pair)
+            else:
+                print_held(settings, pair)
         failed = failed or not result.success
     note = dagster_home_note()
     if note:
@@ -164,6 +167,39 @@ def print_report(settings: Settings, pair: str) -> None:
     )
     click.echo(f"reconciliation: {headline.strip('*')}")
     click.echo(f"report: {paths.html}")
+
+
+# Rules shown by a failed sync; the rest are counted in one line (all of them are in quality.quarantine).
+HELD_RULES_SHOWN = 10
+
+
+def print_held(settings: Settings, pair: str) -> None:
+    """What the quality checks hold, per table and rule with one reason each.
+
+    Shown when the run failed (a blocking check stops reconciliation, so no report lists them then):
+    quarantine is never invisible.
+    """
+    import duckdb
+
+    from finsync_dagster.quality import held_by_rule
+    from finsync_dagster.reports.text import visible
+
+    path = settings.warehouse_path(pair)
+    if not path.exists():
+        return
+    with duckdb.connect(str(path), read_only=True) as connection:
+        held = held_by_rule(connection, pair)
+    if not held:
+        return
+    total = sum(h.records for h in held)
+    table = Table(title=f"held in quarantine: {total} records (quality.quarantine)", title_justify="left")
+    for column in ("table", "rule", "held", "reason (of one record)"):
+        table.add_column(column, justify="right" if column == "held" else "left")
+    for h in held[:HELD_RULES_SHOWN]:
+        table.add_row(h.entity, h.rule, str(h.records), Text(visible(h.reason)))  # record text, not markup
+    Console().print(table)
+    if len(held) > HELD_RULES_SHOWN:
+        click.echo(f"... and {len(held) - HELD_RULES_SHOWN} more rules, in quality.quarantine")
 
 
 def print_anomalies(settings: Settings, pair: str) -> None:
