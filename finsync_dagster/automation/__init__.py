@@ -9,9 +9,21 @@ university keeps ``check_for_new_files`` apart from its sensor).
 from finsync_dagster.automation.jobs import (
     FULL_REFRESH_JOB,
     FULL_REFRESH_RUN_CONFIG,
+    PUSH_JOB,
     READ_SIDE_JOB,
+    WRITE_BACK_JOB,
     build_jobs,
+    build_write_back_jobs,
 )
 from finsync_dagster.automation.schedules import build_schedules
 
-__all__ = ["FULL_REFRESH_JOB", "FULL_REFRESH_RUN_CONFIG", "READ_SIDE_JOB", "build_jobs", "build_schedules"]
+__all__ = [
+    "FULL_REFRESH_JOB",
+    "FULL_REFRESH_RUN_CONFIG",
+    "PUSH_JOB",
+    "READ_SIDE_JOB",
+    "WRITE_BACK_JOB",
+    "build_jobs",
+    "build_schedules",
+    "build_write_back_jobs",
+]
