@@ -17,7 +17,7 @@ from finsync_dagster.assets.recon import build_recon_assets
 from finsync_dagster.assets.reports import build_report_asset
 from finsync_dagster.assets.staging_freshbooks import build_freshbooks_staging
 from finsync_dagster.assets.staging_infor import build_infor_staging
-from finsync_dagster.automation import build_jobs, build_schedules, build_write_back_jobs
+from finsync_dagster.automation import build_jobs, build_schedules, build_sensors, build_write_back_jobs
 from finsync_dagster.partitions import pairs_partitions
 from finsync_dagster.resources import LedgerResource, WarehouseResource
 from finsync_dagster.resources.pair_clients import PairClients
@@ -43,6 +43,9 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         asset_checks=build_quality_checks(partitions),
         jobs=[*jobs, *write_back_jobs],
         schedules=build_schedules(settings, jobs),
+        sensors=build_sensors(
+            settings, reconciling=jobs, write_back=write_back_jobs[0], push=write_back_jobs[1]
+        ),
         resources=_resources(settings),
     )
 
