@@ -61,7 +61,7 @@ def setup(tmp_path: Path) -> tuple[dg.Definitions, Ledger]:
         PairConfig(
             name="readonly",
             sandbox_dir="sandbox",
-            write_back=WriteBackConfig(rules=Rules(**dict.fromkeys(Rules.model_fields, "off"))),
+            write_back=WriteBackConfig(rules=Rules.model_validate(dict.fromkeys(Rules.model_fields, "off"))),
         )
     )
     ledger = Ledger(settings.ledger_url)
