@@ -232,6 +232,15 @@ class QualityConfig(_Strict):
     )
 
 
+class MappingConfig(_Strict):
+    """Where a team keeps its own mapping specs (relative to the config file's folder)."""
+
+    specs_dir: str | None = Field(
+        default=None,
+        description="A folder of YAML specs; each replaces the shipped spec of the same name.",
+    )
+
+
 class FileConfig(_Strict):
     """The shape of ``finsync.yaml``."""
 
@@ -242,6 +251,7 @@ class FileConfig(_Strict):
     schedules: ScheduleConfig = ScheduleConfig()
     quality: QualityConfig = QualityConfig()
     reconciliation: ReconciliationConfig = ReconciliationConfig()
+    mapping: MappingConfig = MappingConfig()
 
     @field_validator("pairs")
     @classmethod
@@ -264,6 +274,7 @@ class Settings(_Strict):
     schedules: ScheduleConfig
     quality: QualityConfig = QualityConfig()
     reconciliation: ReconciliationConfig = ReconciliationConfig()
+    mapping: MappingConfig = MappingConfig()
     # Where ``pairs:`` is (or would go) in the file, for the error of a command that needs a pair.
     pairs_line: int = Field(default=1, exclude=True)
 
@@ -295,6 +306,14 @@ class Settings(_Strict):
                 "sandboxes with `finsync sync --sandbox DIR`"
             )
         return self.pair_names
+
+    @property
+    def specs_overlay(self) -> Path | None:
+        """The team's own mapping specs folder, if it has one (``mapping.specs_dir``)."""
+        if self.mapping.specs_dir is None:
+            return None
+        path = Path(os.path.expandvars(self.mapping.specs_dir)).expanduser()
+        return path if path.is_absolute() else self.config_path.parent.resolve() / path
 
     def warehouse_path(self, pair: str) -> Path:
         """The pair's own DuckDB file: pairs never share a writer."""
@@ -412,6 +431,7 @@ def load_settings(
         schedules=file_config.schedules,
         quality=file_config.quality,
         reconciliation=file_config.reconciliation,
+        mapping=file_config.mapping,
         pairs_line=pairs_line,
     )
 
