@@ -10,7 +10,7 @@ import sys
 import click
 
 from finsync_dagster import errors
-from finsync_dagster.cli import connect, demo, mapping, pair_option, report, sandbox, status, sync
+from finsync_dagster.cli import connect, demo, mapping, pair_option, push, report, sandbox, status, sync
 
 __all__ = ["cli", "main"]
 
@@ -32,7 +32,7 @@ def cli(ctx: click.Context, debug: bool, config_path: str | None) -> None:
     ctx.obj["config_path"] = config_path
 
 
-for _module in (status, sandbox, connect, sync, mapping, report, demo):
+for _module in (status, sandbox, connect, sync, push, mapping, report, demo):
     cli.add_command(_module.command)
 pair_option.check_every_pair_option(cli)
 
