@@ -188,5 +188,5 @@ def test_the_ledger_facade_keeps_its_public_methods() -> None:
         "delete_token", "due_summary", "find_actions", "finish", "get_cursor", "get_token", "link", "links",
         "mark_reconnect", "migrate", "oldest_in_doubt", "outbox_counts", "plan", "record", "record_many",
         "refresh_lease", "refresh_write", "release", "renew", "resolve_dead", "retry_dead", "safe_url",
-        "save_token", "schema_version", "set_cursor", "unlink",
+        "save_token", "schema_version", "set_cursor", "tokens_needing_reconnect", "unlink",
     ]  # fmt: skip
