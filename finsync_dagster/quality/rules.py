@@ -14,6 +14,8 @@ import duckdb
 import pyarrow as pa
 
 from finsync_dagster.staging.columns import Kind, TableSpec
+from finsync_dagster.warehouse import qualified
+from finsync_dagster.warehouse.schemas import STAGING
 
 _TYPED_AS_TEXT = (Kind.TEXT,)
 
@@ -152,7 +154,7 @@ def typed_value_sql(spec: TableSpec) -> str | None:
     return f"""
     SELECT id, 'wrong type in ' || bad || ' (the raw record keeps the value)'
     FROM (SELECT id, concat_ws(', ', {named}) AS bad
-          FROM staging.{spec.name} WHERE NOT _deleted AND ({any_null}))
+          FROM {spec.qualified_name} WHERE NOT _deleted AND ({any_null}))
     WHERE bad <> ''
     """
 
@@ -176,9 +178,9 @@ def unevaluated_rules(
             if needed not in existing:
                 skipped[rule.name] = f"not evaluated: staging.{needed} does not exist"
                 break
-            live = connection.sql(f"SELECT count(*) FROM staging.{needed} WHERE NOT _deleted").fetchall()[0][
-                0
-            ]
+            live = connection.sql(
+                f"SELECT count(*) FROM {qualified(STAGING, needed)} WHERE NOT _deleted"
+            ).fetchall()[0][0]
             if not live:
                 skipped[rule.name] = f"not evaluated: staging.{needed} has no rows (did its load fail?)"
                 break
