@@ -52,6 +52,9 @@ Contract choices (UNCONFIRMED points of the contract, decided here)
   errno 429. The default limit is 1,200 requests per minute in a sliding window (FreshBooks publishes
   none); ``/sandbox/settings`` changes it (0 turns it off).
 - The fault kind ``revoke`` really revokes the presented access token, so the client has to refresh.
+- The fault kind ``commit_then_timeout`` (``../faults.py``) hits POST, PUT and DELETE under
+  ``/accounting/`` and ``/events/``: the write is applied (webhooks included), then its answer is lost.
+  The OAuth token endpoint is never hit by it.
 - Unknown account id in a path: 404 errno 1012; a token is valid for every account of its identity.
 - Webhooks: see ``webhooks.py`` (verification event name, signing of the verifier POST, retries).
 - Expense categories are read-only; even the ``empty`` seed has the built-in ones.

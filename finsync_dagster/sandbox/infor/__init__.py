@@ -34,6 +34,10 @@ Contract choices (``../shared/contracts/infor-api.md``; UNCONFIRMED points decid
 - Gateway errors (401, 404, 405, 429, 504, injected 5xx) have the body ``{"code", "error", "message"}``;
   401 adds ``WWW-Authenticate``, 429 adds ``Retry-After``. The gateway timeout defaults to 60 s; a call
   that outlives it gets 504 while the backend still completes it (so writes must be idempotent).
+- Faults (``../faults.py``): ``commit_then_timeout`` hits single GETs of non-read transactions (anything
+  not starting ``Get``, ``Lst``, ``List``, ``Search``, ``Select``, ``Check``: ``mi.READ_PREFIXES``) and
+  bulk POSTs holding at least one; the whole call is applied, then its answer is lost. With
+  ``ctt=delay`` and ``slow_ms`` above the gateway's ``timeout_ms`` the caller gets the gateway's 504.
 - MI errors: a single call answers 400 with the quartet at the top level; a bulk POST answers 200 with
   the quartet in the failing transaction's result and the rest processed. An unknown *program* has no
   gateway route and gets a bare 400 (no body), as observed in the contract's harness [S12]; an unknown
