@@ -18,7 +18,19 @@ from typing import Any
 
 IMPLEMENTED: dict[str, list[str]] = {
     "CRS610MI": ["Add", "ChgBasicData", "GetBasicData", "LstByNumber", "Delete"],
-    "OIS100MI": ["AddBatchHead", "AddBatchLine", "Confirm", "GetHead", "LstHead", "LstLine"],
+    "OIS100MI": [
+        "AddBatchHead",
+        "AddBatchLine",
+        "Confirm",
+        "DelBatchHead",
+        "GetBatchHead",
+        "GetHead",
+        "GetOrderNo",
+        "LstBatchHead",
+        "LstBatchLine",
+        "LstHead",
+        "LstLine",
+    ],
     "OIS350MI": ["LstInvHead", "GetInvHead", "LstInvLine"],
     "ARS200MI": ["LstInvoices", "GetInvoice"],
     "ARS040MI": ["AddBatchHead", "AddBatchLine", "ControlBatch"],

@@ -73,6 +73,25 @@ TABLES: dict[str, TableSpec] = {
             " SAPR:17 NLAM:17 VTCD:2 VTP1:5 CUCD:3 DWDT:8 ORST:2" + _STAMPS,
             indexes=("ORNO",),
         ),
+        # Batch order entry (OIS100MI AddBatchHead/AddBatchLine) before and after Confirm. M3's batch
+        # files share OOHEAD's and OOLINE's record formats, so their columns carry the same prefixes
+        # (UNCONFIRMED). STAT 05 = entered, 90 = confirmed into ORNR.
+        _spec(
+            "OXHEAD",
+            "OA",
+            ("CONO", "ORNO"),
+            "CONO:3 DIVI:3 ORNO:10 ORTP:3 FACI:3 WHLO:3 CUNO:10 PYNO:10 CUOR:20 ORDT:8 RLDT:8 CUCD:3"
+            " TEPY:3 YREF:30 STAT:2 ORNR:10 ORSL:2 ORST:2 NTAM:17 VTAM:17 BRAM:17" + _STAMPS,
+            indexes=("CUNO",),
+        ),
+        _spec(
+            "OXLINE",
+            "OB",
+            ("CONO", "ORNO", "PONR", "POSX"),
+            "CONO:3 DIVI:3 ORNO:10 PONR:5 POSX:2 ITNO:15 ITDS:30 WHLO:3 ORQT:15 ALQT:15 DLQT:15 IVQT:15"
+            " SAPR:17 NLAM:17 VTCD:2 VTP1:5 CUCD:3 DWDT:8 ORST:2" + _STAMPS,
+            indexes=("ORNO",),
+        ),
         _spec(
             "OINVOH",
             "UH",
@@ -221,8 +240,6 @@ class Company:
         self.clock = clock
         self.settings = settings or Settings()
         self.tables = {name: Table(spec) for name, spec in TABLES.items()}
-        self.batch_orders: dict[str, dict[str, Any]] = {}  # temporary ORNO -> {"head": row, "lines": [...]}
-        self.confirmed_batches: dict[str, str] = {}  # temporary ORNO -> real ORNO
         self.payment_batches: dict[str, PaymentBatch] = {}
         self.gl_batches: dict[str, GLBatch] = {}
         self._series: dict[str, int] = {
