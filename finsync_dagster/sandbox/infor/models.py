@@ -209,7 +209,7 @@ class GLBatch:
     intn: str
     desc: str
     lines: dict[int, Row] = field(default_factory=dict)  # LINE -> parsed PARM
-    updated: bool = False
+    voucher: int | None = None  # set by UpdBatch: the batch is posted
 
 
 @dataclass
