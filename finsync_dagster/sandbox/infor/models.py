@@ -130,6 +130,49 @@ TABLES: dict[str, TableSpec] = {
             "CONO:3 DIVI:3 YEA4:4 JRNO:7 JSNO:7 VSER:3 VONO:8 ACDT:8 AIT1:10 AIT2:10 AIT3:10 CUCD:3 CUAM:17"
             " ACAM:17 DBCR:1 TRCD:2 VTXT:40 VDSC:40" + _STAMPS,
         ),
+        # Procure to pay: suppliers (CRS620MI), supplier invoice batches (APS450MI) and the AP ledger. M3
+        # keeps supplier financial data in CIDVEN; the sandbox keeps it on CIDMAS. Prefixes of CIDADR,
+        # FAPIBH and FAPIBL are UNCONFIRMED.
+        _spec(
+            "CIDMAS",
+            "ID",
+            ("CONO", "SUNO"),
+            "CONO:3 SUNO:10 SUNM:36 SUTY:1 ALSU:10 STAT:2 CSCD:3 ECAR:2 LNCD:2 DTFM:3 ORTY:3 DT4T:1 DTCD:1"
+            " CUCD:3 CRTP:2 ATPR:1 TEPY:3 PYME:3 VTCD:2 TXAP:1 PHNO:16 PHN2:16 TFNO:16 VRNO:16 CORG:11"
+            " COR2:11 SUCL:3 SUCO:10 SUAL:3 SUCM:20 TINO:15 PRSU:10" + _STAMPS,
+        ),
+        _spec(
+            "CIDADR",
+            "SA",
+            ("CONO", "SUNO", "ADTE", "ADID", "STDT"),
+            "CONO:3 SUNO:10 ADTE:2 ADID:6 STDT:8 SUNM:36 ADR1:36 ADR2:36 ADR3:36 ADR4:36 TOWN:20 ECAR:2"
+            " PONO:10 CSCD:3 PNOD:15 PRIA:1" + _STAMPS,
+            indexes=("SUNO",),
+        ),
+        _spec(
+            "FAPIBH",
+            "E5",
+            ("CONO", "DIVI", "INBN"),
+            "CONO:3 DIVI:3 INBN:10 SUNO:10 SPYN:10 SINO:24 IBTP:2 SUPA:2 IVDT:8 ACDT:8 DUDT:8 CUCD:3 CUAM:17"
+            " VTAM:17 TEPY:3 PYME:3 APCD:10 YEA4:4 VONO:8" + _STAMPS,
+            indexes=("SUNO",),
+        ),
+        _spec(
+            "FAPIBL",
+            "E6",
+            ("CONO", "DIVI", "INBN", "TRNO"),
+            "CONO:3 DIVI:3 INBN:10 TRNO:7 RDTP:2 NLAM:17 VTA1:17 VTA2:17 VTCD:2 CUCD:3 AO01:20 AO02:10"
+            " AO03:10 AO04:10 AO05:10 AO06:10 AO07:10 CHGT:30 ITNO:15 PUNO:10" + _STAMPS,
+            indexes=("INBN",),
+        ),
+        _spec(
+            "FPLEDG",
+            "EP",
+            ("CONO", "DIVI", "YEA4", "JRNO", "JSNO"),
+            "CONO:3 DIVI:3 YEA4:4 JRNO:7 JSNO:7 SUNO:10 SPYN:10 SINO:24 INYR:4 TRCD:2 CUCD:3 CUAM:17 VTAM:17"
+            " IVDT:8 DUDT:8 ACDT:8 VSER:3 VONO:8 RECO:1" + _STAMPS,
+            indexes=("SINO",),
+        ),
         _spec(
             "MITMAS",
             "MM",
@@ -225,6 +268,7 @@ class Settings:
     vat_codes: dict[str, Decimal] = field(default_factory=lambda: {"00": Decimal("0")})
     payment_terms_days: dict[str, int] = field(default_factory=lambda: {"30": 30})
     ar_account: str = "1200"
+    ap_account: str = "2200"
     bank_account: str = "1100"
     revenue_account: str = "4000"
     vat_account: str = "2100"
@@ -250,6 +294,7 @@ class Company:
             "JRNO": 0,
             "VONO": 0,
             "DLIX": 0,
+            "INBN": 5000000,
         }
 
     def table(self, name: str) -> Table:
