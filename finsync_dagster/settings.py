@@ -31,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, 
 
 from finsync_dagster.errors import ConfigError
 from finsync_dagster.recon.model import Tolerances
+from finsync_dagster.writeback.config import WriteBackConfig
 
 DEFAULT_CONFIG_FILE = "finsync.yaml"
 DEFAULT_HOME = ".finsync"
@@ -117,6 +118,10 @@ class PairConfig(_Strict):
     infor: InforPairConfig | None = None
     freshbooks_limits: ApiLimits = ApiLimits()
     infor_limits: ApiLimits = ApiLimits()
+    write_back: WriteBackConfig = Field(
+        default_factory=WriteBackConfig,
+        description="What write-back may do for this pair: the top-level write_back, with this pair's keys over it.",
+    )
     # The sections filled from sandbox.json rather than declared (left out when settings are serialized).
     _from_sandbox: frozenset[str] = PrivateAttr(default=frozenset())
 
@@ -231,6 +236,8 @@ class FileConfig(_Strict):
     """The shape of ``finsync.yaml``."""
 
     version: Literal[1] = 1
+    # Before pairs, so a mistake in it is reported at its own line rather than in the first pair.
+    write_back: WriteBackConfig = WriteBackConfig()
     pairs: list[PairConfig] = Field(default_factory=list)
     schedules: ScheduleConfig = ScheduleConfig()
     quality: QualityConfig = QualityConfig()
@@ -441,6 +448,7 @@ def _parse(path: Path) -> tuple[FileConfig, int]:
         raise ConfigError(
             f"{path}, line 1: the file must be a mapping with a `pairs:` list at the top level."
         )
+    _inherit_write_back(data)
     try:
         return FileConfig.model_validate(data), _line_of(root, ("pairs",))
     except pydantic.ValidationError as exc:
@@ -456,6 +464,29 @@ def _parse(path: Path) -> tuple[FileConfig, int]:
         else:
             hint = first["msg"].removeprefix("Value error, ")
         raise ConfigError(f"{path}, line {line}: {where}: {hint}") from None
+
+
+def _inherit_write_back(data: dict[str, Any]) -> None:
+    """Give each pair the top-level ``write_back`` with the pair's own keys over it (merged key by key)."""
+    common = data.get("write_back")
+    pairs = data.get("pairs")
+    if not isinstance(common, dict) or not isinstance(pairs, list):
+        return
+    for pair in pairs:
+        if isinstance(pair, dict):
+            own = pair.get("write_back")
+            pair["write_back"] = _merged(common, own) if isinstance(own, dict) else common
+
+
+def _merged(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in over.items():
+        merged[key] = (
+            _merged(base[key], value)
+            if isinstance(value, dict) and isinstance(base.get(key), dict)
+            else value
+        )
+    return merged
 
 
 def _line_at(raw: bytes, offset: int) -> int:
