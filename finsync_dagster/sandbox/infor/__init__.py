@@ -67,7 +67,10 @@ Contract choices (``../shared/contracts/infor-api.md``; UNCONFIRMED points decid
 - Write-side lookups (what resolves an in-doubt write; error codes are the sandbox's): customers by the
   caller's ``CUNO`` (a second ``CRS610MI/Add`` answers "already exists", WCU0201) or ``YREF`` (EXPORTMI
   ``OKYREF``); orders by ``CUNO`` + ``CUOR`` (20) through ``LstBatchHead``/``LstHead`` or EXPORTMI on
-  OXHEAD/OOHEAD (``OACUOR``), lines through ``LstBatchLine`` or EXPORTMI on OXLINE (``OBORNO``); cash by
+  OXHEAD/OOHEAD (``OACUOR``; OXHEAD keeps confirmed batches too, so filter ``OASTAT`` or look in OOHEAD
+  first), lines through ``LstBatchLine`` or EXPORTMI on OXLINE (``OBORNO``); an order's AR invoice and
+  delivery through ``OIS350MI/LstInvHeadByCo`` (``IVNO`` is the AR ``CINO``, ``YEA4`` its ``INYR``,
+  ``DLIX`` the delivery; OOLINE ``OBDLIX`` too); cash by
   the line's ``CKNO`` (15) through EXPORTMI on FSLEDG (``ESCKNO``, with ``ESPBID``; UNCONFIRMED that real
   FSLEDG carries the check number) or ``ARS200MI/LstInvoiceTrans`` per invoice; GL postings by the
   line's ``VTXT`` (40) through EXPORTMI on FGLEDG (``EGVTXT``), then ``GLS200MI/LstVoucherLines``;

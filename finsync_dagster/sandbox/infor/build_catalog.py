@@ -52,7 +52,7 @@ IMPLEMENTED: dict[str, list[str]] = {
         "LstInvBySupInv",
         "LstInvBatchNo",
     ],
-    "OIS350MI": ["LstInvHead", "GetInvHead", "LstInvLine"],
+    "OIS350MI": ["LstInvHead", "GetInvHead", "LstInvLine", "LstInvHeadByCo"],
     "ARS200MI": ["LstInvoices", "GetInvoice", "LstInvoiceTrans"],
     "ARS040MI": ["AddBatchHead", "AddBatchLine", "ControlBatch"],
     "CRS630MI": ["AddAccountID", "GetAccountID", "LstAccountID"],

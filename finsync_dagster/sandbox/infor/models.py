@@ -70,7 +70,7 @@ TABLES: dict[str, TableSpec] = {
             "OB",
             ("CONO", "ORNO", "PONR", "POSX"),
             "CONO:3 DIVI:3 ORNO:10 PONR:5 POSX:2 ITNO:15 ITDS:30 WHLO:3 ORQT:15 ALQT:15 DLQT:15 IVQT:15"
-            " SAPR:17 NLAM:17 VTCD:2 VTP1:5 CUCD:3 DWDT:8 ORST:2" + _STAMPS,
+            " SAPR:17 NLAM:17 VTCD:2 VTP1:5 CUCD:3 DWDT:8 ORST:2 DLIX:11" + _STAMPS,
             indexes=("ORNO",),
         ),
         # Batch order entry (OIS100MI AddBatchHead/AddBatchLine) before and after Confirm. M3's batch

@@ -65,9 +65,16 @@ def _invoice(infor: RunningSandboxes, m3: M3Client, defaults: dict[str, str]) ->
         params={"ORNO": head["ORNO"], "ITNO": defaults["ITNO"], "ORQT": 2, "SAPR": Decimal("50.00")},
     )
     (order,) = m3.execute(program="OIS100MI", transaction="Confirm", params={"ORNO": head["ORNO"]})
-    control(infor, "POST", f"orders/{order['ORNO']}/deliver")
+    delivered = control(infor, "POST", f"orders/{order['ORNO']}/deliver")
     billed = control(infor, "POST", f"orders/{order['ORNO']}/invoice")
-    return {"CUNO": cuno, "CINO": billed["CINO"], "INYR": billed["YEA4"], "amount": Decimal(billed["amount"])}
+    return {
+        "CUNO": cuno,
+        "CINO": billed["CINO"],
+        "INYR": billed["YEA4"],
+        "amount": Decimal(billed["amount"]),
+        "ORNO": order["ORNO"],
+        "DLIX": delivered["DLIX"],
+    }
 
 
 def _payment_batch(invoice: dict[str, Any], pbid: int, ckno: str, defaults: dict[str, str]) -> list[MiCall]:
@@ -103,6 +110,44 @@ def _error(m3: M3Client, program: str, call: MiCall) -> M3ValidationError:
     with pytest.raises(M3ValidationError) as caught:
         m3.execute(program=program, transaction=call.transaction, params=call.record)
     return caught.value
+
+
+# -- the AR invoice of an order ----------------------------------------------------------------------
+
+
+def test_an_order_finds_its_ar_invoice_and_delivery(
+    infor_sandbox_empty: RunningSandboxes, m3: M3Client, defaults: dict[str, str]
+) -> None:
+    invoice = _invoice(infor_sandbox_empty, m3, defaults)
+
+    (head,) = m3.execute(program="OIS350MI", transaction="LstInvHeadByCo", params={"ORNO": invoice["ORNO"]})
+
+    assert (head["IVNO"], head["YEA4"], head["DLIX"], head["CUNO"]) == (
+        invoice["CINO"], invoice["INYR"], str(invoice["DLIX"]), invoice["CUNO"],
+    )  # fmt: skip
+    assert (head["AMT1"], head["RAFC"]) == (str(invoice["amount"]), invoice["amount"])
+
+
+def test_an_order_not_yet_invoiced_has_no_invoice_and_an_unknown_order_is_refused(
+    m3: M3Client, defaults: dict[str, str]
+) -> None:
+    customer = {"CUTM": defaults["CUTM"], "CUNO": "LDOPEN", "CUNM": "Open Co", "CUA1": "1 Road"}
+    m3.execute(program="CRS610MI", transaction="Add", params=customer)
+    (head,) = m3.execute(program="OIS100MI", transaction="AddBatchHead", params={"CUNO": "LDOPEN"})
+    m3.execute(
+        program="OIS100MI",
+        transaction="AddBatchLine",
+        params={"ORNO": head["ORNO"], "ITNO": defaults["ITNO"]},
+    )
+    (order,) = m3.execute(program="OIS100MI", transaction="Confirm", params={"ORNO": head["ORNO"]})
+
+    assert m3.execute(program="OIS350MI", transaction="LstInvHeadByCo", params={"ORNO": order["ORNO"]}) == []
+    error = _error(m3, "OIS350MI", MiCall("LstInvHeadByCo", {"ORNO": "1999999999"}))
+    assert (error.code, error.field, error.message) == (
+        "OI35002",
+        "ORNO",
+        "Customer order number 1999999999 does not exist",
+    )
 
 
 # -- ARS040MI payment batches ------------------------------------------------------------------------
