@@ -1,14 +1,16 @@
-"""What each alert last was, and what people were last told about it: one notification per change.
+"""What each alert last was, and what each channel was last told about it: one notification per change.
 
-A row per (rule, subject). ``firing`` and ``since`` follow the condition; ``notified`` is the state people
-were last told (``firing`` or ``ok``). A notification is due while the two disagree, so a delivery that
-failed is tried again on the next check, and one that succeeded is never sent twice for the same change.
+A row per (rule, subject). ``firing`` and ``since`` follow the condition; ``notified`` maps each channel
+(``slack``, ``email``) to the state it was last told (``firing`` or ``ok``). A notification is due on a
+channel while the two disagree, so a delivery that failed is tried again on the next check, and one that
+succeeded is never sent twice for the same change, whatever the other channel did.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -24,8 +26,7 @@ class AlertState:
     firing: bool
     since: datetime
     summary: str | None = None
-    notified: str | None = None
-    notified_at: datetime | None = None
+    notified: dict[str, str] = field(default_factory=dict)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -42,8 +43,7 @@ def load(engine: sa.Engine) -> dict[tuple[str, str], AlertState]:
             firing=bool(row.firing),
             since=aware(row.since) or utcnow(),
             summary=row.summary,
-            notified=row.notified,
-            notified_at=aware(row.notified_at),
+            notified=json.loads(row.notified) if row.notified else {},
         )
         for row in rows
     }
@@ -63,18 +63,19 @@ def save(engine: sa.Engine, states: Sequence[AlertState]) -> None:
             key = (alert_state.c.rule == state.rule) & (alert_state.c.subject == state.subject)
             if not connection.execute(alert_state.update().where(key).values(**values)).rowcount:
                 connection.execute(
-                    alert_state.insert().values(
-                        rule=state.rule, subject=state.subject, notified=None, **values
-                    )
+                    alert_state.insert().values(rule=state.rule, subject=state.subject, **values)
                 )
 
 
-def mark_notified(
-    engine: sa.Engine, rule: str, subject: str, *, told: str, at: datetime | None = None
-) -> None:
+def mark_notified(engine: sa.Engine, rule: str, subject: str, *, channel: str, told: str) -> None:
+    """Record that ``channel`` was told ``told`` (firing or ok); read and written in one transaction."""
+    key = (alert_state.c.rule == rule) & (alert_state.c.subject == subject)
     with engine.begin() as connection:
+        raw = connection.execute(sa.select(alert_state.c.notified).where(key)).scalar()
+        notified = json.loads(raw) if raw else {}
+        notified[channel] = told
         connection.execute(
             alert_state.update()
-            .where(alert_state.c.rule == rule, alert_state.c.subject == subject)
-            .values(notified=told, notified_at=at or utcnow())
+            .where(key)
+            .values(notified=json.dumps(notified, sort_keys=True), notified_at=utcnow())
         )

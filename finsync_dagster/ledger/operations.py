@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -269,6 +269,20 @@ def audit_entries(
     with _reading(engine) as connection:
         rows = [_utc_row(row._mapping) for row in connection.execute(query)]
     return sorted(rows, key=lambda r: r["id"]) if limit is not None else rows
+
+
+def iter_audit(
+    engine: sa.Engine, *, pair: str | None = None, since: datetime | None = None, batch: int = 5000
+) -> Iterator[dict[str, Any]]:
+    """Every audit entry in time order, streamed in batches (an export of millions keeps memory flat)."""
+    query = sa.select(audit_log).order_by(audit_log.c.id)
+    if pair is not None:
+        query = query.where(audit_log.c.pair == pair)
+    if since is not None:
+        query = query.where(audit_log.c.at >= since)
+    with _reading(engine) as connection:
+        for row in connection.execution_options(yield_per=batch).execute(query):
+            yield _utc_row(row._mapping)
 
 
 def _utc_row(mapping: Any) -> dict[str, Any]:

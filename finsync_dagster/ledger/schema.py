@@ -162,7 +162,7 @@ alert_state = sa.Table(
     sa.Column("since", sa.DateTime(timezone=True), nullable=False, comment="when the state last changed"),
     sa.Column("summary", sa.Text, nullable=True, comment="the last message, secrets masked"),
     sa.Column(
-        "notified", sa.String(16), nullable=True, comment="the state people were last told: firing or ok"
+        "notified", sa.Text, nullable=True, comment="JSON: per channel, the state people were last told"
     ),
     sa.Column("notified_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),

@@ -10,7 +10,7 @@ audit) adds its tables and a migration to ``schema``, its own module, and one-li
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import Any
@@ -273,14 +273,19 @@ class Ledger:
             self.engine, pair=pair, since=since, action_keys=action_keys, limit=limit
         )
 
+    def iter_audit(
+        self, *, pair: str | None = None, since: datetime | None = None
+    ) -> Iterator[dict[str, Any]]:
+        return operations.iter_audit(self.engine, pair=pair, since=since)
+
     def alert_states(self) -> dict[tuple[str, str], AlertState]:
         return alert_state.load(self.engine)
 
     def save_alert_states(self, states: Sequence[AlertState]) -> None:
         alert_state.save(self.engine, states)
 
-    def mark_alert_notified(self, rule: str, subject: str, *, told: str) -> None:
-        alert_state.mark_notified(self.engine, rule, subject, told=told)
+    def mark_alert_notified(self, rule: str, subject: str, *, channel: str, told: str) -> None:
+        alert_state.mark_notified(self.engine, rule, subject, channel=channel, told=told)
 
     def prune(
         self,

@@ -185,7 +185,7 @@ def test_the_ledger_facade_keeps_its_public_methods() -> None:
     assert public == [
         "action", "actions", "alert_states", "audit", "audit_entries", "audit_rows", "claim", "clear_cursors",
         "dead_letter", "dead_letter_groups", "dead_letters", "dead_letters_since", "delete_token", "due_summary",
-        "figures", "find_actions", "finish", "get_cursor", "get_token", "link", "links", "mark_alert_notified",
+        "figures", "find_actions", "finish", "get_cursor", "get_token", "iter_audit", "link", "links", "mark_alert_notified",
         "mark_reconnect", "migrate", "oldest_in_doubt", "outbox_counts", "plan", "prune", "record",
         "record_many", "refresh_lease", "refresh_write", "release", "renew", "resolve_dead", "retry_dead",
         "safe_url", "save_alert_states", "save_token", "schema_version", "set_cursor", "unlink",
