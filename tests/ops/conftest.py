@@ -16,9 +16,7 @@ PAIR = "acme"
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
     path = tmp_path / "finsync.yaml"
-    path.write_text(
-        "version: 1\npairs:\n  - name: acme\n    sandbox_dir: sandbox\n", encoding="utf-8"
-    )
+    path.write_text("version: 1\npairs:\n  - name: acme\n    sandbox_dir: sandbox\n", encoding="utf-8")
     return path
 
 

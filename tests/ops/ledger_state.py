@@ -53,7 +53,9 @@ def build(ledger: Ledger, pair: str = "acme") -> dict[str, str]:
         ledger.record(action, [Call("CRS610MI/Add", "applied", target_id=f"FB{source_id}", latency_ms=40)])
         assert ledger.finish(action, Outcome.done(f"FB{source_id}"))
     ledger.record(claimed["3"], [Call("CRS610MI/Add", "in_doubt", error="ReadTimeout", latency_ms=30000)])
-    assert ledger.finish(claimed["3"], Outcome(State.IN_DOUBT, error="ReadTimeout", error_class="UnavailableError"))
+    assert ledger.finish(
+        claimed["3"], Outcome(State.IN_DOUBT, error="ReadTimeout", error_class="UnavailableError")
+    )
     for source_id in ("10", "11", "12"):
         action = claimed[source_id]
         message = f"field 'AIT1': account 9999 does not exist (GL{source_id})"

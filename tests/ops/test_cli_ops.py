@@ -106,7 +106,10 @@ def test_retry_with_an_edited_payload(filled, config, capsys, tmp_path: Path) ->
     ledger, keys = filled
     edited = tmp_path / "payload.json"
     edited.write_text(json.dumps({"AIT1": "4000", "CUAM": "12.50"}), encoding="utf-8")
-    assert as_json(capsys, config, "dlq", "retry", "2", "--payload-file", str(edited))["results"][0]["result"] == "retried"
+    assert (
+        as_json(capsys, config, "dlq", "retry", "2", "--payload-file", str(edited))["results"][0]["result"]
+        == "retried"
+    )
     action = ledger.action(keys["11"])
     assert action is not None and action.payload == {"AIT1": "4000", "CUAM": "12.50"}
     edited.write_text("[1, 2]", encoding="utf-8")
@@ -134,7 +137,10 @@ def test_resolve_cancels_the_action_and_keeps_the_reason(filled, config, capsys)
     action = ledger.action(keys["12"])
     assert action is not None and action.state == State.CANCELLED
     letter = ledger.dead_letter(3)
-    assert letter is not None and (letter["reason"], letter["resolved_by"]) == ("booked by hand in M3", getpass.getuser())
+    assert letter is not None and (letter["reason"], letter["resolved_by"]) == (
+        "booked by hand in M3",
+        getpass.getuser(),
+    )
     audit = as_json(capsys, config, "audit", "--key", keys["12"][:8])
     assert [e["call"] for e in audit["entries"]] == ["GLS840MI/AddBatchLine", "dlq resolve"]
     assert audit["entries"][-1]["error"] == "booked by hand in M3"
@@ -143,7 +149,9 @@ def test_resolve_cancels_the_action_and_keeps_the_reason(filled, config, capsys)
 def test_audit_since_takes_relative_and_iso_times(filled, config, capsys) -> None:
     ledger, _keys = filled
     with ledger.engine.begin() as connection:
-        connection.execute(audit_log.update().where(audit_log.c.id == 1).values(at=utcnow() - timedelta(days=3)))
+        connection.execute(
+            audit_log.update().where(audit_log.c.id == 1).values(at=utcnow() - timedelta(days=3))
+        )
     every = as_json(capsys, config, "audit")["entries"]
     assert len(every) == 6 and all(set(e) == AUDIT_KEYS for e in every)
     assert len(as_json(capsys, config, "audit", "--since", "2h")["entries"]) == 5
@@ -157,13 +165,19 @@ def test_audit_since_takes_relative_and_iso_times(filled, config, capsys) -> Non
 
 def test_exports_are_safe_to_open_in_a_spreadsheet(filled, config, capsys, tmp_path: Path) -> None:
     ledger, _keys = filled
-    ledger.audit(pair="acme", call="dlq resolve", outcome="resolved", actor="ops", error="=HYPERLINK(\"http://x\")\x1b[31m")
+    ledger.audit(
+        pair="acme",
+        call="dlq resolve",
+        outcome="resolved",
+        actor="ops",
+        error='=HYPERLINK("http://x")\x1b[31m',
+    )
     out = tmp_path / "audit.csv"
     code, said, err = finsync(capsys, config, "audit", "export", "--out", str(out))
     assert code == 0, err
     assert "7 audit entries written" in said
     rows = list(csv.DictReader(out.open(encoding="utf-8")))
-    assert rows[-1]["error"] == "'=HYPERLINK(\"http://x\")\\x1b[31m"
+    assert rows[-1]["error"] == '\'=HYPERLINK("http://x")\\x1b[31m'
     workbook = tmp_path / "audit.xlsx"
     assert finsync(capsys, config, "audit", "export", "--format", "xlsx", "--out", str(workbook))[0] == 0
     sheet = load_workbook(workbook).active
@@ -178,14 +192,20 @@ def test_exports_are_safe_to_open_in_a_spreadsheet(filled, config, capsys, tmp_p
 def test_retention_prunes_only_what_the_policy_lets_go(filled, config, capsys) -> None:
     ledger, _keys = filled
     config.write_text(
-        config.read_text(encoding="utf-8") + "retention:\n  audit_days: 30\n  dead_letters_resolved_days: 7\n",
+        config.read_text(encoding="utf-8")
+        + "retention:\n  audit_days: 30\n  dead_letters_resolved_days: 7\n",
         encoding="utf-8",
     )
-    assert as_json(capsys, config, "dlq", "resolve", "1", "--reason", "done by hand")["results"][0]["result"] == "resolved"
+    assert (
+        as_json(capsys, config, "dlq", "resolve", "1", "--reason", "done by hand")["results"][0]["result"]
+        == "resolved"
+    )
     old = utcnow() - timedelta(days=60)
     with ledger.engine.begin() as connection:
         connection.execute(audit_log.update().where(audit_log.c.id <= 2).values(at=old))
-        connection.execute(dead_letters.update().values(created_at=old))  # old, but only letter 1 is resolved...
+        connection.execute(
+            dead_letters.update().values(created_at=old)
+        )  # old, but only letter 1 is resolved...
         connection.execute(dead_letters.update().where(dead_letters.c.id == 1).values(resolved_at=old))
     dry = as_json(capsys, config, "retention", "prune", "--dry-run")
     assert {t: v["rows"] for t, v in dry["tables"].items()} == {"audit_log": 2, "dead_letters": 1, "inbox": 0}

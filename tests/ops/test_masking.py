@@ -43,7 +43,9 @@ def test_json_text_is_masked_as_its_structure() -> None:
 
 @given(
     secret=st.text(alphabet=st.characters(categories=["L", "N"]), min_size=8, max_size=40),
-    key=st.sampled_from(["token", "access_token", "Authorization", "clientSecret", "PASSWORD", "api_key", "sask"]),
+    key=st.sampled_from(
+        ["token", "access_token", "Authorization", "clientSecret", "PASSWORD", "api_key", "sask"]
+    ),
     noise=st.dictionaries(st.sampled_from(["name", "CUNO", "amount"]), st.text(max_size=10)),
 )
 def test_no_secret_under_a_secret_key_survives(secret: str, key: str, noise: dict[str, str]) -> None:
