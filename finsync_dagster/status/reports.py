@@ -8,6 +8,7 @@ never disagree with the report a person opens. Every path read from ``latest.jso
 from __future__ import annotations
 
 import csv
+import json
 import re
 from collections import defaultdict
 from dataclasses import dataclass
@@ -16,8 +17,11 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from finsync_dagster.errors import ConfigError
-from finsync_dagster.reports import latest_report
 from finsync_dagster.settings import Settings
+
+# The pointer ``reports.writer`` keeps beside a pair's report folders (its ``LATEST``), read here without
+# importing the report writer (HTML, XLSX, DuckDB): ``finsync status`` stays quick to start.
+_LATEST = "latest.json"
 
 _FOLDER_TIME = re.compile(r"(\d{8}T\d{6}Z)-")
 
@@ -32,12 +36,14 @@ class ReportFigures:
 
 def latest_report_figures(settings: Settings, pair: str) -> ReportFigures | None:
     """The figures of ``pair``'s latest report, or None when it has none (or it points outside the home)."""
+    pointer = settings.reports_dir(pair) / _LATEST
     try:
-        paths = latest_report(settings.reports_dir(pair))
-        if paths is None:
-            return None
-        directory = settings.inside_home(paths.directory)
-    except (ConfigError, OSError, ValueError, TypeError):
+        paths = json.loads(pointer.read_text(encoding="utf-8"))
+        directory = settings.inside_home(paths["directory"])
+        html = str(settings.inside_home(paths["html"]))
+    except FileNotFoundError:
+        return None
+    except (ConfigError, OSError, ValueError, TypeError, KeyError):
         return None
     exceptions = 0
     at_stake: dict[str, Decimal] = defaultdict(Decimal)
@@ -53,7 +59,7 @@ def latest_report_figures(settings: Settings, pair: str) -> ReportFigures | None
                         continue
     except OSError:
         return None
-    return ReportFigures(_written_at(directory), exceptions, dict(sorted(at_stake.items())), str(paths.html))
+    return ReportFigures(_written_at(directory), exceptions, dict(sorted(at_stake.items())), html)
 
 
 def _written_at(directory: Path) -> datetime:

@@ -46,7 +46,6 @@ def write_report(home: Path, pair: str, written: datetime, rows: list[tuple[str,
 
 
 def test_status_json_gives_every_figure_of_a_pair(filled, config, finsync_home, capsys) -> None:
-    ledger, _keys = filled
     written = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
     write_report(
         finsync_home, "acme", written, [("USD", "1500.10"), ("USD", "0.20"), ("EUR", "99.99"), ("", "")]
