@@ -26,8 +26,6 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import sqlalchemy as sa
-
 from finsync_dagster.ledger import Ledger
 from finsync_dagster.ledger.schema import STATUS_INDEXES, audit_log, dead_letters, metadata, outbox
 
@@ -71,7 +69,7 @@ def fill(ledger: Ledger, rows: int) -> None:
                 batch.append({
                     "key": f"k{n:019d}", "pair": _pair(n), "action": "m3.customer.add", "target": "infor",
                     "entity": "customers", "source_system": "freshbooks", "source_id": str(n), "source_version": "v1",
-                    "payload": '{"CUNO": "FB%d"}' % n, "state": state, "attempts": 1, "fence": 1,
+                    "payload": f'{{"CUNO": "FB{n}"}}', "state": state, "attempts": 1, "fence": 1,
                     "planned_by": f"run-{n // 100}", "planned_at": at, "updated_at": at,
                     "done_at": at if state == "done" else None,
                     "next_attempt_at": at if state in ("retry_wait", "in_doubt") else None,
@@ -154,12 +152,10 @@ def measure(name: str, url: str, rows: int) -> dict[str, float]:
     )
     figures = json.loads(out)["pairs"][0]
     assert figures["dead"] > 0 and figures["in_doubt"] > 0 and figures["dead_letters_open"] > 0, figures
-    gathered, _ = timed([sys.executable, "-c", _GATHER, str(config)], env, 1)
-    with_indexes = float(_.strip())
+    with_indexes = float(timed([sys.executable, "-c", _GATHER, str(config)], env, 1)[1].strip())
     drop_status_indexes(ledger)
     analyse(ledger)
-    baseline_run, baseline_out = timed([sys.executable, "-c", _GATHER, str(config)], env, 1)
-    without_indexes = float(baseline_out.strip())
+    without_indexes = float(timed([sys.executable, "-c", _GATHER, str(config)], env, 1)[1].strip())
     ledger.engine.dispose()
     print(f"{name}: `finsync status --json` {command:.2f} s (best of 3, end to end)")
     print(f"{name}: figures (status.gather) {with_indexes * 1000:.0f} ms with schema 6's indexes, "

@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import os
 import threading
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
 
 from finsync_dagster.alerts import CheckResult, channels_from, check_once, run_forever
 from finsync_dagster.cli.options import echo_json, open_ledger
+from finsync_dagster.settings import Settings
+
+if TYPE_CHECKING:
+    import dagster as dg
 
 
 @click.group("alerts")
@@ -32,7 +37,7 @@ def _print(result: CheckResult, console: Console) -> None:
         )
 
 
-def _instance(settings):  # type: ignore[no-untyped-def]
+def _instance(settings: Settings) -> dg.DagsterInstance | None:
     if not os.environ.get("DAGSTER_HOME") and not (settings.home / "dagster").is_dir():
         return None
     from finsync_dagster.pipeline import instance_for

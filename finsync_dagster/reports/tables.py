@@ -18,6 +18,7 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 
 from finsync_dagster.reports.text import visible
 from finsync_dagster.reports.writer import csv_safe
@@ -89,6 +90,4 @@ def _xlsx_cell(sheet: Any, value: Any) -> Any:
 
 
 def _column_letter(index: int) -> str:
-    from openpyxl.utils import get_column_letter
-
-    return get_column_letter(max(index, 1))
+    return str(get_column_letter(max(index, 1)))

@@ -73,11 +73,11 @@ def mailbox() -> Iterator[Mailbox]:
     box = Mailbox(port=0)
 
     class Handler:
-        async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+        async def handle_DATA(self, server, session, envelope):
             box.messages.append(envelope.content.decode("utf-8", "replace"))
             return "250 OK"
 
-    def authenticate(server, session, envelope, mechanism, auth_data):  # type: ignore[no-untyped-def]
+    def authenticate(server, session, envelope, mechanism, auth_data):
         ok = isinstance(auth_data, LoginPassword) and auth_data.password == SMTP_PASSWORD.encode()
         if ok:
             box.logins.append(auth_data.login.decode())
