@@ -21,7 +21,7 @@ __all__ = ["cli", "main"]
 
 # Command name -> the module under finsync_dagster.cli whose ``command`` it is.
 _COMMANDS = {
-    "status": "status", "sandbox": "sandbox", "connect": "connect", "sync": "sync", "mapping": "mapping",
+    "status": "status", "sandbox": "sandbox", "connect": "connect", "sync": "sync", "push": "push", "mapping": "mapping",
     "report": "report", "demo": "demo", "outbox": "outbox", "dlq": "dlq", "audit": "audit", "alerts": "alerts",
     "retention": "retention",
 }  # fmt: skip

@@ -111,7 +111,12 @@ def test_retry_with_an_edited_payload(filled, config, capsys, tmp_path: Path) ->
         == "retried"
     )
     action = ledger.action(keys["11"])
-    assert action is not None and action.payload == {"AIT1": "4000", "CUAM": "12.50"}
+    # The ledger marks a payload a person edited, so planning never overwrites it.
+    assert action is not None and action.payload == {
+        "AIT1": "4000",
+        "CUAM": "12.50",
+        "_edited_by": getpass.getuser(),
+    }
     edited.write_text("[1, 2]", encoding="utf-8")
     code, _out, err = finsync(capsys, config, "dlq", "retry", "3", "--payload-file", str(edited))
     assert code == 1 and "must be a JSON object" in err
