@@ -40,7 +40,7 @@ def _print(result: CheckResult, console: Console) -> None:
 def _instance(settings: Settings) -> dg.DagsterInstance | None:
     if not os.environ.get("DAGSTER_HOME") and not (settings.home / "dagster").is_dir():
         return None
-    from finsync_dagster.pipeline import instance_for
+    from finsync_dagster.instance import instance_for
 
     return instance_for(settings)
 

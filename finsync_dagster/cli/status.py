@@ -76,7 +76,7 @@ def _latest_runs(settings: Settings, *, quiet: bool) -> dict[str, list[RunInfo]]
     if not os.environ.get("DAGSTER_HOME") and not (settings.home / "dagster").is_dir():
         return None  # no instance yet, so no runs; status does not create one
     from finsync_dagster.cli.sync import print_closed_runs
-    from finsync_dagster.pipeline import close_own_dead_runs, instance_for
+    from finsync_dagster.instance import close_own_dead_runs, instance_for
     from finsync_dagster.status.runs import latest_runs
 
     with instance_for(settings) as instance:
