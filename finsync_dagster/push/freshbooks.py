@@ -16,7 +16,7 @@ from typing import Any
 from finsync_dagster.errors import SAFE_TO_RESEND, ApiError, OutcomeUnknownError, UnavailableError
 from finsync_dagster.ledger import Action, Call, Link, Outcome
 from finsync_dagster.push.lane import Lane, Results
-from finsync_dagster.push.outcomes import refused
+from finsync_dagster.push.outcomes import refused, sendable
 from finsync_dagster.resources.freshbooks.client import FreshBooksClient
 
 FreshBooksLane = Lane[FreshBooksClient]
@@ -78,7 +78,7 @@ class _Failed(Exception):
 def push_client_creates(lane: FreshBooksLane, actions: Sequence[Action]) -> Results:
     def one(action: Action) -> tuple[list[Call], Outcome]:
         calls: list[Call] = []
-        payload = {k: v for k, v in action.payload.items() if not k.startswith("_")}
+        payload = sendable(action.payload)
         try:
             if action.resumed:
                 found, call = _timed_call(

@@ -18,7 +18,7 @@ from typing import Any
 from finsync_dagster.errors import SAFE_TO_RESEND, ApiError, MappingError, UnavailableError
 from finsync_dagster.ledger import Action, Call, Link, Outcome, State
 from finsync_dagster.push.lane import Entry, Lane, Results
-from finsync_dagster.push.outcomes import refused, waiting
+from finsync_dagster.push.outcomes import refused, sendable, waiting
 from finsync_dagster.resources.infor.client import M3Client
 from finsync_dagster.resources.infor.models import MiCall, MiOutcome
 from finsync_dagster.writeback.actions import m3_number
@@ -123,7 +123,7 @@ def _single_step(
             results.append((action, dead))
         else:
             ready.append(action)
-    steps = [_Step(a, MiCall(transaction, a.payload), transaction) for a in lane.held(ready)]
+    steps = [_Step(a, MiCall(transaction, sendable(a.payload)), transaction) for a in lane.held(ready)]
     _send(lane, program, steps)
     entries: list[Entry] = []
     for step in steps:

@@ -97,6 +97,11 @@ def refused(action: Action) -> Outcome | None:
                    request={"payload": action.payload})  # fmt: skip
 
 
+def sendable(payload: dict[str, Any]) -> dict[str, Any]:
+    """A payload as the target receives it: finsync's own marks (``_refused``, ``_edited_by``) left out."""
+    return {key: value for key, value in payload.items() if not key.startswith("_")}
+
+
 def waiting(reason: str, *, recheck_minutes: int) -> Outcome:
     """A condition in the target not met yet (M3 has not invoiced the order): no attempt, no dead letter."""
     later = utcnow() + timedelta(minutes=recheck_minutes)

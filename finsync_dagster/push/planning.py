@@ -30,7 +30,7 @@ def plan_pair(con: duckdb.DuckDBPyConnection, settings: Settings, ledger: Ledger
     context = Context(
         pair=pair,
         config=config.write_back,
-        specs={spec.name: spec for spec in load_specs()},
+        specs={spec.name: spec for spec in load_specs(overlay=settings.specs_overlay)},
         company=config.infor.company if config.infor is not None else "",
         links=ledger.links(pair),
         creates=creates,

@@ -209,6 +209,7 @@ class _CustomerLinks:
 
     def __init__(self, con: duckdb.DuckDBPyConnection, context: Context) -> None:
         self.known: dict[str, tuple[str, str | None]] = {}
+        self.confirmed: set[str] = set()  # linked by the crosswalk or a clear match, not by a create
         table = MATCH_TABLES["customers"]
         if table_exists(con, table):
             for row in _rows(
@@ -222,6 +223,7 @@ class _CustomerLinks:
         for link in context.links:
             if link["entity"] == "customers":
                 self.known[str(link["freshbooks_id"])] = (str(link["infor_id"]), None)
+        self.confirmed = set(self.known)
         for (action, source_id), created in context.creates.items():
             if action != "m3.customer.add" or source_id in self.known or created.state == State.CANCELLED:
                 continue
@@ -229,7 +231,8 @@ class _CustomerLinks:
             self.known[source_id] = (created.target_id or created.stamp or "", waiting)
 
     def planned(self, action: PlannedAction) -> None:
-        self.known.setdefault(action.source_id, (action.stamp or "", action.key))
+        if action.source_id not in self.confirmed:
+            self.known[action.source_id] = (action.stamp or "", action.key)
 
     def of(self, freshbooks_id: str | None) -> tuple[str, str | None] | None:
         return None if freshbooks_id is None else self.known.get(str(freshbooks_id))
@@ -242,7 +245,7 @@ def _customers_to_m3(
     con: duckdb.DuckDBPyConnection, context: Context, customers: _CustomerLinks, result: Plan
 ) -> None:
     missing = {str(r["id"]): r for r in _missing(con, "customers", "freshbooks")}
-    missing = {k: v for k, v in missing.items() if customers.of(k) is None}
+    missing = {k: v for k, v in missing.items() if k not in customers.confirmed}
     payloads, refused = _mapped(con, context, KINDS["m3.customer.add"].spec, missing, m3=True)
     versions = _versions(con, "customers", "freshbooks", missing)
     for source_id in missing:
