@@ -16,6 +16,7 @@ from finsync_dagster.assets.recon import build_recon_assets
 from finsync_dagster.assets.reports import build_report_asset
 from finsync_dagster.assets.staging_freshbooks import build_freshbooks_staging
 from finsync_dagster.assets.staging_infor import build_infor_staging
+from finsync_dagster.assets.staging_shop import build_shop_staging
 from finsync_dagster.automation import build_jobs, build_schedules
 from finsync_dagster.partitions import pairs_partitions
 from finsync_dagster.resources import LedgerResource, WarehouseResource
@@ -28,7 +29,11 @@ __all__ = ["build_definitions", "defs"]
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     partitions = pairs_partitions(settings)
-    staging = [*build_freshbooks_staging(partitions), *build_infor_staging(partitions)]
+    staging = [
+        *build_freshbooks_staging(partitions),
+        *build_infor_staging(partitions),
+        *build_shop_staging(partitions),
+    ]
     core = build_core_assets(partitions)
     recon = [*build_recon_assets(partitions), build_report_asset(partitions)]
     read_side = [*staging, *core, *recon]

@@ -35,6 +35,7 @@ from finsync_dagster.settings import SANDBOX_FILE
 SERVICES: dict[str, str] = {
     "freshbooks": "finsync_dagster.sandbox.freshbooks:service",
     "infor": "finsync_dagster.sandbox.infor:service",
+    "shop": "finsync_dagster.sandbox.shop:service",
 }
 
 
