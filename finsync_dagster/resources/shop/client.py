@@ -190,9 +190,10 @@ class ShopClient:
             )
             return _member(body, "webhook")
         except ValidationError as exc:
-            if exc.field != "address":
-                raise
-            existing = self._find_webhook(topic, address)
+            existing = self._find_webhook(topic, address) if exc.field == "address" else None
+            if existing is None:
+                raise  # refused for another reason (a bad topic or address)
+            return existing
         except UnavailableError as exc:
             if isinstance(exc, RequestNotSentError):
                 raise
@@ -205,9 +206,7 @@ class ShopClient:
                     status=exc.status,
                     request=exc.request,
                 ) from exc
-        if existing is None:
-            raise ValidationError(f"the shop refused {topic} for {address}", system=SYSTEM, field="address")
-        return existing
+            return existing
 
     def unsubscribe(self, webhook_id: int) -> None:
         """Delete a subscription; one already gone (also by an attempt whose answer was lost) is fine."""

@@ -170,7 +170,8 @@ def _split(path: str) -> tuple[str | None, str]:
 
 
 def _with_headers(send: Send, headers: dict[str, str]) -> Send:
-    extra = [(name.lower().encode(), value.encode()) for name, value in headers.items()]
+    # Canonical case, as Shopify sends them over HTTP/1.1: some clients (ShopifyAPI) match it exactly.
+    extra = [(name.encode(), value.encode()) for name, value in headers.items()]
 
     async def wrapped(message: Message) -> None:
         if message["type"] == "http.response.start":

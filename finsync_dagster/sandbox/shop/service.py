@@ -24,4 +24,6 @@ class ShopService:
             (options.dir / TRUTH_FILE).write_text(
                 json.dumps(sandbox.truth, indent=2, sort_keys=True), encoding="utf-8"
             )
-        return BuiltSandbox(app=create_app(sandbox), info=sandbox.info(), state=sandbox)
+        # h11: Shopify's HTTP/1.1 header names keep their case (X-Shopify-Shop-Api-Call-Limit), and
+        # clients such as ShopifyAPI's Limits look them up exactly.
+        return BuiltSandbox(app=create_app(sandbox), info=sandbox.info(), state=sandbox, http="h11")
