@@ -8,8 +8,9 @@ environment decides where things live:
 - ``FINSYNC_HOME``: DuckDB files, ledger, reports and sandbox state (default ``./.finsync``);
 - ``FINSYNC_LEDGER_URL``: a SQLAlchemy URL for the ledger (default a SQLite file under ``FINSYNC_HOME``).
 
-A pair with ``sandbox_dir`` becomes ordinary ``freshbooks:``/``infor:`` sections here, once, from the
-``sandbox.json`` that ``finsync sandbox`` writes, so client resources only ever see URLs and credentials.
+A pair with ``sandbox_dir`` becomes ordinary ``freshbooks:``/``infor:`` (and ``shop:``, when that sandbox
+runs) sections here, once, from the ``sandbox.json`` that ``finsync sandbox`` writes, so client resources
+only ever see URLs and credentials. The ``shop:`` section is optional: a pair without one has no shop.
 
 Errors name the file, the line and the fix, because the person reading them is editing that file.
 """
@@ -38,6 +39,8 @@ DEFAULT_HOME = ".finsync"
 SANDBOX_FILE = "sandbox.json"
 LEDGER_URL_ENV = "FINSYNC_LEDGER_URL"
 _PAIR_NAME = re.compile(r"[a-z][a-z0-9_-]{0,62}")
+_SHOP_DOMAIN = re.compile(r"[a-z0-9][a-z0-9-]*\.myshopify\.com")
+_API_VERSION = re.compile(r"\d{4}-(0[1-9]|1[0-2])|unstable")
 _CRON_FORMAT = "five fields, minute hour day-of-month month day-of-week (e.g. '*/15 * * * *'), or @daily"
 
 
@@ -99,6 +102,39 @@ class InforPairConfig(_Strict):
         return value
 
 
+class ShopPairConfig(_Strict):
+    """One Shopify shop whose orders come into the pair, and which variables hold its app's secrets.
+
+    A custom app's access token never expires, so it lives in an environment variable, not the ledger.
+    """
+
+    shop_domain: str
+    api_version: str = "2025-10"
+    api_url: str | None = Field(default=None, description="Default https://<shop_domain>; set for a proxy.")
+    access_token_env: str = "SHOPIFY_ACCESS_TOKEN"
+    webhook_secret_env: str = "SHOPIFY_WEBHOOK_SECRET"
+    # Set only from a sandbox's sandbox.json (its local app); a real shop's come from the *_env variables.
+    access_token: str | None = Field(default=None, repr=False)
+    webhook_secret: str | None = Field(default=None, repr=False)
+
+    @field_validator("shop_domain")
+    @classmethod
+    def _myshopify_handle(cls, value: str) -> str:
+        if not _SHOP_DOMAIN.fullmatch(value):
+            raise ValueError(
+                "shop_domain is the shop's permanent myshopify.com handle, e.g. 'acme.myshopify.com' "
+                "(not the storefront's own domain)"
+            )
+        return value
+
+    @field_validator("api_version")
+    @classmethod
+    def _version_name(cls, value: str) -> str:
+        if not _API_VERSION.fullmatch(value):
+            raise ValueError("api_version is a Shopify release such as '2025-10' (or 'unstable')")
+        return value
+
+
 class ApiLimits(_Strict):
     """How hard finsync may push one API for a pair; unset values keep the client's defaults."""
 
@@ -116,8 +152,12 @@ class PairConfig(_Strict):
     )
     freshbooks: FreshBooksPairConfig | None = None
     infor: InforPairConfig | None = None
+    shop: ShopPairConfig | None = Field(
+        default=None, description="Optional: a Shopify shop whose orders come into this pair."
+    )
     freshbooks_limits: ApiLimits = ApiLimits()
     infor_limits: ApiLimits = ApiLimits()
+    shop_limits: ApiLimits = ApiLimits()
     write_back: WriteBackConfig = Field(
         default_factory=WriteBackConfig,
         description="What write-back may do for this pair: the top-level write_back, with this pair's keys over it.",
@@ -140,6 +180,10 @@ class PairConfig(_Strict):
         if self.freshbooks is not None and (self.freshbooks.client_id or self.freshbooks.client_secret):
             raise ValueError(
                 "secrets never go in finsync.yaml: name the variables with client_id_env/client_secret_env"
+            )
+        if self.shop is not None and (self.shop.access_token or self.shop.webhook_secret):
+            raise ValueError(
+                "secrets never go in finsync.yaml: name the variables with access_token_env/webhook_secret_env"
             )
         return self
 
@@ -483,6 +527,8 @@ def with_sandbox_sections(pair: PairConfig, home: Path) -> PairConfig:
             division=str(section.get("division") or ""),
             ionapi_file=str(section["ionapi_file"]),
         )
+    if pair.shop is None and sections.get("shop"):
+        update["shop"] = _shop_section(sections["shop"])
     if not update:
         return pair
     resolved = pair.model_copy(update=update)
@@ -499,6 +545,14 @@ def _freshbooks_section(section: Mapping[str, Any]) -> FreshBooksPairConfig:
     # Built by copy: the validator refuses literal credentials, which only a sandbox may hand over.
     return FreshBooksPairConfig(account_id=str(section["account_id"]), **located).model_copy(
         update={"client_id": section.get("client_id"), "client_secret": section.get("client_secret")}
+    )
+
+
+def _shop_section(section: Mapping[str, Any]) -> ShopPairConfig:
+    located = {key: section[key] for key in ("api_version", "api_url") if section.get(key)}
+    # Built by copy, as FreshBooks' section is: only a sandbox may hand over literal credentials.
+    return ShopPairConfig(shop_domain=str(section["shop_domain"]), **located).model_copy(
+        update={"access_token": section.get("access_token"), "webhook_secret": section.get("webhook_secret")}
     )
 
 

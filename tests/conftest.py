@@ -7,7 +7,12 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.fixtures.freshbooks", "tests.fixtures.infor", "tests.fixtures.postgres"]
+pytest_plugins = [
+    "tests.fixtures.freshbooks",
+    "tests.fixtures.infor",
+    "tests.fixtures.postgres",
+    "tests.fixtures.shop",
+]
 
 
 @pytest.fixture

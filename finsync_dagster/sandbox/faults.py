@@ -1,4 +1,4 @@
-"""Fault injection and latency shared by both sandboxes.
+"""Fault injection and latency shared by every sandbox.
 
 A plan says, per request, whether to misbehave and how. It is data (parsed from a spec string or JSON)
 so that ``finsync sandbox --faults SPEC`` and the ``/sandbox/faults`` control endpoint say the same thing.
