@@ -38,9 +38,18 @@ class Role(StrEnum):
 _RANK = {Role.VIEWER: 0, Role.REVIEWER: 1, Role.ADMIN: 2}
 MIN_PASSWORD_LENGTH = 12
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
-_HASHER = PasswordHasher()
-# Verified against when the user does not exist, so a wrong name costs as long as a wrong password.
-_DUMMY_HASH = _HASHER.hash(secrets.token_hex(16))
+# argon2-cffi's defaults (RFC 9106's low-memory profile: 64 MiB, 3 passes). Tests swap in a cheap one.
+HASHER = PasswordHasher()
+_DUMMIES: dict[int, str] = {}
+
+
+def _dummy_hash() -> str:
+    """Verified against when the user does not exist, so a wrong name costs as long as a wrong password;
+    made on first use, not at import (it takes as long as a sign-in)."""
+    key = id(HASHER)
+    if key not in _DUMMIES:
+        _DUMMIES[key] = HASHER.hash(secrets.token_hex(16))
+    return _DUMMIES[key]
 
 
 @dataclass(frozen=True)
@@ -99,7 +108,7 @@ def add_user(engine: sa.Engine, name: str, role: Role, password: str, *, by: str
             console_users.insert().values(
                 name=name,
                 role=Role(role),
-                password_hash=_HASHER.hash(password),
+                password_hash=HASHER.hash(password),
                 created_at=now,
                 created_by=by,
                 password_changed_at=now,
@@ -130,19 +139,19 @@ def verify_password(engine: sa.Engine, name: str, password: str) -> User | None:
     """The user if ``password`` is theirs, else None; the same work is done for an unknown name."""
     with engine.connect() as connection:
         row = connection.execute(sa.select(console_users).where(console_users.c.name == name)).first()
-    stored = row._mapping["password_hash"] if row is not None else _DUMMY_HASH
+    stored = row._mapping["password_hash"] if row is not None else _dummy_hash()
     try:
-        _HASHER.verify(stored, password)
+        HASHER.verify(stored, password)
     except (VerificationError, InvalidHashError):
         return None
     if row is None:
         return None
-    if _HASHER.check_needs_rehash(stored):
+    if HASHER.check_needs_rehash(stored):
         with engine.begin() as connection:
             connection.execute(
                 console_users.update()
                 .where(console_users.c.name == name)
-                .values(password_hash=_HASHER.hash(password))
+                .values(password_hash=HASHER.hash(password))
             )
     return _user(row)
 

@@ -3,7 +3,9 @@ report writer from core and match tables that hold proposed pairings, exceptions
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -17,6 +19,7 @@ import pytest
 from finsync_dagster.console import ConsoleConfig, create_app
 from finsync_dagster.console.server import running_console
 from finsync_dagster.ledger import Ledger, Role
+from finsync_dagster.mapping.registry import SPECS_DIR
 from finsync_dagster.reports import write_report
 from finsync_dagster.settings import Settings, load_settings
 from tests.recon.core_db import core_db
@@ -68,7 +71,7 @@ def _match_tables(con: Any) -> None:
     )
     rows = [
         f"('P{n}', 'R{n}', 'matched_with_differences', 0.6, 'same_group', true, "
-        f"'[{{\"field\":\"amount\",\"freshbooks\":\"{100 + n - 1}.99\",\"infor\":\"{100 + n}.00\",\"difference\":\"0.01\",\"currency\":\"USD\"}}]', "
+        f'\'[{{"field":"amount","freshbooks":"{100 + n - 1}.99","infor":"{100 + n}.00","difference":"0.01","currency":"USD"}}]\', '
         f"'chq {n} on FS-{n:04d}', 'Customer {n}', 'USD', {100 + n - 1}.99, {100 + n}.00, 0.01, DATE '2026-10-0{n}', "
         "'Closest payment on the same invoice; please confirm.')"
         for n in range(1, 6)
@@ -102,29 +105,44 @@ def write_acme_report(settings: Settings, ledger: Ledger | None = None, run_id: 
     return Path(paths.directory)
 
 
-@pytest.fixture
-def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ConsoleWorld]:
-    home = tmp_path / "home"
-    home.mkdir()
-    config = tmp_path / "finsync.yaml"
+@pytest.fixture(scope="session")
+def acme_reports(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The acme report written once by the real writer; each world gets a copy."""
+    root = tmp_path_factory.mktemp("acme_template")
+    settings = _settings(root)
+    write_acme_report(settings)
+    return settings.reports_dir(PAIR)
+
+
+def _settings(root: Path) -> Settings:
+    home = root / "home"
+    home.mkdir(exist_ok=True)
+    config = root / "finsync.yaml"
     config.write_text(f"pairs:\n  - name: {PAIR}\n    sandbox_dir: sandbox\n", encoding="utf-8")
-    monkeypatch.setenv("FINSYNC_HOME", str(home))
-    monkeypatch.delenv("FINSYNC_LEDGER_URL", raising=False)
-    monkeypatch.setenv("FINSYNC_CONFIG", str(config))
-    settings = load_settings(config)
+    return load_settings(config, env={"FINSYNC_HOME": str(home)})
+
+
+def build_world(root: Path, reports: Path) -> ConsoleWorld:
+    settings = _settings(root)
     ledger = Ledger(settings.ledger_url)
     ledger.migrate()
     for name, role in USERS.items():
         ledger.add_user(name, role, PASSWORD)
-    write_acme_report(settings)
-    specs_dir = tmp_path / "specs"
-    import shutil
-
-    from finsync_dagster.mapping.registry import SPECS_DIR
-
+    target = settings.reports_dir(PAIR)
+    shutil.copytree(reports, target, symlinks=True)
+    pointer = json.loads((target / "latest.json").read_text(encoding="utf-8"))
+    moved = {k: v.replace(str(reports), str(target)) if isinstance(v, str) else v for k, v in pointer.items()}
+    (target / "latest.json").write_text(json.dumps(moved), encoding="utf-8")
+    specs_dir = root / "specs"
     shutil.copytree(SPECS_DIR, specs_dir)
-    yield ConsoleWorld(home, settings, ledger, specs_dir)
-    ledger.engine.dispose()
+    return ConsoleWorld(settings.home, settings, ledger, specs_dir)
+
+
+@pytest.fixture
+def world(tmp_path: Path, acme_reports: Path) -> Iterator[ConsoleWorld]:
+    built = build_world(tmp_path, acme_reports)
+    yield built
+    built.ledger.engine.dispose()
 
 
 @pytest.fixture
@@ -141,6 +159,29 @@ def app_client(console_url: str) -> Iterator[httpx.Client]:
         yield client
 
 
+@pytest.fixture(scope="module")
+def shared_world(tmp_path_factory: pytest.TempPathFactory, acme_reports: Path) -> Iterator[ConsoleWorld]:
+    """One world for a module's tests that change nothing (refusals)."""
+    built = build_world(tmp_path_factory.mktemp("shared"), acme_reports)
+    yield built
+    built.ledger.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def shared_url(shared_world: ConsoleWorld) -> Iterator[str]:
+    app = create_app(
+        shared_world.settings, shared_world.ledger, ConsoleConfig(specs_dir=shared_world.specs_dir)
+    )
+    with running_console(app) as running:
+        yield running.url
+
+
+@pytest.fixture
+def shared_client(shared_url: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=shared_url, follow_redirects=False, timeout=30) as client:
+        yield client
+
+
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -152,9 +193,11 @@ def csrf_of(html: str) -> str:
 
 def sign_in(client: httpx.Client, name: str, password: str = PASSWORD) -> str:
     """Sign in through the form; returns the session's CSRF token."""
-    page = client.get("/login")
+    page = client.get("/login", follow_redirects=False)
     response = client.post(
-        "/login", data={"username": name, "password": password, "csrf_token": csrf_of(page.text), "next": "/"}
+        "/login",
+        data={"username": name, "password": password, "csrf_token": csrf_of(page.text), "next": "/"},
+        follow_redirects=False,
     )
     assert response.status_code == 303, response.text
     return csrf_of(client.get("/").text)
