@@ -26,4 +26,6 @@ def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     second per hash on a busy 2-core machine, and the console tests sign in hundreds of times."""
     from argon2 import PasswordHasher, profiles
 
-    monkeypatch.setattr("finsync_dagster.ledger.users.HASHER", PasswordHasher.from_parameters(profiles.CHEAPEST))
+    monkeypatch.setattr(
+        "finsync_dagster.ledger.users.HASHER", PasswordHasher.from_parameters(profiles.CHEAPEST)
+    )

@@ -40,7 +40,9 @@ def start(app: ASGIApp, *, host: str = "127.0.0.1", port: int = 0) -> RunningCon
         server_header=False,
     )
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="finsync-console", daemon=True)
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name="finsync-console", daemon=True
+    )
     thread.start()
     deadline = time.monotonic() + 30
     while not server.started:

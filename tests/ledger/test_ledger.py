@@ -25,9 +25,8 @@ def test_migrate_creates_the_latest_schema_once(ledger: Ledger) -> None:
     tables = set(sa.inspect(ledger.engine).get_table_names())
     assert {"ledger_schema", "sync_cursors", "oauth_tokens"} <= tables
     with ledger.engine.connect() as connection:
-        assert (
-            connection.execute(sa.select(sa.func.count()).select_from(ledger_schema)).scalar()
-            == len(MIGRATIONS)
+        assert connection.execute(sa.select(sa.func.count()).select_from(ledger_schema)).scalar() == len(
+            MIGRATIONS
         )
 
 

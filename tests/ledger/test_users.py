@@ -28,9 +28,15 @@ def test_a_password_is_kept_only_as_an_argon2id_hash(ledger: Ledger) -> None:
 
 @pytest.mark.parametrize(
     ("name", "password", "message"),
-    [("ada smith", PASSWORD, "not a user name"), ("ada", "short", "at least 12"), ("../x", PASSWORD, "not a user name")],
+    [
+        ("ada smith", PASSWORD, "not a user name"),
+        ("ada", "short", "at least 12"),
+        ("../x", PASSWORD, "not a user name"),
+    ],
 )
-def test_bad_names_and_short_passwords_are_refused(ledger: Ledger, name: str, password: str, message: str) -> None:
+def test_bad_names_and_short_passwords_are_refused(
+    ledger: Ledger, name: str, password: str, message: str
+) -> None:
     with pytest.raises(ConfigError, match=message):
         ledger.add_user(name, Role.VIEWER, password)
 
@@ -98,7 +104,9 @@ def test_decisions_are_listed_per_session_and_undone_once(ledger: Ledger) -> Non
     assert [d.id for d in ledger.decisions("acme", session="s1", include_undone=True)] == [first]
 
 
-def test_a_migration_merged_after_a_later_one_still_runs(ledger: Ledger, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_migration_merged_after_a_later_one_still_runs(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Version 4 (the webhook inbox) may land after 5; a ledger already at 5 must still get 4."""
     applied: list[int] = []
     late = (4, "a migration merged late", lambda connection: applied.append(4))
@@ -108,5 +116,7 @@ def test_a_migration_merged_after_a_later_one_still_runs(ledger: Ledger, monkeyp
     ledger.migrate()
     assert applied == [4]
     with ledger.engine.connect() as connection:
-        versions = connection.execute(sa.select(ledger_schema.c.version).order_by(ledger_schema.c.version)).scalars()
+        versions = connection.execute(
+            sa.select(ledger_schema.c.version).order_by(ledger_schema.c.version)
+        ).scalars()
         assert 4 in list(versions)
