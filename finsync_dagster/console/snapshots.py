@@ -108,16 +108,19 @@ class Snapshot:
         if not self.complete:
             return []
         words = [w.lower() for w in text.split() if w][:8]
+        every_word = (
+            "AND list_bool_and(list_transform($words, lambda w: contains(lower(source_id || ' ' || record), w))) "
+            if words
+            else ""
+        )
         rows = _query(
             self.folder / RECORDS_FILE,
             "SELECT source, kind, source_id, record FROM read_parquet($file) "
-            "WHERE entity = $entity AND source = $source "
-            "AND list_bool_and(list_transform($words, w -> contains(lower(source_id || ' ' || record), w))) "
-            "ORDER BY source_id LIMIT $limit",
+            f"WHERE entity = $entity AND source = $source {every_word}ORDER BY source_id LIMIT $limit",
             entity=entity,
             source=source,
-            words=words,
             limit=limit,
+            **({"words": words} if words else {}),
         )
         return [_record(row) for row in rows]
 

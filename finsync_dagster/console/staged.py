@@ -53,9 +53,7 @@ def sample_table(console: Console, pair: str, table: str) -> pa.Table:
                 raise SampleUnavailable(
                     f"{table} is not in pair {pair}'s warehouse (run `finsync sync` first)"
                 )
-            rows = con.execute(
-                f"SELECT * FROM {table} LIMIT {int(console.config.sample_rows)}"
-            ).to_arrow_table()
+            rows = con.sql(f"SELECT * FROM {table} LIMIT {int(console.config.sample_rows)}").to_arrow_table()
     except PairBusyError as exc:
         raise SampleUnavailable(
             f"a sync of pair {pair} is running; preview again when it is done ({exc})"

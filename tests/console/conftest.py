@@ -135,7 +135,19 @@ def build_world(root: Path, reports: Path) -> ConsoleWorld:
     (target / "latest.json").write_text(json.dumps(moved), encoding="utf-8")
     specs_dir = root / "specs"
     shutil.copytree(SPECS_DIR, specs_dir)
+    _warehouse(settings.warehouse_path(PAIR))
     return ConsoleWorld(settings.home, settings, ledger, specs_dir)
+
+
+def _warehouse(path: Path) -> None:
+    """The pair's DuckDB file, holding the core tables the reconciliation above was made from."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with core_db(**_core_rows()) as con:
+        con.execute("ATTACH ? AS warehouse", [str(path)])
+        con.execute("CREATE SCHEMA warehouse.core")
+        for table in ("customers", "payments"):
+            con.execute(f"CREATE TABLE warehouse.core.{table} AS SELECT * FROM core.{table}")
+        con.execute("DETACH warehouse")
 
 
 @pytest.fixture
