@@ -14,13 +14,15 @@ from finsync_dagster.ledger import Ledger, Outcome, PlannedAction, State
 from tests.console.conftest import PAIR, ConsoleWorld, sign_in
 
 
-def dead(ledger: Ledger, source_id: str, *, message: str, payload: dict[str, Any] | None = None) -> int:
+def dead(
+    ledger: Ledger, source_id: str, *, message: str, payload: dict[str, Any] | None = None, pair: str = PAIR
+) -> int:
     """Plan one FreshBooks client create and let the target refuse it for good; returns the letter id."""
     ledger.plan(
-        [PlannedAction(PAIR, "freshbooks.client.create", "freshbooks", "customers", "infor", source_id, "v1",
+        [PlannedAction(pair, "freshbooks.client.create", "freshbooks", "customers", "infor", source_id, "v1",
                        payload or {"client": {"organization": f"Customer {source_id}", "email": "bad@"}})]
     )  # fmt: skip
-    (action,) = ledger.claim(pair=PAIR, target="freshbooks", owner="test-pusher")
+    (action,) = ledger.claim(pair=pair, target="freshbooks", owner="test-pusher")
     ledger.finish(
         action,
         Outcome(
@@ -36,7 +38,7 @@ def dead(ledger: Ledger, source_id: str, *, message: str, payload: dict[str, Any
             response={"errors": [{"field": "email", "message": message}]},
         ),
     )
-    return int(ledger.dead_letters(pair=PAIR)[-1]["id"])
+    return int(ledger.dead_letters(pair=pair)[-1]["id"])
 
 
 def test_masking_hides_secret_keys_and_credentials_and_an_edit_gets_them_back() -> None:

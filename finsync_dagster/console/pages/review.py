@@ -29,6 +29,7 @@ PAGE_SIZE = 25
 TABS = {"review": "For review", "exceptions": "Exceptions", "session": "Decided in this session"}
 SYSTEMS = {"freshbooks": "FreshBooks", "infor": "M3"}
 # Ids of the other records a record points at differ between the systems by nature: shown, not flagged.
+# A field only one side fills is shown, not flagged either: the systems keep different fields.
 _NOT_COMPARED = frozenset({"customer_source_id", "invoice_source_id", "updated_at"})
 
 
@@ -65,8 +66,8 @@ def side_by_side(item: ReviewItem, fb: Record | None, infor: Record | None) -> l
             name not in _NOT_COMPARED
             and fb is not None
             and infor is not None
-            and name in fb.fields
-            and name in infor.fields
+            and bool(left and left.strip())
+            and bool(right and right.strip())
             and (left or "").strip() != (right or "").strip()
         )
         rows.append(FieldRow(name, left, right, differs))
