@@ -53,6 +53,8 @@ class State(StrEnum):
     CANCELLED = "cancelled"
 
 
+# The payload key that marks a payload a person edited (``dlq retry`` with a payload): planning keeps it.
+EDITED = "_edited_by"
 OPEN_STATES = (State.PLANNED, State.SENDING, State.RETRY_WAIT, State.IN_DOUBT, State.BLOCKED)
 # A dead action is not open (nothing will happen to it by itself) but not finished either.
 FINISHED_STATES = (State.DONE, State.CANCELLED)
@@ -165,6 +167,7 @@ class Call:
 class PlanResult:
     added: list[str] = field(default_factory=list)
     replanned: list[str] = field(default_factory=list)
+    refreshed: list[str] = field(default_factory=list)
     unchanged: int = 0
     superseded: int = 0
 
@@ -213,9 +216,10 @@ def _dump(value: Any) -> str:
 def plan(engine: sa.Engine, actions: Sequence[PlannedAction], *, planned_by: str | None = None) -> PlanResult:
     """Insert the actions not planned yet, in one transaction; planning the same actions again adds nothing.
 
-    An action whose key exists is left alone, except a dead create whose source has a newer version: it is
-    planned again with the new payload (its dead letter resolved as superseded). A newer version of an
-    update cancels an older one that has not been sent, and waits for one that is being sent.
+    An action whose key exists is left alone, except: a dead create whose source has a newer version is
+    planned again with the new payload (its dead letter resolved as superseded); an action not sent yet
+    takes the payload planned now (so a fixed mapping reaches a retried dead letter). A newer version of
+    an update cancels an older one that has not been sent, and waits for one that is being sent.
     """
     result = PlanResult()
     if not actions:
@@ -229,6 +233,9 @@ def plan(engine: sa.Engine, actions: Sequence[PlannedAction], *, planned_by: str
                 if row.state == State.DEAD and row.source_version != item.source_version:
                     _replan(connection, row, item, now)
                     result.replanned.append(item.key)
+                elif _refreshable(row, item):
+                    _refresh(connection, row, item, now)
+                    result.refreshed.append(item.key)
                 else:
                     result.unchanged += 1
                 continue
@@ -297,6 +304,28 @@ def _replan(connection: sa.Connection, row: Any, item: PlannedAction, now: datet
     )
     _close_dead_letters(
         connection, row.key, resolution="superseded", reason="planned again from a newer version"
+    )
+
+
+def _refreshable(row: Any, item: PlannedAction) -> bool:
+    """Whether an action not sent yet should carry the payload planned now (the mapping changed).
+
+    Only before anything of it may have reached the target: no progress, and not in doubt or sending; a
+    payload a person edited (``dlq retry`` with a payload) is theirs and stays.
+    """
+    if row.state not in (State.PLANNED, State.BLOCKED, State.RETRY_WAIT) or row.progress:
+        return False
+    current = json.loads(row.payload)
+    return EDITED not in current and current != json.loads(_dump(item.payload))
+
+
+def _refresh(connection: sa.Connection, row: Any, item: PlannedAction, now: datetime) -> None:
+    connection.execute(
+        outbox.update()
+        .where(outbox.c.key == row.key, outbox.c.state == row.state, outbox.c.fence == row.fence)
+        .values(
+            payload=_dump(item.payload), stamp=item.stamp, source_version=item.source_version, updated_at=now
+        )
     )
 
 
@@ -814,7 +843,7 @@ def retry_dead(
             "updated_at": now,
         }
         if payload is not None:
-            values["payload"] = _dump(payload)
+            values["payload"] = _dump({**payload, EDITED: by or "someone"})
         moved = connection.execute(
             outbox.update()
             .where(outbox.c.key == letter.action_key, outbox.c.state == State.DEAD)

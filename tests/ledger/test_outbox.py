@@ -276,3 +276,26 @@ def test_claims_from_racing_processes_never_overlap(ledger: Ledger, tmp_path) ->
     assert len(claimed) == 200 and len(set(claimed)) == 200
     with ledger.engine.connect() as connection:
         assert connection.execute(sa.select(sa.func.max(outbox.c.fence))).scalar() == 1
+
+
+def test_an_action_not_sent_yet_takes_the_payload_planned_now(ledger: Ledger) -> None:
+    """A fixed mapping reaches actions that have not gone out; never one that may have reached the target."""
+    ledger.plan([customer_add("70"), customer_add("71")])
+    [doubtful] = claim_one(ledger, limit=1)
+    ledger.finish(doubtful, Outcome(State.IN_DOUBT, error="timed out", next_attempt_at=utcnow()))
+    fixed = [customer_add(n, payload={"CUNO": f"FB{n}", "CUNM": "fixed"}) for n in ("70", "71")]
+    result = ledger.plan(fixed)
+    assert result.refreshed == [customer_add("71").key]
+    assert ledger.action(customer_add("71").key).payload["CUNM"] == "fixed"  # type: ignore[union-attr]
+    assert ledger.action(doubtful.key).payload["CUNM"] == "Bjørnstad Sjømat AS"  # type: ignore[union-attr]
+
+
+def test_a_payload_a_person_edited_is_kept_by_later_plans(ledger: Ledger) -> None:
+    ledger.plan([customer_add("80")])
+    [action] = claim_one(ledger)
+    ledger.finish(action, Outcome(State.DEAD, error="too long", error_class="ValidationError"))
+    [letter] = ledger.dead_letters(pair=PAIR)
+    ledger.retry_dead(letter["id"], by="ana", payload={"CUNO": "FB80", "CUNM": "by hand"})
+    assert ledger.plan([customer_add("80", payload={"CUNO": "FB80", "CUNM": "mapped"})]).refreshed == []
+    kept = ledger.action(action.key)
+    assert kept is not None and kept.payload["CUNM"] == "by hand" and kept.payload["_edited_by"] == "ana"
