@@ -1,6 +1,9 @@
 """The mapping studio's model: a form of one rule per target field <-> a YAML mapping spec.
 
-The YAML file stays the source of truth. The studio builds a spec document from the form (a source field,
+The YAML file stays the source of truth. Specs are saved in the team's own folder (``mapping.specs_dir``
+in finsync.yaml) when there is one: a shipped spec edited in the studio is saved there under its name and
+replaces the shipped one, so the change survives an upgrade of finsync; without that folder the studio
+writes where it reads (``finsync console --specs``). The studio builds a spec document from the form (a source field,
 a constant, a concatenation, a split, a lookup, a condition, or any rule written as YAML), checks it with
 the same parser and checker as ``finsync mapping check`` (``mapping.loader.parse_spec``,
 ``mapping.validate.check_spec``, ``mapping.engine.check_data`` on staged rows), and only then writes it.
@@ -59,6 +62,27 @@ class FieldRule:
         return self.values.get(name, "")
 
 
+@dataclass(frozen=True)
+class Roots:
+    """Where specs are read from (the shipped folder, then the team's own) and where they are saved."""
+
+    shipped: Path
+    own: Path | None
+
+    @property
+    def save(self) -> Path:
+        return self.own or self.shipped
+
+    def of(self, path: Path) -> tuple[str, Path]:
+        """("own" or "shipped", the path relative to that root) of a spec file."""
+        if self.own is not None and path.resolve().is_relative_to(self.own.resolve()):
+            return "own", path.resolve().relative_to(self.own.resolve())
+        return "shipped", path.resolve().relative_to(self.shipped.resolve())
+
+    def root(self, origin: str) -> Path:
+        return self.own if origin == "own" and self.own is not None else self.shipped
+
+
 @dataclass
 class StudioState:
     name: str
@@ -67,7 +91,8 @@ class StudioState:
     pair: str | None = None
     description: str = ""
     version: int = 0  # of the file being edited; 0 for a new spec
-    path: str | None = None  # relative to the specs directory, for an existing spec
+    path: str | None = None  # of an existing spec, relative to its root (``origin``)
+    origin: str = "own"  # "own" (the team's folder, or the only one) or "shipped"
     filter_field: str = ""
     filter_op: str = "equals"
     filter_value: str = ""
@@ -89,8 +114,8 @@ class KnownLookup:
         return f"{self.name} ({self.csv.name}: {self.key} → {self.value})"
 
 
-def known_lookups(specs_dir: Path) -> dict[str, KnownLookup]:
-    specs, _ = parse_all(specs_dir)
+def known_lookups(roots: Roots) -> dict[str, KnownLookup]:
+    specs, _ = parse_all(roots.shipped, roots.own)
     found: dict[str, KnownLookup] = {}
     for spec in specs:
         for name, table in spec.lookups.items():
@@ -112,10 +137,31 @@ def folder_for(source: str, target: dict[str, str]) -> str:
     return "custom"
 
 
-def spec_path(specs_dir: Path, state: StudioState, target: dict[str, str]) -> Path:
-    if state.path:
-        return specs_dir / state.path
-    return specs_dir / folder_for(state.source, target) / f"{state.name}.yaml"
+class PathError(ValueError):
+    """A spec path from the form that would leave the specs folder."""
+
+
+def spec_path(roots: Roots, state: StudioState, target: dict[str, str]) -> Path:
+    """Where saving ``state`` writes: its own file, or the same place in the team's folder (a shipped
+    spec is never overwritten when the team has a folder), or a new file by direction."""
+    relative = (
+        Path(state.path) if state.path else Path(folder_for(state.source, target)) / f"{state.name}.yaml"
+    )
+    path = (roots.save / relative).resolve()
+    if not path.is_relative_to(roots.save.resolve()) or path.suffix != ".yaml":
+        raise PathError(f"{state.path!r} is not a spec file in {roots.save}")
+    return path
+
+
+def origin_path(roots: Roots, state: StudioState) -> Path | None:
+    """The file the state was opened from, if any (checked to stay in its folder)."""
+    if not state.path:
+        return None
+    root = roots.root(state.origin)
+    path = (root / state.path).resolve()
+    if not path.is_relative_to(root.resolve()):
+        raise PathError(f"{state.path!r} is not a spec file in {root}")
+    return path
 
 
 # -- form <-> state -----------------------------------------------------------------------------------
@@ -135,6 +181,7 @@ def state_from_form(form: Mapping[str, Any], target: TableSchema) -> StudioState
         description=text("description"),
         version=int(version) if version.isdigit() else 0,
         path=text("path") or None,
+        origin="shipped" if text("origin") == "shipped" else "own",
         filter_field=text("filter_field"),
         filter_op=text("filter_op") or "equals",
         filter_value=text("filter_value"),
@@ -178,8 +225,9 @@ def ranked_sources(source: TableSchema, target: TableSchema) -> dict[str, list[t
     return ranked
 
 
-def state_from_spec(spec: Spec, specs_dir: Path, pair: str | None) -> StudioState:
+def state_from_spec(spec: Spec, roots: Roots, pair: str | None) -> StudioState:
     """An existing spec in the studio's form; rules without a form shape are kept as YAML."""
+    origin, relative = roots.of(spec.path)
     doc = yaml.safe_load(spec.path.read_text(encoding="utf-8")) or {}
     target = doc.get("target") or {}
     kind, name = next(iter(target.items())) if isinstance(target, dict) and target else ("core", "")
@@ -190,7 +238,8 @@ def state_from_spec(spec: Spec, specs_dir: Path, pair: str | None) -> StudioStat
         pair=pair,
         description=str(doc.get("description") or ""),
         version=spec.version,
-        path=str(spec.path.relative_to(specs_dir)),
+        path=str(relative),
+        origin=origin,
     )
     extra = {k: doc[k] for k in _EXTRA_KEYS if k in doc}
     condition = extra.get("filter")
@@ -336,6 +385,19 @@ def _rule(
     return built
 
 
+def _repoint(section: Any, came_from: Path | None, folder: Path) -> Any:
+    """CSV paths of ``lookups``/``enrich`` entries, relative to the file the spec was opened from, made
+    relative to the folder it is saved in (a shipped spec saved into the team's folder)."""
+    if came_from is None or came_from == folder or not isinstance(section, dict):
+        return section
+    moved = {}
+    for name, entry in section.items():
+        if isinstance(entry, dict) and isinstance(entry.get("csv"), str):
+            entry = {**entry, "csv": os.path.relpath((came_from / entry["csv"]).resolve(), folder)}
+        moved[name] = entry
+    return moved
+
+
 def document(
     state: StudioState,
     target_ref: dict[str, str],
@@ -343,8 +405,11 @@ def document(
     source: TableSchema,
     lookups: Mapping[str, KnownLookup],
     folder: Path,
+    came_from: Path | None = None,
 ) -> tuple[dict[str, Any], dict[str, list[str]]]:
-    """The spec document the state stands for, and the problems only the form can see, by field."""
+    """The spec document the state stands for, and the problems only the form can see, by field.
+
+    ``folder``: where it will be saved; ``came_from``: the folder of the file it was opened from."""
     problems: dict[str, list[str]] = {}
     if not _NAME.match(state.name):
         problems.setdefault(TOP, []).append("the spec's name is lower_snake_case, e.g. m3_customer_add_eu")
@@ -365,12 +430,12 @@ def document(
             extra = {}
     for key in ("key", "include_deleted", "enrich"):
         if key in extra:
-            doc[key] = extra[key]
+            doc[key] = _repoint(extra[key], came_from, folder) if key == "enrich" else extra[key]
     if state.filter_field:
         doc["filter"] = _condition(state.filter_field, state.filter_op, state.filter_value, source)
     elif "filter" in extra:
         doc["filter"] = extra["filter"]
-    declared = dict(extra.get("lookups") or {})
+    declared = dict(_repoint(extra.get("lookups") or {}, came_from, folder))
     fields: dict[str, Any] = {}
     for name in target.names:
         rule = state.fields.get(name)
@@ -442,23 +507,30 @@ def by_field(problems: list[Problem], fields: list[str]) -> dict[str, list[str]]
     return grouped
 
 
-def name_taken(specs_dir: Path, name: str, path: Path) -> str | None:
-    """The other file already holding a spec of this name, if any (``mapping check`` refuses two)."""
-    for other in spec_files(specs_dir):
-        if other.resolve() == path.resolve():
-            continue
-        parsed, _ = parse_spec(other)
-        if parsed is not None and parsed.name == name:
-            return str(other.relative_to(specs_dir))
+def name_taken(roots: Roots, name: str, path: Path, opened: Path | None) -> str | None:
+    """Another file already holding a spec of this name, if any (``mapping check`` refuses two in one
+    folder). The file being saved and the one it was opened from do not count: a team's spec replaces
+    the shipped one of its name, as it should."""
+    mine = {path.resolve(), *((opened.resolve(),) if opened else ())}
+    for root in (roots.shipped, *((roots.own,) if roots.own else ())):
+        for other in spec_files(root):
+            if other.resolve() in mine:
+                continue
+            parsed, _ = parse_spec(other)
+            if parsed is not None and parsed.name == name:
+                if opened is not None and root == roots.shipped and roots.own is not None:
+                    continue  # a shipped spec of the name: the team's replaces it
+                return str(other.relative_to(root))
     return None
 
 
-def next_version(path: Path) -> int:
-    """One more than the version in the file being replaced; 1 for a new file."""
-    if not path.exists():
-        return 1
-    spec, _ = parse_spec(path)
-    return (spec.version if spec is not None else 0) + 1
+def next_version(path: Path, opened: Path | None = None) -> int:
+    """One more than the version in the file being replaced (or the one opened); 1 for a new spec."""
+    for candidate in (path, opened):
+        if candidate is not None and candidate.exists():
+            spec, _ = parse_spec(candidate)
+            return (spec.version if spec is not None else 0) + 1
+    return 1
 
 
 def write(path: Path, text: str) -> None:

@@ -114,16 +114,20 @@ def acme_reports(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return settings.reports_dir(PAIR)
 
 
-def _settings(root: Path) -> Settings:
+def _settings(root: Path, own_specs: bool = False) -> Settings:
     home = root / "home"
     home.mkdir(exist_ok=True)
     config = root / "finsync.yaml"
-    config.write_text(f"pairs:\n  - name: {PAIR}\n    sandbox_dir: sandbox\n", encoding="utf-8")
+    text = f"pairs:\n  - name: {PAIR}\n    sandbox_dir: sandbox\n"
+    if own_specs:
+        text += "mapping:\n  specs_dir: own-specs\n"
+        (root / "own-specs").mkdir(exist_ok=True)
+    config.write_text(text, encoding="utf-8")
     return load_settings(config, env={"FINSYNC_HOME": str(home)})
 
 
-def build_world(root: Path, reports: Path) -> ConsoleWorld:
-    settings = _settings(root)
+def build_world(root: Path, reports: Path, *, own_specs: bool = False) -> ConsoleWorld:
+    settings = _settings(root, own_specs)
     ledger = Ledger(settings.ledger_url)
     ledger.migrate()
     for name, role in USERS.items():

@@ -12,11 +12,12 @@ import yaml
 from click.testing import CliRunner
 
 from finsync_dagster.cli import cli
-from finsync_dagster.console import studio
+from finsync_dagster.console import ConsoleConfig, create_app, studio
+from finsync_dagster.console.server import running_console
 from finsync_dagster.contracts.fields import TableSchema
 from finsync_dagster.mapping.targets import source_schema_of, target_schema_of
 from finsync_dagster.pairlock import hold_pair
-from tests.console.conftest import PAIR, ConsoleWorld, sign_in
+from tests.console.conftest import PAIR, ConsoleWorld, build_world, sign_in
 
 NEW = {"target": "CRS610MI/Add", "source": "core.customers", "pair": PAIR, "name": "m3_customer_add_nordic"}
 
@@ -41,8 +42,13 @@ def valid_form(token: str, **changes: str) -> dict[str, str]:
     return form
 
 
-def mapping_check(specs_dir: Path) -> tuple[int, str]:
-    result = CliRunner().invoke(cli, ["mapping", "check", "--specs", str(specs_dir)], catch_exceptions=False)
+def mapping_check(world: ConsoleWorld) -> tuple[int, str]:
+    """``finsync mapping check`` as a person runs it, with the world's finsync.yaml (and its own specs)."""
+    result = CliRunner().invoke(
+        cli,
+        ["--config", str(world.settings.config_path), "mapping", "check", "--specs", str(world.specs_dir)],
+        catch_exceptions=False,
+    )
     return result.exit_code, result.output
 
 
@@ -90,7 +96,7 @@ def test_saving_writes_a_spec_that_mapping_check_accepts(
     assert doc["lookups"]["country"]["csv"] == "../lookups/country_codes.csv"
     assert doc["fields"]["STAT"]["when"][0]["if"] == {"field": "email", "is_null": True}
     assert doc["filter"] == {"field": "source", "equals": "freshbooks"}
-    code, output = mapping_check(world.specs_dir)
+    code, output = mapping_check(world)
     assert code == 0, output
     assert "m3_customer_add_nordic v1" in output
     (row,) = [r for r in world.ledger.audit_rows() if r["call"].startswith("mapping save")]
@@ -122,7 +128,7 @@ def test_an_existing_spec_opens_and_saves_as_its_next_version(
         (world.specs_dir / "core_to_m3" / "customers_crs610mi_add.yaml").read_text(encoding="utf-8")
     )
     assert doc["version"] == 2 and doc["fields"]["CUTM"] == {"from": "customer_template", "default": "TSTD"}
-    code, output = mapping_check(world.specs_dir)
+    code, output = mapping_check(world)
     assert code == 0, output
 
 
@@ -169,3 +175,36 @@ def test_the_form_and_the_document_agree() -> None:
         "fname": {"split": {"from": "name", "separator": " ", "part": 2}},
     }
     assert isinstance(target, TableSchema)
+
+
+def test_with_a_team_folder_a_shipped_spec_is_saved_there_and_replaces_the_shipped_one(
+    tmp_path: Path, acme_reports: Path
+) -> None:
+    world = build_world(tmp_path, acme_reports, own_specs=True)
+    own = tmp_path / "own-specs"
+    shipped = world.specs_dir / "core_to_freshbooks" / "clients.yaml"
+    before = shipped.read_text(encoding="utf-8")
+    app = create_app(world.settings, world.ledger, ConsoleConfig(specs_dir=world.specs_dir))
+    with running_console(app) as running, httpx.Client(base_url=running.url) as client:
+        sign_in(client, "ada")
+        page = client.get("/mapping/studio", params={"spec": "freshbooks_client_payload", "pair": PAIR}).text
+        assert "shipped with finsync (saving writes version 2 into your team's folder" in page
+        response = client.post("/mapping/save", data=_form_fields(page), follow_redirects=False)
+        assert response.status_code == 303, response.text
+        mine = own / "core_to_freshbooks" / "clients.yaml"
+        doc = yaml.safe_load(mine.read_text(encoding="utf-8"))
+        assert doc["version"] == 2 and shipped.read_text(encoding="utf-8") == before
+        assert (mine.parent / doc["lookups"]["country_name"]["csv"]).resolve() == (
+            world.specs_dir / "lookups" / "country_names.csv"
+        ).resolve()
+        listed = client.get("/mapping").text
+        assert "your team&#39;s" in listed
+        code, output = mapping_check(world)
+        assert code == 0, output
+        assert "freshbooks_client_payload v2" in output and "freshbooks_client_payload v1" not in output
+        traversal = client.post(
+            "/mapping/save", data={**_form_fields(page), "path": "../../escaped.yaml"}, follow_redirects=False
+        )
+        assert traversal.status_code == 400
+        assert not (tmp_path / "escaped.yaml").exists() and not (own.parent / "escaped.yaml").exists()
+    world.ledger.engine.dispose()

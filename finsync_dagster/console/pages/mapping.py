@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from finsync_dagster.console import studio
 from finsync_dagster.console.auth import action, page
 from finsync_dagster.console.staged import SampleUnavailable, sample_connection
-from finsync_dagster.console.studio import KINDS, OPERATORS, TOP, KnownLookup, StudioState
+from finsync_dagster.console.studio import KINDS, OPERATORS, TOP, KnownLookup, PathError, Roots, StudioState
 from finsync_dagster.console.web import Console, audit, console_of, current, flash, render, see_other
 from finsync_dagster.contracts.fields import TableSchema
 from finsync_dagster.errors import FinsyncError
@@ -46,6 +46,7 @@ class Evaluation:
     preview: list[tuple[dict[str, Any], dict[str, Any] | None, str]] = field(default_factory=list)
     sample_note: str | None = None
     valid: bool = False
+    saves_elsewhere: bool = False  # an opened shipped spec is saved into the team's folder
 
 
 @contextlib.contextmanager
@@ -66,12 +67,19 @@ def _sample(
         con.close()
 
 
+def roots_of(console: Console) -> Roots:
+    return Roots(console.config.specs_dir, console.settings.specs_overlay)
+
+
 def evaluate(console: Console, state: StudioState, *, author: str | None, with_preview: bool) -> Evaluation:
-    """Build the spec the form stands for, check it as ``finsync mapping check`` does, and preview it."""
+    """Build the spec the form stands for, check it as ``finsync mapping check`` does, and preview it.
+
+    Raises ``studio.PathError`` for a form whose spec path leaves the specs folders."""
     target_ref, target = target_schema_of(state.target)
-    specs_dir = console.config.specs_dir
-    lookups = studio.known_lookups(specs_dir)
-    path = studio.spec_path(specs_dir, state, target_ref)
+    roots = roots_of(console)
+    lookups = studio.known_lookups(roots)
+    path = studio.spec_path(roots, state, target_ref)
+    opened = studio.origin_path(roots, state)
     with _sample(console, state) as (con, note):
         source, _ = source_schema_of(con, state.source)
         result = Evaluation(
@@ -83,8 +91,11 @@ def evaluate(console: Console, state: StudioState, *, author: str | None, with_p
             lookups,
             path,
             sample_note=note,
+            saves_elsewhere=opened is not None and opened != path,
         )
-        doc, problems = studio.document(state, target_ref, target, source, lookups, path.parent)
+        doc, problems = studio.document(
+            state, target_ref, target, source, lookups, path.parent, opened.parent if opened else None
+        )
         result.text = studio.yaml_text(doc, author=author)
         spec, checked = studio.check(path, result.text, con, target.names)
         for where, messages in checked.items():
@@ -116,14 +127,19 @@ def _page(request: Request, evaluation: Evaluation, *, status_code: int = 200) -
 @page()
 async def mapping_index(request: Request) -> Response:
     console = console_of(request)
-    specs, problems = await run_in_threadpool(parse_all, console.config.specs_dir)
+    roots = roots_of(console)
+    specs, problems = await run_in_threadpool(parse_all, roots.shipped, roots.own)
+    listed = []
+    for spec in sorted(specs, key=lambda s: str(s.path)):
+        origin, relative = roots.of(spec.path)
+        listed.append((spec, origin, relative))
     return render(
         request,
         "mapping.html.j2",
         active="mapping",
-        specs=sorted(specs, key=lambda s: str(s.path)),
+        specs=listed,
         broken=problems,
-        specs_dir=console.config.specs_dir,
+        roots=roots,
         targets=targets(),
         sources=sources(),
     )
@@ -144,11 +160,12 @@ async def studio_page(request: Request) -> Response:
 
     def build() -> Evaluation | str:
         if params.get("spec"):
-            specs, _ = parse_all(console.config.specs_dir)
+            roots = roots_of(console)
+            specs, _ = parse_all(roots.shipped, roots.own)
             chosen = [s for s in specs if s.name == params["spec"]]
             if not chosen:
-                return f"no valid spec named {params['spec']!r} in {console.config.specs_dir}"
-            state = studio.state_from_spec(chosen[0], console.config.specs_dir, pair)
+                return f"no valid spec named {params['spec']!r}"
+            state = studio.state_from_spec(chosen[0], roots, pair)
             return evaluate(console, state, author=author, with_preview=True)
         target_text, source_table = params.get("target", ""), params.get("source", "")
         if source_table not in sources():
@@ -193,7 +210,12 @@ async def studio_post(request: Request, form: FormData) -> Response:
         return PlainTextResponse(state, 400)
     state.pair = _pair(console, state.pair)
     author = current(request).user.name
-    evaluation = await run_in_threadpool(lambda: evaluate(console, state, author=author, with_preview=True))
+    try:
+        evaluation = await run_in_threadpool(
+            lambda: evaluate(console, state, author=author, with_preview=True)
+        )
+    except PathError as exc:
+        return PlainTextResponse(str(exc), 400)
     return _page(request, evaluation)
 
 
@@ -206,7 +228,12 @@ async def studio_preview(request: Request, form: FormData) -> Response:
         return JSONResponse({"error": state}, status_code=400)
     state.pair = _pair(console, state.pair)
     author = current(request).user.name
-    evaluation = await run_in_threadpool(lambda: evaluate(console, state, author=author, with_preview=True))
+    try:
+        evaluation = await run_in_threadpool(
+            lambda: evaluate(console, state, author=author, with_preview=True)
+        )
+    except PathError as exc:
+        return JSONResponse({"error": str(exc)}, status_code=400)
     panel = console.templates.get_template("studio_preview.html.j2").render(ev=evaluation)
     return JSONResponse({"problems": evaluation.problems, "valid": evaluation.valid, "panel": panel})
 
@@ -222,14 +249,16 @@ async def studio_save(request: Request, form: FormData) -> Response:
     author = current(request).user.name
 
     def save() -> tuple[Evaluation, str | None]:
+        roots = roots_of(console)
         target_ref, _ = target_schema_of(state.target)
-        path = studio.spec_path(console.config.specs_dir, state, target_ref)
-        versioned = studio.with_version(state, studio.next_version(path))
+        path = studio.spec_path(roots, state, target_ref)
+        opened = studio.origin_path(roots, state)
+        versioned = studio.with_version(state, studio.next_version(path, opened))
         evaluation = evaluate(console, versioned, author=author, with_preview=False)
-        taken = studio.name_taken(console.config.specs_dir, versioned.name, path)
+        taken = studio.name_taken(roots, versioned.name, path, opened)
         if state.path is None and path.exists():
             evaluation.problems.setdefault(TOP, []).append(
-                f"{path.relative_to(console.config.specs_dir)} exists; open that spec to save a new version of it"
+                f"{path.relative_to(roots.save.resolve())} exists; open that spec to save a new version of it"
             )
             evaluation.valid = False
         if taken:
@@ -240,9 +269,12 @@ async def studio_save(request: Request, form: FormData) -> Response:
         if not evaluation.valid:
             return evaluation, None
         studio.write(path, evaluation.text)
-        return evaluation, str(path.relative_to(console.config.specs_dir))
+        return evaluation, str(path.relative_to(roots.save.resolve()))
 
-    evaluation, written = await run_in_threadpool(save)
+    try:
+        evaluation, written = await run_in_threadpool(save)
+    except PathError as exc:
+        return PlainTextResponse(str(exc), 400)
     if written is None:
         return _page(request, evaluation, status_code=422)
     audit(
