@@ -38,6 +38,7 @@ from finsync_dagster.cli import cli
 from finsync_dagster.console import ConsoleConfig, create_app
 from finsync_dagster.console.server import running_console
 from finsync_dagster.ledger import Ledger, Role, State
+from finsync_dagster.ledger.outbox import EDITED
 from finsync_dagster.mapping.registry import SPECS_DIR
 from finsync_dagster.sandbox.runner import SandboxOptions, running_sandboxes
 from finsync_dagster.settings import Settings, load_settings
@@ -259,7 +260,11 @@ def test_dead_letters_are_retried_with_an_edited_payload_and_resolved(browser: W
     _click_and_load(driver, first.find_element(By.CSS_SELECTOR, "button.retry-one"))
     assert "retried" in driver.find_element(By.CSS_SELECTOR, ".flash").text
     retried = demo.ledger.action(demo.ledger.dead_letter(letters[0])["action_key"])  # type: ignore[index]
-    assert retried is not None and retried.state == State.PLANNED and retried.payload == fixed
+    assert (
+        retried is not None
+        and retried.state == State.PLANNED
+        and retried.payload == {**fixed, EDITED: "rita"}
+    )
 
     second = driver.find_element(By.CSS_SELECTOR, f'details[data-letter="{letters[1]}"]')
     if second.get_attribute("open") is None:

@@ -11,6 +11,7 @@ import pytest
 
 from finsync_dagster.console.masking import MASK, masked, unmasked
 from finsync_dagster.ledger import Ledger, Outcome, PlannedAction, State
+from finsync_dagster.ledger.outbox import EDITED
 from tests.console.conftest import PAIR, ConsoleWorld, sign_in
 
 
@@ -90,7 +91,7 @@ def test_retry_with_an_edited_payload_plans_it_again_once(
         )
         assert response.status_code == 303
     (action,) = world.ledger.actions(pair=PAIR)
-    assert action.state == State.PLANNED and action.payload == fixed
+    assert action.state == State.PLANNED and action.payload == {**fixed, EDITED: "rita"}
     retries = [r for r in world.ledger.audit_rows(pair=PAIR) if r["call"].startswith("dlq retry")]
     assert [(r["call"], r["outcome"], r["actor"]) for r in retries] == [
         ("dlq retry (payload edited)", "requested", "rita")
