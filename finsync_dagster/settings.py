@@ -232,6 +232,109 @@ class QualityConfig(_Strict):
     )
 
 
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _env_name(value: str | None) -> str | None:
+    if value is not None and not _ENV_NAME.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not an environment variable name; name the variable that holds the value "
+            "(e.g. FINSYNC_SLACK_WEBHOOK_URL), never the value itself"
+        )
+    return value
+
+
+class SmtpConfig(_Strict):
+    """Where alert e-mails go. The credentials are the *names* of environment variables."""
+
+    host: str
+    port: int = Field(default=587, ge=1, le=65535)
+    from_: str = Field(alias="from")
+    to: list[str] = Field(min_length=1)
+    starttls: bool = True
+    ssl: bool = False
+    username_env: str | None = None
+    password_env: str | None = None
+    timeout_seconds: float = Field(default=10, gt=0, le=120)
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @field_validator("username_env", "password_env")
+    @classmethod
+    def _names_a_variable(cls, value: str | None) -> str | None:
+        return _env_name(value)
+
+    @field_validator("to")
+    @classmethod
+    def _addresses(cls, value: list[str]) -> list[str]:
+        for address in value:
+            if "@" not in address or any(c.isspace() for c in address):
+                raise ValueError(f"{address!r} is not an e-mail address")
+        return value
+
+    @pydantic.model_validator(mode="after")
+    def _one_tls(self) -> SmtpConfig:
+        if self.ssl and self.starttls:
+            raise ValueError("choose one: `ssl: true` (port 465) or `starttls: true` (port 587)")
+        if (self.username_env is None) != (self.password_env is None):
+            raise ValueError("give both username_env and password_env, or neither")
+        return self
+
+
+class DeadLetterGrowth(_Strict):
+    count: int = Field(default=10, ge=1)
+    window_minutes: int = Field(default=60, ge=1)
+
+
+class InboxBacklog(_Strict):
+    count: int = Field(default=500, ge=1)
+    age_minutes: int = Field(default=15, ge=1)
+
+
+class AlertRules(_Strict):
+    """When an alert fires; ``null`` turns a rule off. Each fires once and tells once when it recovers."""
+
+    failed_run: bool = True
+    dead_actions: int | None = Field(default=1, ge=1, description="dead actions in a pair's outbox")
+    dead_letter_growth: DeadLetterGrowth | None = DeadLetterGrowth()
+    inbox_backlog: InboxBacklog | None = InboxBacklog()
+    webhook_silence_minutes: int | None = Field(default=60, ge=1)
+    pair_lag_minutes: int | None = Field(default=180, ge=1)
+    token_expiry_hours: float | None = Field(default=24, gt=0)
+
+    @field_validator("dead_actions", mode="before")
+    @classmethod
+    def _at_least_one(cls, value: Any) -> Any:
+        if isinstance(value, int) and not isinstance(value, bool) and value < 1:
+            raise ValueError(
+                "dead_actions is how many dead actions in a pair fire the alert: 1 (any) or more, "
+                "or null to turn the rule off"
+            )
+        return value
+
+
+class AlertsConfig(_Strict):
+    """Who is told when something needs a person, and when."""
+
+    interval_seconds: int = Field(default=30, ge=5, le=3600)
+    slack_webhook_url_env: str | None = None
+    smtp: SmtpConfig | None = None
+    rules: AlertRules = AlertRules()
+
+    @field_validator("slack_webhook_url_env")
+    @classmethod
+    def _names_a_variable(cls, value: str | None) -> str | None:
+        return _env_name(value)
+
+
+class RetentionConfig(_Strict):
+    """How long the ledger keeps history; unset keeps it for ever (the default)."""
+
+    audit_days: int | None = Field(default=None, ge=1)
+    dead_letters_resolved_days: int | None = Field(default=None, ge=1)
+    inbox_processed_days: int | None = Field(default=None, ge=1)
+
+
 class MappingConfig(_Strict):
     """Where a team keeps its own mapping specs (relative to the config file's folder)."""
 
@@ -251,6 +354,8 @@ class FileConfig(_Strict):
     schedules: ScheduleConfig = ScheduleConfig()
     quality: QualityConfig = QualityConfig()
     reconciliation: ReconciliationConfig = ReconciliationConfig()
+    alerts: AlertsConfig = AlertsConfig()
+    retention: RetentionConfig = RetentionConfig()
     mapping: MappingConfig = MappingConfig()
 
     @field_validator("pairs")
@@ -274,6 +379,8 @@ class Settings(_Strict):
     schedules: ScheduleConfig
     quality: QualityConfig = QualityConfig()
     reconciliation: ReconciliationConfig = ReconciliationConfig()
+    alerts: AlertsConfig = AlertsConfig()
+    retention: RetentionConfig = RetentionConfig()
     mapping: MappingConfig = MappingConfig()
     # Where ``pairs:`` is (or would go) in the file, for the error of a command that needs a pair.
     pairs_line: int = Field(default=1, exclude=True)
@@ -431,6 +538,8 @@ def load_settings(
         schedules=file_config.schedules,
         quality=file_config.quality,
         reconciliation=file_config.reconciliation,
+        alerts=file_config.alerts,
+        retention=file_config.retention,
         mapping=file_config.mapping,
         pairs_line=pairs_line,
     )
@@ -546,7 +655,7 @@ def _allowed_keys(parent_loc: tuple[Any, ...]) -> list[str]:
         if not nested:
             return []
         model = nested[0]
-    return sorted(model.model_fields)
+    return sorted(info.alias or name for name, info in model.model_fields.items())
 
 
 def read_sandbox_file(directory: Path) -> dict[str, dict[str, Any]]:

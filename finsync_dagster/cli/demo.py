@@ -30,7 +30,8 @@ def command(ctx: click.Context) -> None:
         hold_pair_for_cli,
         print_closed_runs,
     )
-    from finsync_dagster.pipeline import close_own_dead_runs, dagster_home_note, instance_for, run_read_side
+    from finsync_dagster.instance import close_own_dead_runs, instance_for
+    from finsync_dagster.pipeline import dagster_home_note, run_read_side
     from finsync_dagster.reports import latest_report
     from finsync_dagster.sandbox.runner import SandboxOptions, start
 

@@ -2,6 +2,8 @@
 
 Each migration is applied once, in order, inside one transaction, and recorded in ``ledger_schema``.
 Later issues append migrations; they never edit an applied one, so an existing ledger file keeps working.
+Versions may have gaps and may land out of order (version 3 after 4): ``migrations.migrate`` applies every
+version a ledger has not recorded, so each migration must stand on its own.
 """
 
 from __future__ import annotations
@@ -206,6 +208,36 @@ review_decisions = sa.Table(
     sa.Index("ix_review_decisions_pair", "pair", "entity", "undone_at"),
 )
 
+# -- operations: what people are told, and the indexes the status figures need (version 6) -----------------
+
+alert_state = sa.Table(
+    "alert_state",
+    metadata,
+    sa.Column("rule", sa.String(48), primary_key=True, comment="e.g. dead_actions (alerts.rules)"),
+    sa.Column("subject", sa.String(128), primary_key=True, comment="what it is about: a pair, pair/provider"),
+    sa.Column("firing", sa.Boolean, nullable=False),
+    sa.Column("since", sa.DateTime(timezone=True), nullable=False, comment="when the state last changed"),
+    sa.Column("summary", sa.Text, nullable=True, comment="the last message, secrets masked"),
+    sa.Column(
+        "notified", sa.Text, nullable=True, comment="JSON: per channel, the state people were last told"
+    ),
+    sa.Column("notified_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Declared against the tables, so a ledger created from scratch gets them with its tables as well.
+STATUS_INDEXES = (
+    # Counts per pair and state, and the oldest in-doubt action, without reading the done rows' pages.
+    sa.Index("ix_outbox_pair_state", outbox.c.pair, outbox.c.state, outbox.c.updated_at),
+    # Webhook -> target latency: the writes of the run that took a delivery.
+    sa.Index("ix_outbox_planned_by", outbox.c.planned_by, outbox.c.done_at),
+    # Dead-letter growth and retention.
+    sa.Index("ix_dead_letters_created", dead_letters.c.created_at),
+    sa.Index("ix_dead_letters_resolved", dead_letters.c.resolved_at),
+    # `finsync audit --pair P --since T`.
+    sa.Index("ix_audit_pair_at", audit_log.c.pair, audit_log.c.at),
+)
+
 Migration = Callable[[sa.Connection], None]
 
 
@@ -230,6 +262,22 @@ def _add_column(table: sa.Table, name: str) -> Migration:
     return apply
 
 
+def _create_indexes(*indexes: sa.Index) -> Migration:
+    def apply(connection: sa.Connection) -> None:
+        for index in indexes:
+            index.create(connection, checkfirst=True)
+
+    return apply
+
+
+def _both(*steps: Migration) -> Migration:
+    def apply(connection: sa.Connection) -> None:
+        for step in steps:
+            step(connection)
+
+    return apply
+
+
 # (version, description, how). Append only.
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "sync cursors and OAuth token store", _create(sync_cursors, oauth_tokens)),
@@ -239,12 +287,18 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
         "write-back: outbox, crosswalk, dead letters, audit log",
         _create(outbox, crosswalk, dead_letters, audit_log),
     ),
-    # 4 is the webhook inbox (the events issue).
+    # 4 is the webhook inbox's (landing separately); gaps are fine.
     (
         5,
         "console: users, sessions, sign-in attempts, review decisions",
         _create(console_users, console_sessions, console_logins, review_decisions),
     ),
+    (
+        6,
+        "alert state; indexes for finsync status and retention",
+        _both(_create(alert_state), _create_indexes(*STATUS_INDEXES)),
+    ),
 ]
 
-LATEST_VERSION = MIGRATIONS[-1][0]
+VERSIONS = frozenset(version for version, _, _ in MIGRATIONS)
+LATEST_VERSION = max(VERSIONS)

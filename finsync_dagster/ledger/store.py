@@ -10,15 +10,17 @@ audit) adds its tables and a migration to ``schema``, its own module, and one-li
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 
-from finsync_dagster.ledger import cursors, migrations, outbox, review, tokens, users
+from finsync_dagster.ledger import alert_state, cursors, migrations, operations, outbox, review, tokens, users
+from finsync_dagster.ledger.alert_state import AlertState
 from finsync_dagster.ledger.engine import make_engine, masked_url, utcnow
+from finsync_dagster.ledger.operations import LedgerFigures, LetterGroup, Pruned
 from finsync_dagster.ledger.outbox import Action, Call, Link, Outcome, PlannedAction, PlanResult
 from finsync_dagster.ledger.review import Decision, ReviewDecision
 from finsync_dagster.ledger.sealing import TokenCipher
@@ -243,6 +245,65 @@ class Ledger:
         limit: int | None = None,
     ) -> list[dict[str, Any]]:
         return outbox.audit_rows(self.engine, pair=pair, since=since, action_key=action_key, limit=limit)
+
+    # -- operations: status figures, dead letters by pattern, alert state, retention (``operations``) -------
+
+    def figures(
+        self, *, now: datetime | None = None, window: timedelta = timedelta(hours=1)
+    ) -> LedgerFigures:
+        return operations.figures(self.engine, now=now, window=window)
+
+    def dead_letter_groups(self, *, pair: str | None = None) -> list[LetterGroup]:
+        return operations.dead_letter_groups(self.engine, pair=pair)
+
+    def dead_letters_since(
+        self, *, pair: str | None = None, since: datetime | None = None, include_resolved: bool = True
+    ) -> list[dict[str, Any]]:
+        return operations.dead_letters_since(
+            self.engine, pair=pair, since=since, include_resolved=include_resolved
+        )
+
+    def audit_entries(
+        self,
+        *,
+        pair: str | None = None,
+        since: datetime | None = None,
+        action_keys: Sequence[str] | None = None,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
+        return operations.audit_entries(
+            self.engine, pair=pair, since=since, action_keys=action_keys, limit=limit
+        )
+
+    def iter_audit(
+        self, *, pair: str | None = None, since: datetime | None = None
+    ) -> Iterator[dict[str, Any]]:
+        return operations.iter_audit(self.engine, pair=pair, since=since)
+
+    def alert_states(self) -> dict[tuple[str, str], AlertState]:
+        return alert_state.load(self.engine)
+
+    def save_alert_states(self, states: Sequence[AlertState]) -> None:
+        alert_state.save(self.engine, states)
+
+    def mark_alert_notified(self, rule: str, subject: str, *, channel: str, told: str) -> None:
+        alert_state.mark_notified(self.engine, rule, subject, channel=channel, told=told)
+
+    def prune(
+        self,
+        *,
+        audit_before: datetime | None,
+        resolved_dead_letters_before: datetime | None,
+        processed_inbox_before: datetime | None,
+        dry_run: bool = False,
+    ) -> Pruned:
+        return operations.prune(
+            self.engine,
+            audit_before=audit_before,
+            resolved_dead_letters_before=resolved_dead_letters_before,
+            processed_inbox_before=processed_inbox_before,
+            dry_run=dry_run,
+        )
 
     # -- console users, sessions and sign-in attempts (see ``users``) ---------------------------------
 
