@@ -53,6 +53,11 @@ def exposure_warning(host: str) -> str:
     show_default=True,
     help="Proxies whose X-Forwarded-For/-Proto are believed (the client address limits sign-in attempts).",
 )
+@click.option(
+    "--root-path",
+    default="",
+    help="The path prefix a reverse proxy serves the console under and strips, e.g. /console.",
+)
 @click.pass_context
 def command(
     ctx: click.Context,
@@ -61,6 +66,7 @@ def command(
     specs_dir: Path,
     dagster_url: str | None,
     forwarded_allow_ips: str,
+    root_path: str,
 ) -> None:
     """Serve the console in the foreground until Ctrl-C."""
     settings = load_settings(ctx.obj["config_path"], require_file=False)
@@ -70,7 +76,9 @@ def command(
         click.secho(exposure_warning(host), err=True, fg="red", bold=True)
     if not ledger.users():
         click.echo("no users yet: add one with `finsync users add NAME --role admin`", err=True)
-    click.echo(f"console on http://{host}:{port}/ (ledger {ledger.safe_url}); Ctrl-C stops")
+    click.echo(
+        f"console on http://{host}:{port}{root_path.rstrip('/')}/ (ledger {ledger.safe_url}); Ctrl-C stops"
+    )
     uvicorn.run(
         app,
         host=host,
@@ -79,4 +87,5 @@ def command(
         proxy_headers=True,
         forwarded_allow_ips=forwarded_allow_ips,
         server_header=False,
+        root_path=root_path.rstrip("/"),
     )

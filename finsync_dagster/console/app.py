@@ -12,7 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from finsync_dagster.console import auth, csrf
 from finsync_dagster.console.config import ConsoleConfig, dagster_url_from_home
 from finsync_dagster.console.pages import approvals, dead_letters, mapping, overview, reports, review
-from finsync_dagster.console.web import Console, environment
+from finsync_dagster.console.web import Console, environment, internal_path, root_of
 from finsync_dagster.console.writeback import find_planner
 from finsync_dagster.ledger import Ledger
 from finsync_dagster.settings import Settings
@@ -32,7 +32,8 @@ _HEADERS = (
 
 
 class SecurityHeaders:
-    """Adds the headers every answer gets; pages also get the CSP and are never cached."""
+    """Adds the headers every answer gets; pages also get the CSP and are never cached. A redirect within
+    the console gets the root path in front (served under ``/console`` behind a proxy)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -49,8 +50,15 @@ class SecurityHeaders:
                 headers += [(n, v) for n, v in _HEADERS if n not in names]
                 if b"content-security-policy" not in names:
                     headers.append((b"content-security-policy", _POLICY.encode()))
-                if not scope["path"].startswith("/static/"):
+                if not internal_path(scope).startswith("/static/"):
                     headers.append((b"cache-control", b"no-store"))
+                root = root_of(scope).encode()
+                if root:
+                    headers = [
+                        (n, root + v if n.lower() == b"location" and v.startswith(b"/") and not v.startswith(b"//")
+                         and not v.startswith(root + b"/") else v)
+                        for n, v in headers
+                    ]  # fmt: skip
                 message["headers"] = headers
             await send(message)
 

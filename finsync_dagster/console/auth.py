@@ -18,7 +18,15 @@ from starlette.responses import JSONResponse, PlainTextResponse, RedirectRespons
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from finsync_dagster.console import csrf
-from finsync_dagster.console.web import SESSION_SCOPE_KEY, console_of, current, render, session_of
+from finsync_dagster.console.web import (
+    SESSION_SCOPE_KEY,
+    console_of,
+    current,
+    internal_path,
+    render,
+    root_of,
+    session_of,
+)
 from finsync_dagster.ledger import Role
 
 SESSION_COOKIE = "finsync_session"
@@ -43,7 +51,7 @@ class SessionMiddleware:
         if token:
             found = await run_in_threadpool(console_of(connection).ledger.session, token)
         scope[SESSION_SCOPE_KEY] = found
-        path = scope["path"]
+        path = internal_path(scope)
         if found is None and not path.startswith(PUBLIC):
             await _unauthenticated(connection, scope["method"])(scope, receive, send)
             return
@@ -51,7 +59,7 @@ class SessionMiddleware:
 
 
 def _unauthenticated(connection: HTTPConnection, method: str) -> Response:
-    path = connection.url.path
+    path = internal_path(connection.scope)
     if path.startswith("/api/"):
         return JSONResponse({"error": "sign in first"}, status_code=401)
     if method in ("GET", "HEAD"):
@@ -142,7 +150,7 @@ def _login_form(
         httponly=True,
         samesite="strict",
         secure=request.url.scheme == "https",
-        path="/login",
+        path=f"{root_of(request.scope)}/login",
     )
     return response
 
@@ -182,9 +190,9 @@ async def _login(request: Request, form: FormData) -> Response:
         httponly=True,
         samesite="lax",
         secure=request.url.scheme == "https",
-        path="/",
+        path=f"{root_of(request.scope)}/",
     )
-    response.delete_cookie(csrf.LOGIN_COOKIE, path="/login")
+    response.delete_cookie(csrf.LOGIN_COOKIE, path=f"{root_of(request.scope)}/login")
     return response
 
 
@@ -197,5 +205,5 @@ async def logout(request: Request, form: FormData) -> Response:
     if token:
         await run_in_threadpool(console_of(request).ledger.close_session, token)
     response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    response.delete_cookie(SESSION_COOKIE, path=f"{root_of(request.scope)}/")
     return response

@@ -1,44 +1,22 @@
-"""Secrets kept off the page: a dead letter's request and response are shown with anything that looks
-like a credential masked, and an edited payload gets the masked values back before it is retried.
-
-A value is masked when its key names a secret (token, secret, password, authorization, api key, cookie,
-signature, verifier...), and inside any text a ``Bearer ...`` or ``Basic ...`` credential is masked too.
-"""
+"""Secrets kept off the dead-letter page, by the one masking function (``finsync_dagster.masking``), and
+put back into an edited payload before it is retried: a person edits what they see, masks included, and
+the values they did not touch go out as they were."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-MASK = "••••••"
-_SECRET_KEY = re.compile(
-    r"(token|secret|passw(or)?d|pwd|authori[sz]ation|api[-_]?key|apikey|cookie|signature|verifier|"
-    r"credential|private[-_]?key|session)",
-    re.IGNORECASE,
-)
-_CREDENTIAL = re.compile(r"\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{6,}", re.IGNORECASE)
+from finsync_dagster.masking import MASK, mask_secrets
 
-
-def is_secret_key(key: str) -> bool:
-    return bool(_SECRET_KEY.search(key))
+__all__ = ["MASK", "masked", "unmasked"]
 
 
 def masked(value: Any) -> Any:
-    """A copy of ``value`` (JSON-like) with secret-named keys' values and inline credentials masked."""
-    if isinstance(value, dict):
-        return {
-            k: (MASK if is_secret_key(str(k)) and v not in (None, "") else masked(v))
-            for k, v in value.items()
-        }
-    if isinstance(value, list):
-        return [masked(v) for v in value]
-    if isinstance(value, str):
-        return _CREDENTIAL.sub(lambda m: f"{m.group(1)} {MASK}", value)
-    return value
+    return mask_secrets(value)
 
 
 def unmasked(edited: Any, original: Any) -> Any:
-    """``edited`` with every value still equal to the mask taken back from ``original`` at the same place."""
+    """``edited`` with every value still as masked taken back from ``original`` at the same place."""
     if edited == MASK or (
         isinstance(edited, str) and isinstance(original, str) and edited == masked(original)
     ):

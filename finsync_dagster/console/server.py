@@ -24,8 +24,9 @@ class RunningConsole:
         self.thread.join(timeout=10)
 
 
-def start(app: ASGIApp, *, host: str = "127.0.0.1", port: int = 0) -> RunningConsole:
-    """Serve ``app`` on ``host:port`` (0 picks a free port); returns once it answers."""
+def start(app: ASGIApp, *, host: str = "127.0.0.1", port: int = 0, root_path: str = "") -> RunningConsole:
+    """Serve ``app`` on ``host:port`` (0 picks a free port), under ``root_path`` when a proxy strips one;
+    returns once it answers."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
@@ -38,6 +39,7 @@ def start(app: ASGIApp, *, host: str = "127.0.0.1", port: int = 0) -> RunningCon
         proxy_headers=True,
         forwarded_allow_ips="127.0.0.1",
         server_header=False,
+        root_path=root_path.rstrip("/"),
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(
@@ -54,8 +56,10 @@ def start(app: ASGIApp, *, host: str = "127.0.0.1", port: int = 0) -> RunningCon
 
 
 @contextmanager
-def running_console(app: ASGIApp, *, host: str = "127.0.0.1", port: int = 0) -> Iterator[RunningConsole]:
-    running = start(app, host=host, port=port)
+def running_console(
+    app: ASGIApp, *, host: str = "127.0.0.1", port: int = 0, root_path: str = ""
+) -> Iterator[RunningConsole]:
+    running = start(app, host=host, port=port, root_path=root_path)
     try:
         yield running
     finally:

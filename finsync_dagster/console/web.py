@@ -65,13 +65,26 @@ def current(request: HTTPConnection) -> Session:
     return found
 
 
+def root_of(scope: Any) -> str:
+    """The prefix the console is served under (``--root-path``, e.g. ``/console`` behind a proxy), or ''."""
+    return str(scope.get("root_path") or "").rstrip("/")
+
+
+def internal_path(scope: Any) -> str:
+    """The request's path within the console (without the root path a server may have prepended)."""
+    path = str(scope.get("path") or "/")
+    root = root_of(scope)
+    return path[len(root) :] or "/" if root and path.startswith(root + "/") else path
+
+
 def flash(request: Request, kind: str, text: str) -> None:
     """A message shown once on the session's next page (``kind``: ok, error, info)."""
     console_of(request).flashes[current(request).ref].append((kind, text))
 
 
 def see_other(path: str) -> Response:
-    """After a form post: the page to show (POST-redirect-GET, so a reload repeats nothing)."""
+    """After a form post: the page to show (POST-redirect-GET, so a reload repeats nothing). ``path`` is
+    within the console; the security-headers middleware puts the root path in front."""
     return RedirectResponse(path, status_code=303)
 
 
@@ -88,6 +101,7 @@ def render(request: Request, template: str, *, status_code: int = 200, **context
     flashes = console.flashes.pop(signed_in.ref, []) if signed_in else []
     page = console.templates.get_template(template).render(
         request=request,
+        root=root_of(request.scope),
         user=signed_in.user if signed_in else None,
         csrf_token=signed_in.csrf_token if signed_in else "",
         nav=NAV,

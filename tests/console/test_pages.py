@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import httpx
 from click.testing import CliRunner
@@ -103,3 +104,44 @@ def test_the_console_command_warns_loudly_off_loopback(world: ConsoleWorld, tmp_
         finally:
             process.kill()
     assert "WARNING: the console listens on 0.0.0.0, not on loopback" in warning
+
+
+def test_behind_a_proxy_that_serves_it_under_a_prefix(world: ConsoleWorld) -> None:
+    """deploy/proxy serves the console at /console/ and strips the prefix; `finsync console --root-path
+    /console` makes every link, form, redirect and cookie carry it."""
+    app = create_app(world.settings, world.ledger, ConsoleConfig(specs_dir=world.specs_dir))
+
+    async def proxy(scope: Any, receive: Any, send: Any) -> None:  # strips the prefix, as nginx does
+        if scope["type"] == "http" and scope["path"].startswith("/console/console"):
+            scope = {**scope, "path": scope["path"][len("/console") :]}
+        await app(scope, receive, send)
+
+    with (
+        running_console(proxy, root_path="/console") as running,
+        httpx.Client(base_url=running.url + "/console", follow_redirects=False) as client,
+    ):
+        first = client.get("/review")
+        assert first.headers["location"] == "/console/login?next=%2Freview"
+        token = sign_in(client, "rita")
+        page = client.get(f"/review?pair={PAIR}").text
+        assert 'href="/console/static/console.css"' in page and 'action="/console/review/accept"' in page
+        assert 'href="/review' not in page and 'action="/review' not in page
+        accepted = client.post(
+            "/review/accept",
+            data={"csrf_token": token, "pair": PAIR, "entity": "customers", "freshbooks_id": "11",
+                  "infor_id": "C11", "back": f"/review?pair={PAIR}"},
+        )  # fmt: skip
+        assert accepted.headers["location"] == f"/console/review?pair={PAIR}"
+    assert len(world.ledger.links(PAIR)) == 1
+
+
+def test_the_deploy_recipes_console_unit_runs_real_options() -> None:
+    import click
+
+    from tests.dagster.test_deploy_recipe import units
+
+    argv = units()["finsync-console"]
+    command = cli.get_command(click.Context(cli), "console")
+    assert command is not None and argv[1] == "console"
+    parsed = command.make_context("console", argv[2:], parent=click.Context(cli, obj={"config_path": None}))
+    assert parsed.params["root_path"] == "/console" and parsed.params["host"] == "127.0.0.1"

@@ -252,7 +252,7 @@ def test_no_secret_appears_in_any_page(world: ConsoleWorld, console_url: str) ->
         pages.append(client.get(f"/review?pair={PAIR}&tab=exceptions").text)
         pages.append(client.get("/dead-letters?show=open").text)
     everything = "\n".join(pages)
-    assert "Bearer ••••••" in everything  # the dead letter is there, masked
+    assert "Bearer ***" in everything  # the dead letter is there, masked
     for name, value in secrets.items():
         assert value not in everything, f"{name} is on a page"
 
