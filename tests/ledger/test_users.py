@@ -10,8 +10,7 @@ import sqlalchemy as sa
 
 from finsync_dagster.errors import ConfigError
 from finsync_dagster.ledger import Decision, Ledger, Role
-from finsync_dagster.ledger import schema as ledger_schema_module
-from finsync_dagster.ledger.schema import console_sessions, console_users, ledger_schema
+from finsync_dagster.ledger.schema import console_sessions, console_users
 
 PASSWORD = "correct horse battery staple"
 
@@ -107,16 +106,16 @@ def test_decisions_are_listed_per_session_and_undone_once(ledger: Ledger) -> Non
 def test_a_migration_merged_after_a_later_one_still_runs(
     ledger: Ledger, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Version 4 (the webhook inbox) may land after 5; a ledger already at 5 must still get 4."""
+    """Version 4 (the webhook inbox) lands after 5 and 6; a ledger already past it must still get it."""
+    from finsync_dagster.ledger import migrations, schema
+
     applied: list[int] = []
     late = (4, "a migration merged late", lambda connection: applied.append(4))
-    migrations = sorted([*ledger_schema_module.MIGRATIONS, late])
-    monkeypatch.setattr("finsync_dagster.ledger.migrations.MIGRATIONS", migrations)
+    monkeypatch.setattr(migrations, "MIGRATIONS", sorted([*schema.MIGRATIONS, late], key=lambda m: m[0]))
+    monkeypatch.setattr(migrations, "VERSIONS", frozenset([*schema.VERSIONS, 4]))
     ledger.migrate()
     ledger.migrate()
     assert applied == [4]
     with ledger.engine.connect() as connection:
-        versions = connection.execute(
-            sa.select(ledger_schema.c.version).order_by(ledger_schema.c.version)
-        ).scalars()
-        assert 4 in list(versions)
+        versions = connection.execute(sa.select(schema.ledger_schema.c.version)).scalars().all()
+    assert 4 in versions and 5 in versions
