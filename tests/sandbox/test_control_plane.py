@@ -146,3 +146,18 @@ def test_the_infor_sandboxs_first_control_paths_still_work(sandboxes: RunningSan
     after = httpx.post(f"{url}/clock", json={"advance_seconds": 3600}).json()["epoch"]
     assert 3600 <= after - before < 3660
     httpx.put(f"{url}/clock", json={"now": time.time()})
+
+
+@pytest.mark.parametrize("control", SYSTEMS, indirect=True)
+def test_the_commit_then_timeout_plan_is_set_and_refused_at_the_same_path(control: tuple[str, str]) -> None:
+    _, url = control
+    try:
+        plan = httpx.put(
+            f"{url}/faults", json={"spec": "rate=0.05;kinds=commit_then_timeout;ctt=delay;slow_ms=2000"}
+        ).json()
+        assert (plan["kinds"], plan["ctt"], plan["slow_ms"]) == (["commit_then_timeout"], "delay", 2000)
+        refused = httpx.put(f"{url}/faults", json={"kinds": ["commit_then_timeout"], "ctt": "sometimes"})
+        assert refused.status_code == 400
+        assert refused.json() == {"error": "ctt must be drop or delay, not 'sometimes'"}
+    finally:
+        httpx.delete(f"{url}/faults")
