@@ -151,6 +151,63 @@ audit_log = sa.Table(
     sa.Index("ix_audit_key", "action_key"),
 )
 
+# -- the console: who may sign in, their sessions, sign-in attempts, and what people decided in review -------
+
+console_users = sa.Table(
+    "console_users",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("role", sa.String(16), nullable=False, comment="viewer, reviewer or admin (ledger.users.Role)"),
+    sa.Column("password_hash", sa.String(256), nullable=False, comment="argon2id, with its parameters"),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("created_by", sa.String(64), nullable=True),
+    sa.Column("password_changed_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+console_sessions = sa.Table(
+    "console_sessions",
+    metadata,
+    sa.Column(
+        "token_hash", sa.String(64), primary_key=True, comment="sha256 of the cookie; never the cookie"
+    ),
+    sa.Column("user_name", sa.String(64), nullable=False),
+    sa.Column("csrf_token", sa.String(64), nullable=False),
+    sa.Column("ip", sa.String(64), nullable=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_console_sessions_user", "user_name"),
+)
+
+console_logins = sa.Table(
+    "console_logins",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("user_name", sa.String(64), nullable=False, comment="as typed (cut to 64)"),
+    sa.Column("ip", sa.String(64), nullable=False),
+    sa.Column("ok", sa.Boolean, nullable=False),
+    sa.Index("ix_console_logins_user", "user_name", "at"),
+    sa.Index("ix_console_logins_ip", "ip", "at"),
+)
+
+review_decisions = sa.Table(
+    "review_decisions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("pair", sa.String(64), nullable=False),
+    sa.Column("entity", sa.String(32), nullable=False),
+    sa.Column("freshbooks_id", sa.String(64), nullable=False, comment="'' when the record is only in M3"),
+    sa.Column("infor_id", sa.String(64), nullable=False, comment="'' when the record is only in FreshBooks"),
+    sa.Column("decision", sa.String(16), nullable=False, comment="accepted, rejected or ignored"),
+    sa.Column("reason", sa.Text, nullable=True),
+    sa.Column("actor", sa.String(64), nullable=False),
+    sa.Column("session", sa.String(16), nullable=True, comment="the deciding session, for undo"),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("undone_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("undone_by", sa.String(64), nullable=True),
+    sa.Index("ix_review_decisions_pair", "pair", "entity", "undone_at"),
+)
+
 # -- operations: what people are told, and the indexes the status figures need (version 6) -----------------
 
 alert_state = sa.Table(
@@ -230,7 +287,12 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
         "write-back: outbox, crosswalk, dead letters, audit log",
         _create(outbox, crosswalk, dead_letters, audit_log),
     ),
-    # 4 is the webhook inbox's and 5 the console users' (landing separately); gaps are fine.
+    # 4 is the webhook inbox's (landing separately); gaps are fine.
+    (
+        5,
+        "console: users, sessions, sign-in attempts, review decisions",
+        _create(console_users, console_sessions, console_logins, review_decisions),
+    ),
     (
         6,
         "alert state; indexes for finsync status and retention",

@@ -17,13 +17,15 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from finsync_dagster.ledger import alert_state, cursors, migrations, operations, outbox, tokens
+from finsync_dagster.ledger import alert_state, cursors, migrations, operations, outbox, review, tokens, users
 from finsync_dagster.ledger.alert_state import AlertState
 from finsync_dagster.ledger.engine import make_engine, masked_url, utcnow
 from finsync_dagster.ledger.operations import LedgerFigures, LetterGroup, Pruned
 from finsync_dagster.ledger.outbox import Action, Call, Link, Outcome, PlannedAction, PlanResult
+from finsync_dagster.ledger.review import Decision, ReviewDecision
 from finsync_dagster.ledger.sealing import TokenCipher
 from finsync_dagster.ledger.tokens import StoredToken, TokenWrite
+from finsync_dagster.ledger.users import Role, Session, User
 
 __all__ = ["Ledger", "StoredToken", "masked_url", "utcnow"]
 
@@ -302,3 +304,81 @@ class Ledger:
             processed_inbox_before=processed_inbox_before,
             dry_run=dry_run,
         )
+
+    # -- console users, sessions and sign-in attempts (see ``users``) ---------------------------------
+
+    def add_user(self, name: str, role: Role, password: str, *, by: str | None = None) -> User:
+        return users.add_user(self.engine, name, role, password, by=by)
+
+    def remove_user(self, name: str) -> bool:
+        return users.remove_user(self.engine, name)
+
+    def users(self) -> list[User]:
+        return users.list_users(self.engine)
+
+    def user(self, name: str) -> User | None:
+        return users.get_user(self.engine, name)
+
+    def verify_password(self, name: str, password: str) -> User | None:
+        return users.verify_password(self.engine, name, password)
+
+    def open_session(self, user: User, *, ip: str | None, lifetime: timedelta) -> tuple[str, Session]:
+        return users.open_session(self.engine, user, ip=ip, lifetime=lifetime)
+
+    def session(self, token: str) -> Session | None:
+        return users.session(self.engine, token)
+
+    def close_session(self, token: str) -> None:
+        users.close_session(self.engine, token)
+
+    def record_login(self, *, name: str, ip: str, ok: bool) -> None:
+        users.record_login(self.engine, name=name, ip=ip, ok=ok)
+
+    def recent_login_failures(
+        self, *, name: str | None = None, ip: str | None = None, window: timedelta
+    ) -> int:
+        return users.recent_failures(self.engine, name=name, ip=ip, window=window)
+
+    # -- review decisions (see ``review``) --------------------------------------------------------------
+
+    def decide(
+        self,
+        *,
+        pair: str,
+        entity: str,
+        freshbooks_id: str | None,
+        infor_id: str | None,
+        decision: Decision,
+        actor: str,
+        session: str | None = None,
+        reason: str | None = None,
+    ) -> int:
+        return review.decide(
+            self.engine,
+            pair=pair,
+            entity=entity,
+            freshbooks_id=freshbooks_id,
+            infor_id=infor_id,
+            decision=decision,
+            actor=actor,
+            session=session,
+            reason=reason,
+        )
+
+    def decisions(
+        self,
+        pair: str,
+        *,
+        session: str | None = None,
+        include_undone: bool = False,
+        kinds: tuple[Decision, ...] | None = None,
+    ) -> list[ReviewDecision]:
+        return review.decisions(
+            self.engine, pair, session=session, include_undone=include_undone, kinds=kinds
+        )
+
+    def decision(self, decision_id: int) -> ReviewDecision | None:
+        return review.get_decision(self.engine, decision_id)
+
+    def undo_decision(self, decision_id: int, *, by: str) -> bool:
+        return review.undo_decision(self.engine, decision_id, by=by)
