@@ -1,21 +1,45 @@
 """The ``finsync`` command line: one group, one module per command.
 
-Errors are one clear line on stderr and exit status 1; ``--debug`` shows the traceback instead.
+Errors are one clear line on stderr and exit status 1; ``--debug`` shows the traceback instead. A command's
+module is imported only when that command runs (``--help`` imports them all), so ``finsync status`` does not
+pay for the imports of ``finsync sync`` or ``finsync mapping``.
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import click
 
 from finsync_dagster import errors
-from finsync_dagster.cli import connect, demo, mapping, pair_option, push, report, sandbox, status, sync
+from finsync_dagster.cli import pair_option
 
 __all__ = ["cli", "main"]
 
+# Command name -> the module under finsync_dagster.cli whose ``command`` it is.
+_COMMANDS = {
+    "status": "status", "sandbox": "sandbox", "connect": "connect", "sync": "sync", "push": "push", "mapping": "mapping",
+    "report": "report", "demo": "demo", "outbox": "outbox", "dlq": "dlq", "audit": "audit", "alerts": "alerts",
+    "retention": "retention", "users": "users", "console": "console",
+}  # fmt: skip
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class _LazyGroup(click.Group):
+    """A group whose commands are imported when they are first asked for (click's documented pattern)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in _COMMANDS:
+            command = importlib.import_module(f"finsync_dagster.cli.{_COMMANDS[cmd_name]}").command
+            pair_option.check_every_pair_option(command)
+            self.add_command(command, cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--debug", is_flag=True, help="Show full tracebacks instead of one-line errors.")
 @click.option(
     "--config",
@@ -30,11 +54,6 @@ def cli(ctx: click.Context, debug: bool, config_path: str | None) -> None:
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
     ctx.obj["config_path"] = config_path
-
-
-for _module in (status, sandbox, connect, sync, push, mapping, report, demo):
-    cli.add_command(_module.command)
-pair_option.check_every_pair_option(cli)
 
 
 def main(argv: list[str] | None = None) -> int:

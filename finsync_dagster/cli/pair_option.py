@@ -35,8 +35,8 @@ def _checked_first(
 def check_every_pair_option(command: click.Command) -> None:
     """Give every ``--pair`` option, in every subcommand, the one pair-name check of the settings.
 
-    Done here, once, so a command added later cannot forget it: a name is checked before any command
-    turns it into a path.
+    Done as each command is loaded (``cli._LazyGroup``), so a command added later cannot forget it: a name
+    is checked before any command turns it into a path.
     """
     for param in command.params:
         if "--pair" in param.opts:

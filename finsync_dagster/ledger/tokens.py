@@ -181,14 +181,6 @@ def mark_reconnect(engine: sa.Engine, provider: str, account: str, *, reason: st
         connection.execute(oauth_tokens.update().where(key).values(reconnect_reason=reason))
 
 
-def needing_reconnect(engine: sa.Engine) -> list[tuple[str, str, str]]:
-    """``(provider, account, reason)`` of every token only a new connect can help, read without the key."""
-    columns = (oauth_tokens.c.provider, oauth_tokens.c.account, oauth_tokens.c.reconnect_reason)
-    query = sa.select(*columns).where(oauth_tokens.c.reconnect_reason.is_not(None)).order_by(*columns[:2])
-    with _reading(engine) as connection:
-        return [(row.provider, row.account, row.reconnect_reason) for row in connection.execute(query)]
-
-
 def seal_plaintext(engine: sa.Engine, cipher: TokenCipher) -> int:
     """Encrypt in place the tokens an older finsync stored in plain text; returns how many rows."""
     with _reading(engine) as connection:
