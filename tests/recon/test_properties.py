@@ -27,7 +27,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pyarrow as pa
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -198,7 +197,6 @@ def _reconciled(books: dict[str, list[dict]]):
     return con, tables
 
 
-@pytest.mark.slow  # about 20 s of generated books; CI runs it
 @_PROFILE
 @given(_books())
 def test_every_matcher_accounts_for_every_record_once(books: dict[str, list[dict]]) -> None:
