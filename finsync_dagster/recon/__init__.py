@@ -8,7 +8,7 @@ connection and returns an Arrow table in the shape of :data:`model.MATCH_COLUMNS
 
 from typing import TYPE_CHECKING
 
-from finsync_dagster.lazy import members
+from finsync_dagster import lazy
 
 if TYPE_CHECKING:
     from finsync_dagster.recon.customers import match_customers
@@ -39,7 +39,7 @@ _WHERE = {
     "read_match_table": "store",
     "replace_match_table": "store",
 }
-__getattr__ = members(__name__, _WHERE)
+__getattr__ = lazy.members(__name__, _WHERE)
 __all__ = [
     "DEFAULT_TOLERANCES",
     "EXCEPTION_STATUSES",
