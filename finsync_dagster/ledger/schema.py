@@ -2,6 +2,8 @@
 
 Each migration is applied once, in order, inside one transaction, and recorded in ``ledger_schema``.
 Later issues append migrations; they never edit an applied one, so an existing ledger file keeps working.
+Versions may have gaps and may land out of order (version 3 after 4): ``migrations.migrate`` applies every
+version a ledger has not recorded, so each migration must stand on its own.
 """
 
 from __future__ import annotations
@@ -45,6 +47,45 @@ oauth_tokens = sa.Table(
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
 
+inbox = sa.Table(
+    "inbox",
+    metadata,
+    # Never reused (AUTOINCREMENT on SQLite), and written in id order (``inbox.add_many``), so an inbox
+    # sensor can keep "the last id it read" as its cursor.
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("pair", sa.String(64), nullable=False),
+    sa.Column("system", sa.String(16), nullable=False, comment="freshbooks | shop"),
+    sa.Column("event", sa.String(64), nullable=False, comment="FreshBooks event name or Shopify topic"),
+    sa.Column("object_id", sa.String(64), nullable=True, comment="what changed: re-fetch it by this id"),
+    sa.Column("account_id", sa.String(255), nullable=True, comment="FreshBooks account id or shop domain"),
+    sa.Column("business_id", sa.String(64), nullable=True),
+    sa.Column("dedupe_key", sa.String(160), nullable=False, unique=True, comment="see inbox.py"),
+    sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("body", sa.Text, nullable=False, comment="as received; never a verifier or a secret"),
+    sa.Column("processed_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("processed_run", sa.String(128), nullable=True),
+    sa.Index("inbox_pending", "pair", "processed_at"),
+    sqlite_autoincrement=True,
+)
+
+webhook_callbacks = sa.Table(
+    "webhook_callbacks",
+    metadata,
+    sa.Column("pair", sa.String(64), primary_key=True),
+    sa.Column("system", sa.String(16), primary_key=True, comment="freshbooks | shop"),
+    sa.Column(
+        "callback_id", sa.String(64), primary_key=True, comment="the provider's id of the subscription"
+    ),
+    sa.Column("event", sa.String(64), nullable=False),
+    sa.Column("url", sa.Text, nullable=False, comment="where the provider delivers"),
+    sa.Column("verified", sa.Boolean, nullable=False),
+    sa.Column(
+        "secret", sa.Text, nullable=True, comment="FreshBooks verifier / HMAC key, sealed (sealing.py)"
+    ),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("verified_at", sa.DateTime(timezone=True), nullable=True),
+)
+
 Migration = Callable[[sa.Connection], None]
 
 
@@ -73,6 +114,9 @@ def _add_column(table: sa.Table, name: str) -> Migration:
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "sync cursors and OAuth token store", _create(sync_cursors, oauth_tokens)),
     (2, "tokens that need a new connect say why", _add_column(oauth_tokens, "reconnect_reason")),
+    # 3 is the write side's (outbox, crosswalk, dead letters, audit), landing separately.
+    (4, "webhook inbox and registered callbacks", _create(inbox, webhook_callbacks)),
 ]
 
-LATEST_VERSION = MIGRATIONS[-1][0]
+VERSIONS = frozenset(version for version, _, _ in MIGRATIONS)
+LATEST_VERSION = max(VERSIONS)
