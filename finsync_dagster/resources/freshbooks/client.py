@@ -7,8 +7,10 @@ FreshBooks certainly did not apply it (429, 401, no connection); after an answer
 create (5xx, timeout, dropped connection) it is looked up by the caller's unique fields, and without them
 it surfaces as :class:`OutcomeUnknownError` rather than risk a duplicate.
 
-Webhook callbacks (contract §5.1) are created, listed, verified, resent and deleted the same way; a callback
-create is looked up by event and URI after a failure that may hide it. Records stay dicts, parsed with ``Decimal`` for any JSON number so money is never a float; the staging
+Webhook callbacks (contract §5.1) are created, listed, verified, resent and deleted the same way; a
+callback create is looked up by event and URI after a failure that may hide it.
+
+Records stay dicts, parsed with ``Decimal`` for any JSON number so money is never a float; the staging
 layer types them.
 """
 
