@@ -81,8 +81,11 @@ def register_command(ctx: click.Context, pair_name: str | None, base_url: str | 
         with clients.freshbooks(pair) as client:
             rows += register(client, ledger, pair, endpoint_url(base_url, pair), wait=wait)
     table = Table(title="FreshBooks callbacks")
-    for column in ("pair", "event", "callback", "url", "verified", "this run"):
-        table.add_column(column)
+    for column in ("pair", "event", "callback"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("url", overflow="fold")
+    for column in ("verified", "this run"):
+        table.add_column(column, no_wrap=True)
     for row in rows:
         verified = "[green]yes[/green]" if row.verified else "[red]no[/red]"
         table.add_row(
@@ -109,8 +112,10 @@ def list_command(ctx: click.Context, pair_name: str | None) -> None:
     ledger = Ledger(settings.ledger_url)
     ledger.migrate()
     table = Table(title="Registered webhooks")
-    for column in ("pair", "system", "event", "callback", "url", "verified", "verified at"):
-        table.add_column(column)
+    for column in ("pair", "system", "event", "callback", "verified"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("url", overflow="fold")
+    table.add_column("verified at (UTC)", overflow="fold")
     for callback in ledger.webhook_callbacks(pair=pair_name):
         verified_at = callback.verified_at.isoformat(timespec="seconds") if callback.verified_at else ""
         table.add_row(
@@ -118,8 +123,8 @@ def list_command(ctx: click.Context, pair_name: str | None) -> None:
             callback.system,
             callback.event,
             callback.callback_id,
-            callback.url,
             "yes" if callback.verified else "no",
+            callback.url,
             verified_at,
         )
     Console().print(table)

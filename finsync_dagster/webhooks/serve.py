@@ -18,6 +18,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from finsync_dagster.ledger import Ledger, durability, make_engine
 from finsync_dagster.settings import Settings
@@ -69,12 +70,15 @@ def build_receiver(
 
 def freshbooks_verifier(settings: Settings) -> VerifyAtProvider:
     """PUTs a verifier back through the pair's FreshBooks client (its tokens are in the ledger)."""
+    clients: list[Any] = []
 
     def verify(pair: str, callback_id: str, verifier: str) -> None:
-        # Imported on the first handshake only: the receiver starts without Dagster's import cost.
-        from finsync_dagster.resources.pair_clients import PairClients
+        if not clients:
+            # Imported on the first handshake only: the receiver starts without Dagster's import cost.
+            from finsync_dagster.resources.pair_clients import PairClients
 
-        with PairClients.of(settings).freshbooks(pair) as client:
+            clients.append(PairClients.of(settings))
+        with clients[0].freshbooks(pair) as client:
             client.verify_callback(callback_id, verifier)
 
     return verify
