@@ -38,11 +38,11 @@ def serve_command(ctx: click.Context, host: str, port: int, max_batch: int) -> N
 
     def ready(listening: Listening) -> None:
         click.echo(f"listening on {listening.url}; inbox committed durably ({listening.durability})")
-        for pair in settings.pairs:
-            if pair.freshbooks is not None:
-                click.echo(f"  {pair.name}: FreshBooks -> {listening.url}/webhooks/freshbooks/{pair.name}")
-            click.echo(f"  {pair.name}: shop       -> {listening.url}/webhooks/shop/{pair.name}")
-        click.echo("Ctrl-C stops", err=False)
+        for (pair, system), url in listening.endpoints.items():
+            click.echo(f"  {pair} {system:<10} {url}")
+        if not listening.endpoints:
+            click.echo("  no pair has a FreshBooks account or a shop to receive from", err=True)
+        click.echo("Ctrl-C stops")
 
     serve(settings, host=host, port=port, max_batch=max_batch, on_ready=ready)
 

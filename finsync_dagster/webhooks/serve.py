@@ -35,8 +35,11 @@ MAX_BATCH = 500
 
 @dataclass(frozen=True)
 class Listening:
+    """Where the receiver answers: its base URL and each pair's endpoint URLs, by (pair, system)."""
+
     url: str
     durability: str
+    endpoints: dict[tuple[str, str], str]
 
 
 def open_durable_ledger(url: str) -> tuple[Ledger, str]:
@@ -96,7 +99,8 @@ def serve(
     import uvicorn
 
     ledger, described = open_durable_ledger(settings.ledger_url)
-    app = build_app(build_receiver(settings, ledger, described, max_batch=max_batch))
+    receiver = build_receiver(settings, ledger, described, max_batch=max_batch)
+    app = build_app(receiver)
     sock = _bound(host, port)
     bound_host, bound_port = sock.getsockname()[:2]
     url = f"http://{_url_host(bound_host)}:{bound_port}"
@@ -104,7 +108,7 @@ def serve(
     server = uvicorn.Server(config)
     _exit_on_sigterm()
     with _state_file(settings.home / STATE_FILE, url):
-        on_ready(Listening(url, described))
+        on_ready(Listening(url, described, endpoint_urls(url, receiver)))
         server.run(sockets=[sock])
     ledger.engine.dispose()
 
@@ -114,6 +118,16 @@ def _exit_on_sigterm() -> None:
     state file is removed."""
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+
+
+def endpoint_urls(url: str, receiver: Receiver) -> dict[tuple[str, str], str]:
+    found = {}
+    for pair, endpoints in receiver.endpoints.items():
+        if endpoints.freshbooks is not None:
+            found[(pair, "freshbooks")] = f"{url}/webhooks/freshbooks/{pair}"
+        if endpoints.shop is not None:
+            found[(pair, "shop")] = f"{url}/webhooks/shop/{pair}"
+    return found
 
 
 def running_url(home: Path) -> str | None:
