@@ -6,7 +6,8 @@ the load generator (``finsync_dagster.sandbox.webhook_flood``: asyncio, raw HTTP
 connections, at most ``--concurrency`` requests in flight, like ``wrk -c50``); it sends distinct
 FreshBooks deliveries signed with a verified callback's verifier. Each mode gets a warm-up, then
 ``--deliveries`` timed requests; every answer must be 200 and every delivery must be in the inbox
-afterwards. The baseline is the same receiver started with ``--max-batch 1``: one transaction, one sync,
+afterwards. The CPU time the receiver and the sender spent per request is printed too: unlike req/s, it
+does not depend on what else the machine runs. The baseline is the same receiver started with ``--max-batch 1``: one transaction, one sync,
 per request. Modes alternate over ``--rounds`` so a change in the machine's load hits both; the load
 average is printed, since the two cores are shared.
 
@@ -57,6 +58,8 @@ class Outcome:
     stored: int
     mean_batch: float
     load: tuple[float, float, float]
+    receiver_cpu: float  # CPU seconds the receiver process spent during the timed flood
+    sender_cpu: float
 
     @property
     def rate(self) -> float:
@@ -99,7 +102,8 @@ def line(label: str, outcome: Outcome) -> str:
     return (
         f"{label:<34} {outcome.rate:7,.0f} req/s  p50 {result.percentile(0.50) * 1000:6.1f} ms  "
         f"p99 {result.percentile(0.99) * 1000:6.1f} ms  mean batch {outcome.mean_batch:5.1f}  "
-        f"stored {outcome.stored}  load {load}"
+        f"CPU/req receiver {outcome.receiver_cpu / len(result.statuses) * 1e6:4.0f} us "
+        f"sender {outcome.sender_cpu / len(result.statuses) * 1e6:4.0f} us  load {load}"
     )
 
 
@@ -137,7 +141,10 @@ def run_mode(mode: str, max_batch: int, args: argparse.Namespace) -> Outcome:
             ]
             run(asyncio_flood("127.0.0.1", port, requests[: args.warmup], args.concurrency))
             before = os.getloadavg()
+            cpu_before, own_before = process_cpu(receiver.pid), time.process_time()
             result = run(asyncio_flood("127.0.0.1", port, requests[args.warmup :], args.concurrency))
+            receiver_cpu = process_cpu(receiver.pid) - cpu_before
+            sender_cpu = time.process_time() - own_before
             after = os.getloadavg()
             refused = [s for s in result.statuses if s != 200]
             if refused:
@@ -152,7 +159,7 @@ def run_mode(mode: str, max_batch: int, args: argparse.Namespace) -> Outcome:
         if stored != total:
             raise SystemExit(f"{mode}: {stored} deliveries in the inbox, {total} answered 200")
         load = (max(before[0], after[0]), after[1], after[2])
-        return Outcome(mode, result, stored, mean_batch, load)
+        return Outcome(mode, result, stored, mean_batch, load, receiver_cpu, sender_cpu)
 
 
 async def asyncio_flood(host: str, port: int, requests: list[bytes], concurrency: int) -> FloodResult:
@@ -225,6 +232,12 @@ def count_inbox(ledger_url: str) -> int:
         count = connection.execute(sa.text("SELECT count(*) FROM inbox")).scalar()
     engine.dispose()
     return int(count or 0)
+
+
+def process_cpu(pid: int) -> float:
+    """User + system CPU seconds of a process (Linux ``/proc``): a cost the machine's load does not inflate."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:

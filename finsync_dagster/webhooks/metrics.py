@@ -6,6 +6,9 @@ request that has not been verified, so a caller cannot grow the label set.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from prometheus_client import (
     CollectorRegistry,
     Counter,
@@ -16,6 +19,16 @@ from prometheus_client import (
 )
 
 CONTENT_TYPE = exposition.CONTENT_TYPE_LATEST
+SYSTEMS = ("freshbooks", "shop")
+
+
+@dataclass(frozen=True)
+class SystemCounters:
+    """One system's counters, bound once (``labels()`` takes a lock and a lookup on every call)."""
+
+    received: Any
+    accepted: Any
+    duplicates: Any
 
 
 class ReceiverMetrics:
@@ -56,6 +69,16 @@ class ReceiverMetrics:
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
             registry=self.registry,
         )
+
+        self._systems = {
+            system: SystemCounters(
+                self.received.labels(system), self.accepted.labels(system), self.duplicates.labels(system)
+            )
+            for system in SYSTEMS
+        }
+
+    def of(self, system: str) -> SystemCounters:
+        return self._systems[system]
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

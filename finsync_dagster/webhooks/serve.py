@@ -104,7 +104,10 @@ def serve(
     sock = _bound(host, port)
     bound_host, bound_port = sock.getsockname()[:2]
     url = f"http://{_url_host(bound_host)}:{bound_port}"
-    config = uvicorn.Config(app, access_log=False, log_level="warning", server_header=False)
+    # No access log and no proxy-header rewriting: the receiver never uses the client's address.
+    config = uvicorn.Config(
+        app, access_log=False, log_level="warning", server_header=False, proxy_headers=False
+    )
     server = uvicorn.Server(config)
     _exit_on_sigterm()
     with _state_file(settings.home / STATE_FILE, url):
