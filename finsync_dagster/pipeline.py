@@ -1,6 +1,6 @@
-"""Run the read side for one pair in this process, through Dagster, so the run lands in the instance.
+"""Run a job for one pair in this process, through Dagster, so the run lands in the instance.
 
-Used by ``finsync sync`` and ``finsync demo``. The instance is ``$DAGSTER_HOME`` when set, otherwise a
+Used by ``finsync sync``, ``finsync push`` and ``finsync demo``. The instance is ``$DAGSTER_HOME`` when set, otherwise a
 persistent SQLite instance under ``$FINSYNC_HOME/dagster``, so runs show up in ``dagster dev``'s history.
 Each run is tagged with this process (:func:`finsync_dagster.dead_runs.process_tags`), so that if the
 process is killed, the next command can close the run it left ``STARTED``.
@@ -18,7 +18,12 @@ from typing import Any
 
 import dagster as dg
 
-from finsync_dagster.automation import FULL_REFRESH_JOB, FULL_REFRESH_RUN_CONFIG, READ_SIDE_JOB
+from finsync_dagster.automation import (
+    FULL_REFRESH_JOB,
+    FULL_REFRESH_RUN_CONFIG,
+    READ_SIDE_JOB,
+    WRITE_BACK_JOB,
+)
 from finsync_dagster.dead_runs import ClosedRun, close_dead_runs, process_tags
 from finsync_dagster.definitions import build_definitions
 from finsync_dagster.pairlock import hold_lock_file
@@ -90,9 +95,38 @@ def run_read_side(
     full_refresh: bool = False,
     on_progress: Callable[[str], None] | None = None,
 ) -> PipelineResult:
+    job = FULL_REFRESH_JOB if full_refresh else READ_SIDE_JOB
+    config = _run_config(FULL_REFRESH_RUN_CONFIG if full_refresh else {})
+    return run_job(settings, pair, job, instance=instance, run_config=config, on_progress=on_progress)
+
+
+def run_write_back(
+    settings: Settings,
+    pair: str,
+    *,
+    instance: dg.DagsterInstance,
+    settle_seconds: float = 30.0,
+    on_progress: Callable[[str], None] | None = None,
+) -> PipelineResult:
+    """Plan the writes the latest reconciliation calls for, and push them (``finsync push``)."""
+    options = {"resources": {"sync_options": {"config": {"push_settle_seconds": settle_seconds}}}}
+    return run_job(settings, pair, WRITE_BACK_JOB, instance=instance, run_config=_run_config(options),
+                   on_progress=on_progress)  # fmt: skip
+
+
+def run_job(
+    settings: Settings,
+    pair: str,
+    job_name: str,
+    *,
+    instance: dg.DagsterInstance,
+    run_config: dict[str, Any],
+    on_progress: Callable[[str], None] | None = None,
+) -> PipelineResult:
+    """Run one of the code location's jobs for ``pair`` in this process, recorded in ``instance``."""
     settings.pair(pair)  # a clear error for an unknown pair
     definitions = build_definitions(settings)
-    job = definitions.resolve_job_def(FULL_REFRESH_JOB if full_refresh else READ_SIDE_JOB)
+    job = definitions.resolve_job_def(job_name)
     run_id = str(uuid.uuid4())
     done = threading.Event()
     watcher = None
@@ -106,7 +140,7 @@ def run_read_side(
             run_id=run_id,
             tags={PAIR_TAG: pair, **process_tags()},
             raise_on_error=False,
-            run_config=_run_config(full_refresh),
+            run_config=run_config,
         )
     finally:
         done.set()
@@ -138,11 +172,11 @@ def run_read_side(
     return outcome
 
 
-def _run_config(full_refresh: bool) -> dict[str, Any]:
+def _run_config(extra: dict[str, Any]) -> dict[str, Any]:
     # The CLI shows its own progress and summary; Dagster's console log would bury it. Run config given
     # here replaces the job's own, so the full refresh's switch goes in again.
     quiet: dict[str, Any] = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
-    return {**quiet, **FULL_REFRESH_RUN_CONFIG} if full_refresh else quiet
+    return {**quiet, **extra}
 
 
 def _root_cause(event: dg.DagsterEvent) -> str:

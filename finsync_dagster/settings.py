@@ -31,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, 
 
 from finsync_dagster.errors import ConfigError
 from finsync_dagster.recon.model import Tolerances
+from finsync_dagster.writeback.config import WriteBackConfig
 
 DEFAULT_CONFIG_FILE = "finsync.yaml"
 DEFAULT_HOME = ".finsync"
@@ -117,6 +118,10 @@ class PairConfig(_Strict):
     infor: InforPairConfig | None = None
     freshbooks_limits: ApiLimits = ApiLimits()
     infor_limits: ApiLimits = ApiLimits()
+    write_back: WriteBackConfig = Field(
+        default_factory=WriteBackConfig,
+        description="What write-back may do for this pair: the top-level write_back, with this pair's keys over it.",
+    )
     # The sections filled from sandbox.json rather than declared (left out when settings are serialized).
     _from_sandbox: frozenset[str] = PrivateAttr(default=frozenset())
 
@@ -227,14 +232,26 @@ class QualityConfig(_Strict):
     )
 
 
+class MappingConfig(_Strict):
+    """Where a team keeps its own mapping specs (relative to the config file's folder)."""
+
+    specs_dir: str | None = Field(
+        default=None,
+        description="A folder of YAML specs; each replaces the shipped spec of the same name.",
+    )
+
+
 class FileConfig(_Strict):
     """The shape of ``finsync.yaml``."""
 
     version: Literal[1] = 1
+    # Before pairs, so a mistake in it is reported at its own line rather than in the first pair.
+    write_back: WriteBackConfig = WriteBackConfig()
     pairs: list[PairConfig] = Field(default_factory=list)
     schedules: ScheduleConfig = ScheduleConfig()
     quality: QualityConfig = QualityConfig()
     reconciliation: ReconciliationConfig = ReconciliationConfig()
+    mapping: MappingConfig = MappingConfig()
 
     @field_validator("pairs")
     @classmethod
@@ -257,6 +274,7 @@ class Settings(_Strict):
     schedules: ScheduleConfig
     quality: QualityConfig = QualityConfig()
     reconciliation: ReconciliationConfig = ReconciliationConfig()
+    mapping: MappingConfig = MappingConfig()
     # Where ``pairs:`` is (or would go) in the file, for the error of a command that needs a pair.
     pairs_line: int = Field(default=1, exclude=True)
 
@@ -288,6 +306,14 @@ class Settings(_Strict):
                 "sandboxes with `finsync sync --sandbox DIR`"
             )
         return self.pair_names
+
+    @property
+    def specs_overlay(self) -> Path | None:
+        """The team's own mapping specs folder, if it has one (``mapping.specs_dir``)."""
+        if self.mapping.specs_dir is None:
+            return None
+        path = Path(os.path.expandvars(self.mapping.specs_dir)).expanduser()
+        return path if path.is_absolute() else self.config_path.parent.resolve() / path
 
     def warehouse_path(self, pair: str) -> Path:
         """The pair's own DuckDB file: pairs never share a writer."""
@@ -405,6 +431,7 @@ def load_settings(
         schedules=file_config.schedules,
         quality=file_config.quality,
         reconciliation=file_config.reconciliation,
+        mapping=file_config.mapping,
         pairs_line=pairs_line,
     )
 
@@ -441,6 +468,7 @@ def _parse(path: Path) -> tuple[FileConfig, int]:
         raise ConfigError(
             f"{path}, line 1: the file must be a mapping with a `pairs:` list at the top level."
         )
+    _inherit_write_back(data)
     try:
         return FileConfig.model_validate(data), _line_of(root, ("pairs",))
     except pydantic.ValidationError as exc:
@@ -456,6 +484,29 @@ def _parse(path: Path) -> tuple[FileConfig, int]:
         else:
             hint = first["msg"].removeprefix("Value error, ")
         raise ConfigError(f"{path}, line {line}: {where}: {hint}") from None
+
+
+def _inherit_write_back(data: dict[str, Any]) -> None:
+    """Give each pair the top-level ``write_back`` with the pair's own keys over it (merged key by key)."""
+    common = data.get("write_back")
+    pairs = data.get("pairs")
+    if not isinstance(common, dict) or not isinstance(pairs, list):
+        return
+    for pair in pairs:
+        if isinstance(pair, dict):
+            own = pair.get("write_back")
+            pair["write_back"] = _merged(common, own) if isinstance(own, dict) else common
+
+
+def _merged(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in over.items():
+        merged[key] = (
+            _merged(base[key], value)
+            if isinstance(value, dict) and isinstance(base.get(key), dict)
+            else value
+        )
+    return merged
 
 
 def _line_at(raw: bytes, offset: int) -> int:

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from finsync_dagster.cli import connect, demo, mapping, report, sandbox, status, sync, webhooks
+from finsync_dagster.cli import connect, demo, mapping, push, report, sandbox, status, sync, webhooks
 from finsync_dagster.errors import ConfigError, FinsyncError
 from finsync_dagster.settings import check_pair_name
 
@@ -69,7 +69,7 @@ def _check_pair_options(command: click.Command) -> None:
         _check_pair_options(sub)
 
 
-for _module in (status, sandbox, connect, sync, mapping, report, demo, webhooks):
+for _module in (status, sandbox, connect, sync, push, mapping, report, demo, webhooks):
     cli.add_command(_module.command)
 _check_pair_options(cli)
 

@@ -58,6 +58,11 @@ def _warehouse_path(ctx: click.Context, pair_name: str | None, warehouse: Path |
     return path if path.exists() else None
 
 
+def _overlay(ctx: click.Context) -> Path | None:
+    """The team's own specs folder from finsync.yaml (``mapping.specs_dir``), if any."""
+    return load_settings(ctx.obj["config_path"], require_file=False).specs_overlay
+
+
 @contextmanager
 def _connection(path: Path | None) -> Iterator[duckdb.DuckDBPyConnection | None]:
     if path is None:
@@ -76,9 +81,10 @@ def _connection(path: Path | None) -> Iterator[duckdb.DuckDBPyConnection | None]
 @_warehouse_option
 @click.pass_context
 def check(ctx: click.Context, specs_dir: Path, pair_name: str | None, warehouse: Path | None) -> None:
-    """Validate every spec; against the warehouse's data too when there is one."""
+    """Validate every spec (the team's own too, `mapping.specs_dir`); against the warehouse's data too."""
     path = _warehouse_path(ctx, pair_name, warehouse)
-    specs, problems = parse_all(specs_dir)
+    overlay = _overlay(ctx)
+    specs, problems = parse_all(specs_dir, overlay)
     with _connection(path) as con:
         for spec in specs:
             problems += check_data(spec, con) if con is not None else check_spec(spec)
@@ -86,7 +92,8 @@ def check(ctx: click.Context, specs_dir: Path, pair_name: str | None, warehouse:
         raise SpecError(problems)
     where = f"against {path}" if path else "offline (no warehouse: data checks skipped)"
     for spec in specs:
-        click.echo(f"ok  {spec.path.relative_to(specs_dir)}  {spec}")
+        shown = spec.path.relative_to(specs_dir) if spec.path.is_relative_to(specs_dir) else spec.path
+        click.echo(f"ok  {shown}  {spec}")
     click.echo(f"{len(specs)} specs valid, {where}")
 
 
@@ -112,7 +119,7 @@ def preview_command(
     console = Console()
     with _connection(path) as con:
         assert con is not None
-        for spec in specs_for(load_specs(specs_dir, con), entity):
+        for spec in specs_for(load_specs(specs_dir, con, overlay=_overlay(ctx)), entity):
             table = Table(title=f"{spec}  [{spec.path.name}]", show_lines=True)
             table.add_column(spec.source)
             table.add_column(str(spec.target))

@@ -15,6 +15,8 @@ from finsync_dagster.partitions import DEFAULT_PAIR
 from finsync_dagster.settings import PairConfig, Settings, load_settings
 
 if TYPE_CHECKING:
+    import dagster as dg
+
     from finsync_dagster.dead_runs import ClosedRun
     from finsync_dagster.pipeline import PipelineResult
 
@@ -32,6 +34,11 @@ DEFAULT_WAIT_SECONDS = 300.0
 )
 @click.option("--full-refresh", is_flag=True, help="Re-read everything instead of what changed.")
 @click.option(
+    "--write-back",
+    is_flag=True,
+    help="Then plan and push the resolved differences to both systems, and reconcile again.",
+)
+@click.option(
     "--wait",
     "wait_seconds",
     type=click.FloatRange(min=0),
@@ -45,9 +52,10 @@ def command(
     pair_name: str | None,
     sandbox_dir: Path | None,
     full_refresh: bool,
+    write_back: bool,
     wait_seconds: float,
 ) -> None:
-    """Run the read side for a pair: extract, validate, map, reconcile and report."""
+    """Run the read side for a pair: extract, validate, map, reconcile and report (and write back)."""
     from finsync_dagster.pipeline import close_own_dead_runs, dagster_home_note, instance_for, run_read_side
 
     settings = load_settings(ctx.obj["config_path"], require_file=sandbox_dir is None)
@@ -75,6 +83,8 @@ def command(
                 )
             print_summary(result)
             print_anomalies(settings, pair)
+            if result.success and write_back:
+                result = _write_back_and_reconcile(settings, pair, instance, console)
             if result.success:
                 print_report(settings, pair)
         failed = failed or not result.success
@@ -83,6 +93,23 @@ def command(
         click.echo(note)
     if failed:
         raise click.ClickException("the sync failed; see the messages above")
+
+
+def _write_back_and_reconcile(
+    settings: Settings, pair: str, instance: dg.DagsterInstance, console: Console
+) -> PipelineResult:
+    """Plan and push, print what was written, then read both systems again so the report shows it."""
+    from finsync_dagster.cli.push import print_push, push_pair
+    from finsync_dagster.pipeline import run_read_side
+
+    pushed, ok = push_pair(settings, pair, console)
+    print_push(pushed)
+    with console.status(f"[bold]{pair}[/]: reconciling again"):
+        again = run_read_side(settings, pair, instance=instance)
+    if not ok:
+        again.success = False
+        again.failure = again.failure or "the write-back run failed"
+    return again
 
 
 @contextmanager

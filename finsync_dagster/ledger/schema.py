@@ -47,6 +47,112 @@ oauth_tokens = sa.Table(
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
 
+# -- the write side: planned writes, what they created, what people must look at, what was called ----------
+
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True, comment="order of planning"),
+    sa.Column(
+        "key", sa.String(32), nullable=False, unique=True, comment="hash of pair, action, source, version"
+    ),
+    sa.Column("pair", sa.String(64), nullable=False),
+    sa.Column("action", sa.String(48), nullable=False, comment="e.g. m3.customer.add (writeback.actions)"),
+    sa.Column("target", sa.String(16), nullable=False, comment="the system written: freshbooks or infor"),
+    sa.Column("entity", sa.String(32), nullable=False, comment="the core entity the action is about"),
+    sa.Column("source_system", sa.String(16), nullable=False),
+    sa.Column("source_id", sa.String(64), nullable=False),
+    sa.Column("source_version", sa.String(64), nullable=False, comment="the source record's change stamp"),
+    sa.Column("stamp", sa.String(64), nullable=True, comment="written into the target to find it again"),
+    sa.Column("payload", sa.Text, nullable=False, comment="JSON, built by the mapping specs"),
+    sa.Column(
+        "depends_on", sa.String(32), nullable=True, comment="key of the action that must be done first"
+    ),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("fence", sa.Integer, nullable=False, default=0, comment="bumped by every claim"),
+    sa.Column("lease_owner", sa.String(64), nullable=True, comment="pid@host/boot/nonce of the claimer"),
+    sa.Column("lease_until", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("progress", sa.Text, nullable=True, comment="JSON: the steps a multi-call write has done"),
+    sa.Column("target_id", sa.String(64), nullable=True),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("last_error_class", sa.String(64), nullable=True),
+    sa.Column("planned_by", sa.String(128), nullable=True, comment="run id or command that planned it"),
+    sa.Column("planned_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("done_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Index("ix_outbox_due", "pair", "target", "state", "next_attempt_at"),
+    sa.Index("ix_outbox_source", "pair", "action", "source_id"),
+    sa.Index("ix_outbox_state", "state"),
+)
+
+crosswalk = sa.Table(
+    "crosswalk",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("pair", sa.String(64), nullable=False),
+    sa.Column("entity", sa.String(32), nullable=False),
+    sa.Column("freshbooks_id", sa.String(64), nullable=False),
+    sa.Column("infor_id", sa.String(64), nullable=False),
+    sa.Column(
+        "origin", sa.String(16), nullable=False, comment="created (by finsync) or confirmed (by a person)"
+    ),
+    sa.Column("action_key", sa.String(32), nullable=True),
+    sa.Column("created_by", sa.String(64), nullable=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("pair", "entity", "freshbooks_id", name="uq_crosswalk_freshbooks"),
+    sa.UniqueConstraint("pair", "entity", "infor_id", name="uq_crosswalk_infor"),
+)
+
+dead_letters = sa.Table(
+    "dead_letters",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("pair", sa.String(64), nullable=False),
+    sa.Column("action_key", sa.String(32), nullable=False),
+    sa.Column("action", sa.String(48), nullable=False),
+    sa.Column("target", sa.String(16), nullable=False),
+    sa.Column("error_class", sa.String(64), nullable=False),
+    sa.Column("error_code", sa.String(64), nullable=True),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("pattern", sa.String(200), nullable=False, comment="the message with ids and numbers blanked"),
+    sa.Column("request", sa.Text, nullable=True, comment="JSON: the call and payload, secrets masked"),
+    sa.Column("response", sa.Text, nullable=True, comment="JSON: what the API answered, secrets masked"),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("resolution", sa.String(16), nullable=True, comment="retried or resolved"),
+    sa.Column("reason", sa.Text, nullable=True),
+    sa.Column("resolved_by", sa.String(64), nullable=True),
+    sa.Index("ix_dead_letters_open", "pair", "resolved_at"),
+)
+
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("pair", sa.String(64), nullable=False),
+    sa.Column("action_key", sa.String(32), nullable=True),
+    sa.Column("action", sa.String(48), nullable=True),
+    sa.Column("target", sa.String(16), nullable=True),
+    sa.Column("call", sa.String(128), nullable=False, comment="e.g. CRS610MI/Add, POST invoices, dlq retry"),
+    sa.Column("step", sa.String(32), nullable=True, comment="which call of a multi-call write"),
+    sa.Column("target_id", sa.String(64), nullable=True),
+    sa.Column(
+        "outcome", sa.String(16), nullable=False, comment="applied, found, refused, failed, in_doubt, ..."
+    ),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.Column("latency_ms", sa.Integer, nullable=True),
+    sa.Column("attempt", sa.Integer, nullable=True),
+    sa.Column("fence", sa.Integer, nullable=True),
+    sa.Column("actor", sa.String(64), nullable=True, comment="the process or the person"),
+    sa.Index("ix_audit_at", "at"),
+    sa.Index("ix_audit_key", "action_key"),
+)
+
+# -- webhooks: deliveries received, and the callbacks that sign them ------------------------------------
+
 inbox = sa.Table(
     "inbox",
     metadata,
@@ -114,7 +220,11 @@ def _add_column(table: sa.Table, name: str) -> Migration:
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "sync cursors and OAuth token store", _create(sync_cursors, oauth_tokens)),
     (2, "tokens that need a new connect say why", _add_column(oauth_tokens, "reconnect_reason")),
-    # 3 is the write side's (outbox, crosswalk, dead letters, audit), landing separately.
+    (
+        3,
+        "write-back: outbox, crosswalk, dead letters, audit log",
+        _create(outbox, crosswalk, dead_letters, audit_log),
+    ),
     (4, "webhook inbox and registered callbacks", _create(inbox, webhook_callbacks)),
 ]
 

@@ -4,8 +4,8 @@ One SQLAlchemy URL chooses the database (a SQLite file by default, PostgreSQL in
 not used here because only one process may write a DuckDB file at a time.
 
 ``Ledger`` is a facade: each concern is a module of functions over the engine (``cursors``, ``tokens``,
-``inbox``, ``callbacks``, ``migrations``; the tables are in ``schema``). A new concern (outbox, crosswalk, dead letters, audit)
-adds its tables and a migration to ``schema``, its own module, and one-line methods here.
+``outbox``, ``inbox``, ``callbacks``, ``migrations``; the tables are in ``schema``). A new concern adds its
+tables and a migration to ``schema``, its own module, and one-line methods here.
 """
 
 from __future__ import annotations
@@ -17,10 +17,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from finsync_dagster.ledger import callbacks, cursors, inbox, migrations, tokens
+from finsync_dagster.ledger import callbacks, cursors, inbox, migrations, outbox, tokens
 from finsync_dagster.ledger.callbacks import WebhookCallback
 from finsync_dagster.ledger.engine import make_engine, masked_url, utcnow
 from finsync_dagster.ledger.inbox import Backlog, Delivery, InboxRow
+from finsync_dagster.ledger.outbox import Action, Call, Link, Outcome, PlannedAction, PlanResult
 from finsync_dagster.ledger.sealing import TokenCipher
 from finsync_dagster.ledger.tokens import StoredToken, TokenWrite
 
@@ -119,6 +120,129 @@ class Ledger:
     def mark_reconnect(self, provider: str, account: str, *, reason: str, generation: int) -> None:
         """Record that the token of ``generation`` is dead and why, so later callers fail fast."""
         tokens.mark_reconnect(self.engine, provider, account, reason=reason, generation=generation)
+
+    # -- the outbox (see ``outbox`` for the state machine) --------------------------------------------
+
+    def plan(self, actions: Sequence[PlannedAction], *, planned_by: str | None = None) -> PlanResult:
+        return outbox.plan(self.engine, actions, planned_by=planned_by)
+
+    def claim(
+        self,
+        *,
+        pair: str,
+        target: str,
+        owner: str,
+        limit: int = 100,
+        lease_seconds: float = 30.0,
+        hang_seconds: float = 600.0,
+        actions: Sequence[str] | None = None,
+    ) -> list[Action]:
+        return outbox.claim(
+            self.engine,
+            pair=pair,
+            target=target,
+            owner=owner,
+            limit=limit,
+            lease_seconds=lease_seconds,
+            hang_seconds=hang_seconds,
+            actions=actions,
+        )
+
+    def renew(self, action: Action, *, lease_seconds: float = 30.0) -> bool:
+        return outbox.renew(self.engine, action, lease_seconds=lease_seconds)
+
+    def record(
+        self, action: Action, calls: Iterable[Call], *, progress: dict[str, Any] | None = None
+    ) -> bool:
+        return outbox.record(self.engine, action, calls, progress=progress)
+
+    def record_many(
+        self, entries: Sequence[tuple[Action, Sequence[Call], dict[str, Any] | None]]
+    ) -> list[bool]:
+        return outbox.record_many(self.engine, entries)
+
+    def finish(self, action: Action, outcome: Outcome) -> bool:
+        return outbox.finish(self.engine, action, outcome)
+
+    def release(self, actions: Sequence[Action]) -> None:
+        outbox.release(self.engine, actions)
+
+    def action(self, key: str) -> Action | None:
+        return outbox.get(self.engine, key)
+
+    def find_actions(self, key_prefix: str) -> list[Action]:
+        return outbox.find(self.engine, key_prefix)
+
+    def actions(
+        self, *, pair: str | None = None, states: Sequence[str] | None = None, limit: int | None = None
+    ) -> list[Action]:
+        return outbox.list_actions(self.engine, pair=pair, states=states, limit=limit)
+
+    def outbox_counts(self, pair: str | None = None) -> dict[str, int]:
+        return outbox.counts(self.engine, pair)
+
+    def oldest_in_doubt(self, pair: str | None = None) -> datetime | None:
+        return outbox.oldest_in_doubt(self.engine, pair)
+
+    def due_summary(self, pair: str | None = None) -> tuple[int, datetime | None, int]:
+        return outbox.due_summary(self.engine, pair)
+
+    # -- the crosswalk --------------------------------------------------------------------------------
+
+    def link(self, pair: str, entry: Link, *, origin: str = "confirmed", by: str | None = None) -> None:
+        outbox.link(self.engine, pair, entry, origin=origin, by=by)
+
+    def unlink(self, pair: str, entity: str, *, freshbooks_id: str, infor_id: str) -> int:
+        return outbox.unlink(self.engine, pair, entity, freshbooks_id=freshbooks_id, infor_id=infor_id)
+
+    def links(self, pair: str, entity: str | None = None) -> list[dict[str, Any]]:
+        return outbox.links(self.engine, pair, entity)
+
+    # -- dead letters and the audit log ---------------------------------------------------------------
+
+    def dead_letters(
+        self, *, pair: str | None = None, include_resolved: bool = False
+    ) -> list[dict[str, Any]]:
+        return outbox.dead_letter_rows(self.engine, pair=pair, include_resolved=include_resolved)
+
+    def dead_letter(self, letter_id: int) -> dict[str, Any] | None:
+        return outbox.dead_letter(self.engine, letter_id)
+
+    def retry_dead(self, letter_id: int, *, by: str | None, payload: dict[str, Any] | None = None) -> str:
+        return outbox.retry_dead(self.engine, letter_id, by=by, payload=payload)
+
+    def resolve_dead(self, letter_id: int, *, reason: str, by: str | None) -> str:
+        return outbox.resolve_dead(self.engine, letter_id, reason=reason, by=by)
+
+    def audit(
+        self,
+        *,
+        pair: str,
+        call: str,
+        outcome: str,
+        actor: str | None,
+        action_key: str | None = None,
+        error: str | None = None,
+    ) -> None:
+        outbox.audit(
+            self.engine,
+            pair=pair,
+            call=call,
+            outcome=outcome,
+            actor=actor,
+            action_key=action_key,
+            error=error,
+        )
+
+    def audit_rows(
+        self,
+        *,
+        pair: str | None = None,
+        since: datetime | None = None,
+        action_key: str | None = None,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
+        return outbox.audit_rows(self.engine, pair=pair, since=since, action_key=action_key, limit=limit)
 
     # -- webhook inbox -----------------------------------------------------------------------------
 

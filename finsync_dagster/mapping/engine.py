@@ -273,10 +273,16 @@ def preview(
 
 
 def _columns_used(spec: Spec) -> set[str]:
-    found: set[str] = set()
-    stack: list[object] = [*spec.fields.values(), *(o for e in spec.enrichments.values() for o in e.on)]
+    nodes: list[object] = [*spec.fields.values(), *(o for e in spec.enrichments.values() for o in e.on)]
     if spec.filter is not None:
-        stack.append(spec.filter)
+        nodes.append(spec.filter)
+    return columns_read(*nodes)
+
+
+def columns_read(*nodes: object) -> set[str]:
+    """The source columns the given rules (or filters) read, enrichment columns left out."""
+    found: set[str] = set()
+    stack: list[object] = list(nodes)
     while stack:
         node = stack.pop()
         if isinstance(node, Column) and node.alias is None:

@@ -54,7 +54,9 @@ def ledger_url_config(settings: Settings) -> str:
 
 
 class SyncOptions(dg.ConfigurableResource):
-    """How the read side runs; the full-refresh job flips ``full_refresh`` in its run config."""
+    """How a run goes: the full-refresh job flips ``full_refresh``; ``push_settle_seconds`` is how long a
+    push waits for retries due soon before it ends (the next push takes later ones)."""
 
     full_refresh: bool = False
     batch_size: int = 1000
+    push_settle_seconds: float = 10.0

@@ -1,0 +1,23 @@
+"""Write-back, the pure half: which reconciliation outcomes become writes, keyed and built how.
+
+``config`` is the ``write_back`` section of ``finsync.yaml``; ``actions`` names every write finsync
+makes; ``planner`` turns a pair's reconciliation into ``PlannedAction`` rows for the ledger's outbox. The
+writes themselves are made by ``finsync_dagster.push``.
+"""
+
+from finsync_dagster.writeback.actions import KINDS, ActionKind, kind, m3_number
+from finsync_dagster.writeback.config import Rules, WriteBackConfig
+from finsync_dagster.writeback.planner import Context, Left, Plan, plan
+
+__all__ = [
+    "KINDS",
+    "ActionKind",
+    "Context",
+    "Left",
+    "Plan",
+    "Rules",
+    "WriteBackConfig",
+    "kind",
+    "m3_number",
+    "plan",
+]
