@@ -13,12 +13,13 @@ If a commit fails, every request of that batch gets the error (and answers 503):
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
+from dataclasses import dataclass
 
 from finsync_dagster.ledger import Delivery
 from finsync_dagster.webhooks.metrics import ReceiverMetrics
@@ -27,6 +28,13 @@ log = logging.getLogger("finsync.webhooks")
 
 Store = Callable[[Sequence[Delivery]], list[bool]]
 _STOP = object()
+
+
+@dataclass(frozen=True)
+class _Waiting:
+    delivery: Delivery
+    future: asyncio.Future[bool]
+    loop: asyncio.AbstractEventLoop
 
 
 class GroupCommitWriter:
@@ -55,20 +63,21 @@ class GroupCommitWriter:
 
     async def submit(self, delivery: Delivery) -> bool:
         """Wait until ``delivery`` is committed: True if stored, False if a duplicate of a stored one."""
-        future: Future[bool] = Future()
-        self._queue.put((delivery, future))
-        return await asyncio.wrap_future(future)
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[bool] = loop.create_future()
+        self._queue.put(_Waiting(delivery, future, loop))
+        return await future
 
     def _run(self) -> None:
         stopping = False
         while not stopping:
-            batch: list[tuple[Delivery, Future[bool]]] = []
+            batch: list[_Waiting] = []
             item = self._queue.get()
             while True:
                 if item is _STOP:
                     stopping = True
-                else:
-                    batch.append(item)  # type: ignore[arg-type]
+                elif isinstance(item, _Waiting):
+                    batch.append(item)
                 if len(batch) >= self._max_batch:
                     break
                 try:
@@ -78,16 +87,30 @@ class GroupCommitWriter:
             if batch:
                 self._commit(batch)
 
-    def _commit(self, batch: list[tuple[Delivery, Future[bool]]]) -> None:
+    def _commit(self, batch: list[_Waiting]) -> None:
         started = time.perf_counter()
         try:
-            stored = self._store([delivery for delivery, _ in batch])
+            stored: list[bool | BaseException] = list(self._store([waiting.delivery for waiting in batch]))
         except Exception as exc:
             log.error("inbox commit of %d deliveries failed: %s", len(batch), type(exc).__name__)
-            for _, future in batch:
-                future.set_exception(exc)
-            return
-        self._metrics.commit_seconds.observe(time.perf_counter() - started)
-        self._metrics.batch_size.observe(len(batch))
-        for (_, future), outcome in zip(batch, stored, strict=True):
+            stored = [exc] * len(batch)
+        else:
+            self._metrics.commit_seconds.observe(time.perf_counter() - started)
+            self._metrics.batch_size.observe(len(batch))
+        # One wake-up of each event loop per batch, not one per request.
+        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[bool], bool | BaseException]]] = {}
+        for waiting, outcome in zip(batch, stored, strict=True):
+            by_loop.setdefault(waiting.loop, []).append((waiting.future, outcome))
+        for loop, settled in by_loop.items():
+            with contextlib.suppress(RuntimeError):  # that loop has closed: nobody waits any more
+                loop.call_soon_threadsafe(_settle, settled)
+
+
+def _settle(settled: list[tuple[asyncio.Future[bool], bool | BaseException]]) -> None:
+    for future, outcome in settled:
+        if future.done():  # the request went away (its client disconnected)
+            continue
+        if isinstance(outcome, BaseException):
+            future.set_exception(outcome)
+        else:
             future.set_result(outcome)
