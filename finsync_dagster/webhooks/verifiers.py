@@ -38,6 +38,7 @@ class Verifiers:
         self._clock = clock
         self._loaded: dict[str, _Loaded] = {}
         self._lock = threading.Lock()
+        self._loading = threading.Lock()  # one read at a time: the requests that found the keys stale wait
 
     def lookup(self, pair: str, event: str) -> list[str] | None:
         """The keys for ``event`` from memory, or None when they must be (re)loaded first."""
@@ -51,13 +52,17 @@ class Verifiers:
         return loaded is None or self._clock() - loaded.at > self._min_reload
 
     def load(self, pair: str) -> None:
-        """Read the pair's verified callbacks (blocking: call it off the event loop)."""
-        keys: dict[str, list[str]] = {}
-        for callback in self._ledger.webhook_callbacks(pair=pair, system="freshbooks"):
-            if callback.verified and callback.secret:
-                keys.setdefault(callback.event, []).append(callback.secret)
-        with self._lock:
-            self._loaded[pair] = _Loaded(self._clock(), keys)
+        """Read the pair's verified callbacks (blocking: call it off the event loop); a read that another
+        request has just made is not repeated."""
+        with self._loading:
+            if not self.may_reload(pair):
+                return
+            keys: dict[str, list[str]] = {}
+            for callback in self._ledger.webhook_callbacks(pair=pair, system="freshbooks"):
+                if callback.verified and callback.secret:
+                    keys.setdefault(callback.event, []).append(callback.secret)
+            with self._lock:
+                self._loaded[pair] = _Loaded(self._clock(), keys)
 
     def forget(self, pair: str) -> None:
         with self._lock:

@@ -101,3 +101,25 @@ def test_the_shop_secret_comes_from_the_variable_the_section_names() -> None:
     assert shop_endpoint(shop_pair(), env) is None
     with pytest.raises(ConfigError, match="ACME_SHOP_SECRET is not set"):
         shop_endpoint(shop_pair(webhook_secret_env="ACME_SHOP_SECRET"), {})
+
+
+def test_verifiers_are_cached_and_reread_at_most_so_often(ledger: Ledger) -> None:
+    from finsync_dagster.webhooks.verifiers import Verifiers
+
+    now = [100.0]
+    verifiers = Verifiers(ledger, max_age=5.0, min_reload=0.5, clock=lambda: now[0])
+    assert verifiers.lookup("acme", "invoice.create") is None  # nothing loaded yet
+    verifiers.load("acme")
+    assert verifiers.lookup("acme", "invoice.create") == []
+
+    # `finsync webhooks register` and a handshake, in another process.
+    ledger.record_callback(pair="acme", system="freshbooks", callback_id="1", event="invoice", url=URL)
+    ledger.mark_callback_verified(pair="acme", system="freshbooks", callback_id="1", secret="k1")
+    verifiers.load("acme")  # asked again at once (a bad signature): not reread
+    assert verifiers.lookup("acme", "invoice.create") == []
+    now[0] += 1.0
+    verifiers.load("acme")
+    assert verifiers.lookup("acme", "invoice.create") == ["k1"]  # a parent-name callback signs its events
+    assert verifiers.lookup("acme", "payment.create") == []
+    now[0] += 6.0
+    assert verifiers.lookup("acme", "invoice.create") is None  # stale: the caller reloads
