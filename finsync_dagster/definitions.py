@@ -17,6 +17,7 @@ from finsync_dagster.assets.recon import build_recon_assets
 from finsync_dagster.assets.reports import build_report_asset
 from finsync_dagster.assets.staging_freshbooks import build_freshbooks_staging
 from finsync_dagster.assets.staging_infor import build_infor_staging
+from finsync_dagster.assets.staging_shop import build_shop_staging
 from finsync_dagster.automation import build_jobs, build_schedules, build_sensors, build_write_back_jobs
 from finsync_dagster.mapping import load_specs
 from finsync_dagster.partitions import pairs_partitions
@@ -30,7 +31,11 @@ __all__ = ["build_definitions", "defs"]
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     partitions = pairs_partitions(settings)
-    staging = [*build_freshbooks_staging(partitions), *build_infor_staging(partitions)]
+    staging = [
+        *build_freshbooks_staging(partitions),
+        *build_infor_staging(partitions),
+        *build_shop_staging(partitions),
+    ]
     core = build_core_assets(partitions, load_specs(overlay=settings.specs_overlay))
     recon = [*build_recon_assets(partitions), build_report_asset(partitions)]
     read_side = [*staging, *core, *recon]

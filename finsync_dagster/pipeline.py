@@ -24,9 +24,8 @@ from finsync_dagster.automation import (
     READ_SIDE_JOB,
     WRITE_BACK_JOB,
 )
-from finsync_dagster.dead_runs import ClosedRun, close_dead_runs, process_tags
+from finsync_dagster.dead_runs import process_tags
 from finsync_dagster.definitions import build_definitions
-from finsync_dagster.pairlock import hold_lock_file
 from finsync_dagster.partitions import PAIR_TAG
 from finsync_dagster.settings import Settings
 
@@ -55,36 +54,6 @@ class PipelineResult:
     assets: list[AssetOutcome] = field(default_factory=list)
     checks: list[CheckOutcome] = field(default_factory=list)
     failure: str | None = None
-
-
-# The local instance's config: SQLite storage in its directory, no telemetry banner, and run monitoring,
-# so a `dagster dev` pointed at it fails runs that never start. The first line is what finsync wrote
-# before run monitoring; such a file is brought up to date.
-_OLD_LOCAL_INSTANCE_YAML = "telemetry:\n  enabled: false\n"
-LOCAL_INSTANCE_YAML = _OLD_LOCAL_INSTANCE_YAML + (
-    "run_monitoring:\n  enabled: true\n  start_timeout_seconds: 180\n"
-)
-
-
-def instance_for(settings: Settings) -> dg.DagsterInstance:
-    """``$DAGSTER_HOME``'s instance, or a persistent local one under ``$FINSYNC_HOME/dagster``."""
-    if not os.environ.get("DAGSTER_HOME"):
-        home = settings.home / "dagster"
-        home.mkdir(parents=True, exist_ok=True)
-        config = home / "dagster.yaml"
-        if not config.exists() or config.read_text(encoding="utf-8") == _OLD_LOCAL_INSTANCE_YAML:
-            config.write_text(LOCAL_INSTANCE_YAML, encoding="utf-8")
-        os.environ["DAGSTER_HOME"] = str(home)
-        # Dagster creates its SQLite storage on first open, and two processes creating it at once
-        # collide: the first finsync command creates it while the others wait.
-        with hold_lock_file(home / "create.lock", "the Dagster instance", what="finsync", wait_seconds=120):
-            return dg.DagsterInstance.get()
-    return dg.DagsterInstance.get()
-
-
-def close_own_dead_runs(instance: dg.DagsterInstance) -> list[ClosedRun]:
-    """Fail the runs an earlier finsync process on this host left unfinished when it died."""
-    return close_dead_runs(instance, pair_tag=PAIR_TAG)
 
 
 def run_read_side(

@@ -110,12 +110,13 @@ def _push_asset(target: str, partitions: dg.PartitionsDefinition) -> dg.AssetsDe
         pair = context.partition_key
         store = ledger.get()
         config = settings.get().pair(pair)
-        opener = (lambda: clients.infor(pair)) if target == "infor" else (lambda: clients.freshbooks(pair))
+        openers = {"infor": lambda: clients.infor(pair), "freshbooks": lambda: clients.freshbooks(pair)}
         pusher = Pusher(
             store,
             pair,
             config.write_back,
-            {target: opener},
+            {target: openers[target]},
+            peers=openers,
             company=config.infor.company if config.infor is not None else "",
             settle_seconds=sync_options.push_settle_seconds,
         )

@@ -1,24 +1,47 @@
 """The ``finsync`` command line: one group, one module per command.
 
-Errors are one clear line on stderr and exit status 1; ``--debug`` shows the traceback instead.
+Errors are one clear line on stderr and exit status 1; ``--debug`` shows the traceback instead. A command's
+module is imported only when that command runs (``--help`` imports them all), so ``finsync status`` does not
+pay for the imports of ``finsync sync`` or ``finsync mapping``.
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Callable
 from typing import Any
 
 import click
 
-from finsync_dagster.cli import connect, demo, mapping, push, report, sandbox, status, sync, webhooks
 from finsync_dagster.errors import ConfigError, FinsyncError
 from finsync_dagster.settings import check_pair_name
 
 __all__ = ["cli", "main"]
 
+# Command name -> the module under finsync_dagster.cli whose ``command`` it is.
+_COMMANDS = {
+    "status": "status", "sandbox": "sandbox", "connect": "connect", "sync": "sync", "push": "push", "mapping": "mapping",
+    "report": "report", "demo": "demo", "outbox": "outbox", "dlq": "dlq", "audit": "audit", "alerts": "alerts",
+    "retention": "retention", "users": "users", "console": "console", "webhooks": "webhooks",
+}  # fmt: skip
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class _LazyGroup(click.Group):
+    """A group whose commands are imported when they are first asked for (click's documented pattern)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in _COMMANDS:
+            command = importlib.import_module(f"finsync_dagster.cli.{_COMMANDS[cmd_name]}").command
+            _check_pair_options(command)
+            self.add_command(command, cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--debug", is_flag=True, help="Show full tracebacks instead of one-line errors.")
 @click.option(
     "--config",
@@ -59,19 +82,14 @@ def _checked_first(
 def _check_pair_options(command: click.Command) -> None:
     """Give every ``--pair`` option, in every subcommand, the one pair-name check of the settings.
 
-    Done here, once, so a command added later cannot forget it: a name is checked before any command
-    turns it into a path.
+    Done here, as each command is loaded, so a command added later cannot forget it: a name is checked
+    before any command turns it into a path.
     """
     for param in command.params:
         if "--pair" in param.opts:
             param.callback = _checked_first(param.callback)
     for sub in getattr(command, "commands", {}).values():
         _check_pair_options(sub)
-
-
-for _module in (status, sandbox, connect, sync, push, mapping, report, demo, webhooks):
-    cli.add_command(_module.command)
-_check_pair_options(cli)
 
 
 def main(argv: list[str] | None = None) -> int:

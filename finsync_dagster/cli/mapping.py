@@ -11,17 +11,14 @@ import duckdb
 from rich.console import Console
 from rich.table import Table
 
-from finsync_dagster.contracts import freshbooks_fields, m3_catalog
-from finsync_dagster.contracts.fields import TableSchema
-from finsync_dagster.core import model as core_model
 from finsync_dagster.errors import MappingError
-from finsync_dagster.mapping import staging_schemas
 from finsync_dagster.mapping.engine import check_data, preview
 from finsync_dagster.mapping.registry import SPECS_DIR, load_specs, parse_all, specs_for
 from finsync_dagster.mapping.spec import SpecError
 from finsync_dagster.mapping.suggest import draft_spec, suggest
 from finsync_dagster.mapping.suggest.profile import profile_table
-from finsync_dagster.mapping.validate import _live_core, check_spec
+from finsync_dagster.mapping.targets import source_schema_of, target_schema_of
+from finsync_dagster.mapping.validate import check_spec
 from finsync_dagster.settings import load_settings
 
 _specs_option = click.option(
@@ -134,35 +131,6 @@ def preview_command(
             console.print(table)
 
 
-def _target(text: str) -> tuple[dict[str, str], TableSchema]:
-    """``CRS610MI/Add``, ``core.customers`` (or a bare core entity) or ``freshbooks.clients``."""
-    if "/" in text:
-        return {"m3": text}, m3_catalog.transaction(text).inputs
-    kind, _, name = text.replace(":", ".", 1).partition(".")
-    if not name:
-        kind, name = ("core", text) if text in core_model.ENTITIES else ("freshbooks", text)
-    if kind == "core":
-        return {"core": name}, core_model.entity(name)
-    if kind == "freshbooks" and name in freshbooks_fields.RESOURCES:
-        return {"freshbooks": name}, freshbooks_fields.payload_schema(name)
-    raise MappingError(
-        f"unknown target {text!r}: use PROGRAM/TRANSACTION (e.g. CRS610MI/Add), core.ENTITY or freshbooks.RESOURCE"
-    )
-
-
-def _source(con: duckdb.DuckDBPyConnection | None, table: str) -> tuple[TableSchema, bool]:
-    live = _live_core(con, table) if con is not None else None
-    if live is not None:
-        declared = staging_schemas.declared_schema(table) if table in staging_schemas.tables() else None
-        if declared is not None:
-            live = TableSchema.of(table, (declared.get(f.name) or f for f in live.fields.values()))
-        return live, True
-    core_table = core_model.table_schema(table)
-    if core_table is not None:
-        return core_table, False
-    return staging_schemas.declared_schema(table), False
-
-
 @command.command("suggest")
 @click.option(
     "--source",
@@ -191,10 +159,10 @@ def suggest_command(
     warehouse: Path | None,
 ) -> None:
     """Propose field pairs (target, source, confidence, reason), offline; profiles values when data exists."""
-    target_ref, target = _target(target_text)
+    target_ref, target = target_schema_of(target_text)
     path = _warehouse_path(ctx, pair_name, warehouse)
     with _connection(path) as con:
-        source, live = _source(con, source_table)
+        source, live = source_schema_of(con, source_table)
         profiles = profile_table(con, source_table, source) if con is not None and live else None
     suggestions = suggest(source, target, profiles)
     basis = (

@@ -121,8 +121,9 @@ def dry_run_pair(settings: Settings, pair: str) -> dict[str, Any]:
 
 
 def push_pair(settings: Settings, pair: str, console: Console) -> tuple[dict[str, Any], bool]:
+    from finsync_dagster.instance import instance_for
     from finsync_dagster.ledger import Ledger, utcnow
-    from finsync_dagster.pipeline import instance_for, run_write_back
+    from finsync_dagster.pipeline import run_write_back
 
     instance = instance_for(settings)
     started = utcnow()

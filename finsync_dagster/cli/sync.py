@@ -56,7 +56,8 @@ def command(
     wait_seconds: float,
 ) -> None:
     """Run the read side for a pair: extract, validate, map, reconcile and report (and write back)."""
-    from finsync_dagster.pipeline import close_own_dead_runs, dagster_home_note, instance_for, run_read_side
+    from finsync_dagster.instance import close_own_dead_runs, instance_for
+    from finsync_dagster.pipeline import dagster_home_note, run_read_side
 
     settings = load_settings(ctx.obj["config_path"], require_file=sandbox_dir is None)
     if sandbox_dir is not None:

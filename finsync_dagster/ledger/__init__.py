@@ -1,5 +1,5 @@
-"""The transactional ledger: cursors, tokens, the write side (outbox, crosswalk, dead letters, audit) and the
-webhook inbox with its registered callbacks.
+"""The transactional ledger: cursors, tokens, the write side (outbox, crosswalk, dead letters, audit), the
+console's users, sessions and review decisions, and the webhook inbox with its registered callbacks.
 
 ``Ledger`` (in ``store``) is the facade callers use; ``schema`` holds the tables and migrations, and each
 concern its own module (``cursors``, ``tokens``, ``outbox``, ``inbox``, ``callbacks``, ``migrations``,
@@ -20,9 +20,11 @@ from finsync_dagster.ledger.outbox import (
     State,
     action_key,
 )
+from finsync_dagster.ledger.review import Decision, ReviewDecision
 from finsync_dagster.ledger.schema import LATEST_VERSION
 from finsync_dagster.ledger.store import Ledger
 from finsync_dagster.ledger.tokens import StoredToken
+from finsync_dagster.ledger.users import Role, Session, User
 
 __all__ = [
     "LATEST_VERSION",
@@ -30,6 +32,7 @@ __all__ = [
     "Backlog",
     "Call",
     "CrosswalkConflictError",
+    "Decision",
     "Delivery",
     "InboxRow",
     "Ledger",
@@ -37,8 +40,12 @@ __all__ = [
     "Outcome",
     "PlanResult",
     "PlannedAction",
+    "ReviewDecision",
+    "Role",
+    "Session",
     "State",
     "StoredToken",
+    "User",
     "WebhookCallback",
     "action_key",
     "durability",

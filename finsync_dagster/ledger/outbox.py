@@ -40,6 +40,7 @@ import sqlalchemy as sa
 from finsync_dagster.ledger.engine import aware, utcnow
 from finsync_dagster.ledger.holders import holder_is_dead, holder_is_here
 from finsync_dagster.ledger.schema import audit_log, crosswalk, dead_letters, outbox
+from finsync_dagster.masking import mask_secrets
 
 
 class State(StrEnum):
@@ -609,8 +610,9 @@ def finish(engine: sa.Engine, action: Action, outcome: Outcome, *, actor: str | 
                     error_code=outcome.error_code,
                     message=(outcome.error or "")[:4000],
                     pattern=error_pattern(outcome.error_class or "Error", outcome.error or ""),
-                    request=None if outcome.request is None else _dump(outcome.request),
-                    response=None if outcome.response is None else _dump(outcome.response),
+                    # Masked before they are kept: a dead letter is read by people and exported.
+                    request=None if outcome.request is None else _dump(mask_secrets(outcome.request)),
+                    response=None if outcome.response is None else _dump(mask_secrets(outcome.response)),
                     created_at=now,
                 )
             )

@@ -192,6 +192,93 @@ webhook_callbacks = sa.Table(
     sa.Column("verified_at", sa.DateTime(timezone=True), nullable=True),
 )
 
+# -- the console: who may sign in, their sessions, sign-in attempts, and what people decided in review -------
+
+console_users = sa.Table(
+    "console_users",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("role", sa.String(16), nullable=False, comment="viewer, reviewer or admin (ledger.users.Role)"),
+    sa.Column("password_hash", sa.String(256), nullable=False, comment="argon2id, with its parameters"),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("created_by", sa.String(64), nullable=True),
+    sa.Column("password_changed_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+console_sessions = sa.Table(
+    "console_sessions",
+    metadata,
+    sa.Column(
+        "token_hash", sa.String(64), primary_key=True, comment="sha256 of the cookie; never the cookie"
+    ),
+    sa.Column("user_name", sa.String(64), nullable=False),
+    sa.Column("csrf_token", sa.String(64), nullable=False),
+    sa.Column("ip", sa.String(64), nullable=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_console_sessions_user", "user_name"),
+)
+
+console_logins = sa.Table(
+    "console_logins",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("user_name", sa.String(64), nullable=False, comment="as typed (cut to 64)"),
+    sa.Column("ip", sa.String(64), nullable=False),
+    sa.Column("ok", sa.Boolean, nullable=False),
+    sa.Index("ix_console_logins_user", "user_name", "at"),
+    sa.Index("ix_console_logins_ip", "ip", "at"),
+)
+
+review_decisions = sa.Table(
+    "review_decisions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("pair", sa.String(64), nullable=False),
+    sa.Column("entity", sa.String(32), nullable=False),
+    sa.Column("freshbooks_id", sa.String(64), nullable=False, comment="'' when the record is only in M3"),
+    sa.Column("infor_id", sa.String(64), nullable=False, comment="'' when the record is only in FreshBooks"),
+    sa.Column("decision", sa.String(16), nullable=False, comment="accepted, rejected or ignored"),
+    sa.Column("reason", sa.Text, nullable=True),
+    sa.Column("actor", sa.String(64), nullable=False),
+    sa.Column("session", sa.String(16), nullable=True, comment="the deciding session, for undo"),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("undone_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("undone_by", sa.String(64), nullable=True),
+    sa.Index("ix_review_decisions_pair", "pair", "entity", "undone_at"),
+)
+
+# -- operations: what people are told, and the indexes the status figures need (version 6) -----------------
+
+alert_state = sa.Table(
+    "alert_state",
+    metadata,
+    sa.Column("rule", sa.String(48), primary_key=True, comment="e.g. dead_actions (alerts.rules)"),
+    sa.Column("subject", sa.String(128), primary_key=True, comment="what it is about: a pair, pair/provider"),
+    sa.Column("firing", sa.Boolean, nullable=False),
+    sa.Column("since", sa.DateTime(timezone=True), nullable=False, comment="when the state last changed"),
+    sa.Column("summary", sa.Text, nullable=True, comment="the last message, secrets masked"),
+    sa.Column(
+        "notified", sa.Text, nullable=True, comment="JSON: per channel, the state people were last told"
+    ),
+    sa.Column("notified_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Declared against the tables, so a ledger created from scratch gets them with its tables as well.
+STATUS_INDEXES = (
+    # Counts per pair and state, and the oldest in-doubt action, without reading the done rows' pages.
+    sa.Index("ix_outbox_pair_state", outbox.c.pair, outbox.c.state, outbox.c.updated_at),
+    # Webhook -> target latency: the writes of the run that took a delivery.
+    sa.Index("ix_outbox_planned_by", outbox.c.planned_by, outbox.c.done_at),
+    # Dead-letter growth and retention.
+    sa.Index("ix_dead_letters_created", dead_letters.c.created_at),
+    sa.Index("ix_dead_letters_resolved", dead_letters.c.resolved_at),
+    # `finsync audit --pair P --since T`.
+    sa.Index("ix_audit_pair_at", audit_log.c.pair, audit_log.c.at),
+)
+
 Migration = Callable[[sa.Connection], None]
 
 
@@ -216,6 +303,22 @@ def _add_column(table: sa.Table, name: str) -> Migration:
     return apply
 
 
+def _create_indexes(*indexes: sa.Index) -> Migration:
+    def apply(connection: sa.Connection) -> None:
+        for index in indexes:
+            index.create(connection, checkfirst=True)
+
+    return apply
+
+
+def _both(*steps: Migration) -> Migration:
+    def apply(connection: sa.Connection) -> None:
+        for step in steps:
+            step(connection)
+
+    return apply
+
+
 # (version, description, how). Append only.
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "sync cursors and OAuth token store", _create(sync_cursors, oauth_tokens)),
@@ -226,6 +329,16 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
         _create(outbox, crosswalk, dead_letters, audit_log),
     ),
     (4, "webhook inbox and registered callbacks", _create(inbox, webhook_callbacks)),
+    (
+        5,
+        "console: users, sessions, sign-in attempts, review decisions",
+        _create(console_users, console_sessions, console_logins, review_decisions),
+    ),
+    (
+        6,
+        "alert state; indexes for finsync status and retention",
+        _both(_create(alert_state), _create_indexes(*STATUS_INDEXES)),
+    ),
 ]
 
 VERSIONS = frozenset(version for version, _, _ in MIGRATIONS)

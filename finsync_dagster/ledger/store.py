@@ -10,20 +10,35 @@ tables and a migration to ``schema``, its own module, and one-line methods here.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 
-from finsync_dagster.ledger import callbacks, cursors, inbox, migrations, outbox, tokens
+from finsync_dagster.ledger import (
+    alert_state,
+    callbacks,
+    cursors,
+    inbox,
+    migrations,
+    operations,
+    outbox,
+    review,
+    tokens,
+    users,
+)
+from finsync_dagster.ledger.alert_state import AlertState
 from finsync_dagster.ledger.callbacks import WebhookCallback
 from finsync_dagster.ledger.engine import make_engine, masked_url, utcnow
 from finsync_dagster.ledger.inbox import Backlog, Delivery, InboxRow
+from finsync_dagster.ledger.operations import LedgerFigures, LetterGroup, Pruned
 from finsync_dagster.ledger.outbox import Action, Call, Link, Outcome, PlannedAction, PlanResult
+from finsync_dagster.ledger.review import Decision, ReviewDecision
 from finsync_dagster.ledger.sealing import TokenCipher
 from finsync_dagster.ledger.tokens import StoredToken, TokenWrite
+from finsync_dagster.ledger.users import Role, Session, User
 
 __all__ = ["Ledger", "StoredToken", "masked_url", "utcnow"]
 
@@ -243,6 +258,143 @@ class Ledger:
         limit: int | None = None,
     ) -> list[dict[str, Any]]:
         return outbox.audit_rows(self.engine, pair=pair, since=since, action_key=action_key, limit=limit)
+
+    # -- operations: status figures, dead letters by pattern, alert state, retention (``operations``) -------
+
+    def figures(
+        self, *, now: datetime | None = None, window: timedelta = timedelta(hours=1)
+    ) -> LedgerFigures:
+        return operations.figures(self.engine, now=now, window=window)
+
+    def dead_letter_groups(self, *, pair: str | None = None) -> list[LetterGroup]:
+        return operations.dead_letter_groups(self.engine, pair=pair)
+
+    def dead_letters_since(
+        self, *, pair: str | None = None, since: datetime | None = None, include_resolved: bool = True
+    ) -> list[dict[str, Any]]:
+        return operations.dead_letters_since(
+            self.engine, pair=pair, since=since, include_resolved=include_resolved
+        )
+
+    def audit_entries(
+        self,
+        *,
+        pair: str | None = None,
+        since: datetime | None = None,
+        action_keys: Sequence[str] | None = None,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
+        return operations.audit_entries(
+            self.engine, pair=pair, since=since, action_keys=action_keys, limit=limit
+        )
+
+    def iter_audit(
+        self, *, pair: str | None = None, since: datetime | None = None
+    ) -> Iterator[dict[str, Any]]:
+        return operations.iter_audit(self.engine, pair=pair, since=since)
+
+    def alert_states(self) -> dict[tuple[str, str], AlertState]:
+        return alert_state.load(self.engine)
+
+    def save_alert_states(self, states: Sequence[AlertState]) -> None:
+        alert_state.save(self.engine, states)
+
+    def mark_alert_notified(self, rule: str, subject: str, *, channel: str, told: str) -> None:
+        alert_state.mark_notified(self.engine, rule, subject, channel=channel, told=told)
+
+    def prune(
+        self,
+        *,
+        audit_before: datetime | None,
+        resolved_dead_letters_before: datetime | None,
+        processed_inbox_before: datetime | None,
+        dry_run: bool = False,
+    ) -> Pruned:
+        return operations.prune(
+            self.engine,
+            audit_before=audit_before,
+            resolved_dead_letters_before=resolved_dead_letters_before,
+            processed_inbox_before=processed_inbox_before,
+            dry_run=dry_run,
+        )
+
+    # -- console users, sessions and sign-in attempts (see ``users``) ---------------------------------
+
+    def add_user(self, name: str, role: Role, password: str, *, by: str | None = None) -> User:
+        return users.add_user(self.engine, name, role, password, by=by)
+
+    def remove_user(self, name: str) -> bool:
+        return users.remove_user(self.engine, name)
+
+    def users(self) -> list[User]:
+        return users.list_users(self.engine)
+
+    def user(self, name: str) -> User | None:
+        return users.get_user(self.engine, name)
+
+    def verify_password(self, name: str, password: str) -> User | None:
+        return users.verify_password(self.engine, name, password)
+
+    def open_session(self, user: User, *, ip: str | None, lifetime: timedelta) -> tuple[str, Session]:
+        return users.open_session(self.engine, user, ip=ip, lifetime=lifetime)
+
+    def session(self, token: str) -> Session | None:
+        return users.session(self.engine, token)
+
+    def close_session(self, token: str) -> None:
+        users.close_session(self.engine, token)
+
+    def record_login(self, *, name: str, ip: str, ok: bool) -> None:
+        users.record_login(self.engine, name=name, ip=ip, ok=ok)
+
+    def recent_login_failures(
+        self, *, name: str | None = None, ip: str | None = None, window: timedelta
+    ) -> int:
+        return users.recent_failures(self.engine, name=name, ip=ip, window=window)
+
+    # -- review decisions (see ``review``) --------------------------------------------------------------
+
+    def decide(
+        self,
+        *,
+        pair: str,
+        entity: str,
+        freshbooks_id: str | None,
+        infor_id: str | None,
+        decision: Decision,
+        actor: str,
+        session: str | None = None,
+        reason: str | None = None,
+    ) -> int:
+        return review.decide(
+            self.engine,
+            pair=pair,
+            entity=entity,
+            freshbooks_id=freshbooks_id,
+            infor_id=infor_id,
+            decision=decision,
+            actor=actor,
+            session=session,
+            reason=reason,
+        )
+
+    def decisions(
+        self,
+        pair: str,
+        *,
+        session: str | None = None,
+        include_undone: bool = False,
+        kinds: tuple[Decision, ...] | None = None,
+    ) -> list[ReviewDecision]:
+        return review.decisions(
+            self.engine, pair, session=session, include_undone=include_undone, kinds=kinds
+        )
+
+    def decision(self, decision_id: int) -> ReviewDecision | None:
+        return review.get_decision(self.engine, decision_id)
+
+    def undo_decision(self, decision_id: int, *, by: str) -> bool:
+        return review.undo_decision(self.engine, decision_id, by=by)
 
     # -- webhook inbox -----------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from finsync_dagster.errors import MappingError
 from finsync_dagster.staging.columns import TableSpec
 from finsync_dagster.staging.freshbooks_tables import FRESHBOOKS_TABLES
 from finsync_dagster.staging.infor_tables import INFOR_TABLES
+from finsync_dagster.staging.shop_tables import SHOP_TABLES
 from finsync_dagster.warehouse import columns_of
 from finsync_dagster.warehouse.schemas import STAGING
 
@@ -28,10 +29,12 @@ _TABLE = re.compile(r"^staging\.[a-z][a-z0-9_]*$")
 @cache
 def _specs() -> dict[str, TableSpec]:
     specs: dict[str, TableSpec] = {}
-    for spec, source in FRESHBOOKS_TABLES.values():
+    with_lines = [(spec, source.child) for spec, source in FRESHBOOKS_TABLES.values()]
+    with_lines += [(spec, source.child) for spec, source in SHOP_TABLES.values()]
+    for spec, child in with_lines:
         specs[spec.name] = spec
-        if source.child is not None:
-            specs[source.child.table.name] = source.child.table
+        if child is not None:
+            specs[child.table.name] = child.table
     for value in INFOR_TABLES.values():
         spec = value[0] if isinstance(value, tuple) else value
         specs[spec.name] = spec

@@ -16,12 +16,14 @@ from typing import Any
 from finsync_dagster.errors import SAFE_TO_RESEND, ApiError, OutcomeUnknownError, UnavailableError
 from finsync_dagster.ledger import Action, Call, Link, Outcome
 from finsync_dagster.push.lane import Lane, Results
+from finsync_dagster.push.m3 import order_invoices
 from finsync_dagster.push.outcomes import refused, sendable
 from finsync_dagster.resources.freshbooks.client import FreshBooksClient
 
 FreshBooksLane = Lane[FreshBooksClient]
 
 IN_FLIGHT = 4  # concurrent writes: enough to use the quota at a SaaS round trip, few enough to stay polite
+FINSYNC_MARK = "(finsync)"  # ends the one line of an invoice's notes finsync writes and replaces
 _FINSYNC_LINE = re.compile(r"^M3 order .*\(finsync\)$", re.MULTILINE)
 
 
@@ -175,7 +177,8 @@ def push_invoice_marks(lane: FreshBooksLane, actions: Sequence[Action]) -> Resul
                         latency_ms=call.latency_ms,
                     )
                 )
-            notes = with_finsync_line(current.get("notes") or "", action.payload["note_line"])
+            line = _m3_line(lane, action)
+            notes = with_finsync_line(current.get("notes") or "", line)
             if notes != (current.get("notes") or ""):
                 _v, call = _timed_call(lane, f"PUT invoices/{invoice_id} notes", "notes",
                                        lambda: lane.client.update("invoices", invoice_id, {"notes": notes}))  # fmt: skip
@@ -187,6 +190,24 @@ def push_invoice_marks(lane: FreshBooksLane, actions: Sequence[Action]) -> Resul
         return calls, Outcome.done(invoice_id)
 
     return _each(lane, actions, one)
+
+
+def _m3_line(lane: FreshBooksLane, action: Action) -> str:
+    """The mapping's line (M3's order number) with the deliveries and AR invoices M3 has for the order."""
+    base = str(action.payload["note_line"]).removesuffix(FINSYNC_MARK).rstrip()
+    invoices = (
+        order_invoices(lane.peer("infor"), str(action.payload["order_number"]))
+        if "infor" in lane.peers
+        else []
+    )
+    deliveries = sorted({i["DLIX"] for i in invoices if i["DLIX"]})
+    numbers = sorted({i["CINO"] for i in invoices if i["CINO"]})
+    parts = [base]
+    if deliveries:
+        parts.append(f"delivery {', '.join(deliveries)}")
+    if numbers:
+        parts.append(f"M3 invoice {', '.join(numbers)}")
+    return f"{', '.join(parts)} {FINSYNC_MARK}"
 
 
 def with_finsync_line(notes: str, line: str) -> str:

@@ -32,6 +32,20 @@ class Lane(Generic[C]):
     company: str = ""
     lease_seconds: float = 30.0
     stop: Callable[[], bool] = field(default=lambda: False)
+    # Openers of the other systems' clients, for a write that needs to read there first.
+    peers: dict[str, Callable[[], Any]] = field(default_factory=dict)
+    _opened: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def peer(self, system: str) -> Any:
+        """The client of another system (opened once, on first use; closed by :meth:`close_peers`)."""
+        if system not in self._opened:
+            self._opened[system] = self.peers[system]()
+        return self._opened[system]
+
+    def close_peers(self) -> None:
+        for client in self._opened.values():
+            client.close()
+        self._opened.clear()
 
     def held(self, actions: Sequence[Action]) -> list[Action]:
         """The actions still ours, leases renewed: call right before sending anything for them."""

@@ -343,11 +343,11 @@ def _confirmed_order(lane: M3Lane, action: Action) -> str | None:
         row
         for batch in lane.client.iter_export(
             table="OOHEAD",
-            columns=["OAORNO", "OACUNO", "OACUOR"],
+            columns=["OAORNO", "OACUNO", "OACUOR", "OASTAT"],
             where=[("OACUOR", "=", action.stamp or "")],
         )
         for row in batch
-        if str(row.get("OACUNO", "")).strip() == cuno
+        if str(row.get("OACUNO", "")).strip() == cuno and str(row.get("OASTAT", "")).strip() == BATCH_OPEN
     ]
     return str(rows[0]["OAORNO"]).strip() if rows else None
 
@@ -359,11 +359,11 @@ def _batch_heads(lane: M3Lane, action: Action) -> list[str]:
         str(row["OAORNO"]).strip()
         for batch in lane.client.iter_export(
             table=BATCH_HEAD_TABLE,
-            columns=["OAORNO", "OACUNO", "OACUOR"],
+            columns=["OAORNO", "OACUNO", "OACUOR", "OASTAT"],
             where=[("OACUOR", "=", action.stamp or "")],
         )
         for row in batch
-        if str(row.get("OACUNO", "")).strip() == cuno
+        if str(row.get("OACUNO", "")).strip() == cuno and str(row.get("OASTAT", "")).strip() == BATCH_OPEN
     ]
 
 
@@ -378,9 +378,11 @@ def _lines_present(lane: M3Lane, temporary: str, wanted: int) -> int:
     return min(count, wanted)
 
 
-# Where M3 keeps batch orders before Confirm (OIS100MI's batch entry tables).
+# Where M3 keeps batch orders (OIS100MI's batch entry tables); a batch still open has status 05 (90 once
+# confirmed, with the real order number in ORNR).
 BATCH_HEAD_TABLE = "OXHEAD"
 BATCH_LINE_TABLE = "OXLINE"
+BATCH_OPEN = "05"
 
 
 # -- cash receipts: ARS040MI ---------------------------------------------------------------------------
@@ -437,26 +439,38 @@ def _ar_invoice(lane: M3Lane, action: Action) -> dict[str, Any] | None:
     """The AR invoice (CINO, INYR) of the M3 order carrying the payment's FreshBooks invoice number."""
     if action.payload.get("CINO"):
         return {"CINO": action.payload["CINO"], "INYR": action.payload["INYR"]}
-    reference = str(action.payload.get("invoice_reference") or "")
     cuno = str(action.payload["line"]["CUNO"])
-    orders = [
+    for order in orders_by_reference(lane.client, cuno, str(action.payload.get("invoice_reference") or "")):
+        invoices = order_invoices(lane.client, order)
+        if invoices:
+            return {"CINO": invoices[0]["CINO"], "INYR": invoices[0]["INYR"]}
+    return None
+
+
+def orders_by_reference(m3: M3Client, cuno: str, reference: str) -> list[str]:
+    """Confirmed orders of customer ``cuno`` whose customer reference (CUOR) is ``reference``."""
+    return [
         str(row["OAORNO"]).strip()
-        for batch in lane.client.iter_export(
+        for batch in m3.iter_export(
             table="OOHEAD", columns=["OAORNO", "OACUNO", "OACUOR"], where=[("OACUOR", "=", reference)]
         )
         for row in batch
         if str(row.get("OACUNO", "")).strip() == cuno
     ]
-    for order in orders:
-        for batch in lane.client.iter_export(
-            table="FSLEDG",
-            columns=["ESCINO", "ESINYR", "ESCUNO", "ESTRCD", "ESTDSC"],
-            where=[("ESTDSC", "=", f"Order {order}")],
-        ):
-            for row in batch:
-                if str(row.get("ESCUNO", "")).strip() == cuno and int(row.get("ESTRCD") or 0) == 10:
-                    return {"CINO": str(row["ESCINO"]).strip(), "INYR": str(row["ESINYR"]).strip()}
-    return None
+
+
+def order_invoices(m3: M3Client, order: str) -> list[dict[str, str]]:
+    """The AR invoices of an order, with the delivery each bills (``OIS350MI/LstInvHeadByCo``)."""
+    rows = m3.execute(program="OIS350MI", transaction="LstInvHeadByCo", params={"ORNO": order}, maxrecs=0)
+    return [
+        {
+            "CINO": str(row.get("IVNO", "")).strip(),
+            "INYR": str(row.get("YEA4", "")).strip(),
+            "DLIX": str(row.get("DLIX", "")).strip(),
+        }
+        for row in rows
+        if str(row.get("IVNO", "")).strip()
+    ]
 
 
 # -- GL postings: GLS840MI -----------------------------------------------------------------------------
@@ -556,8 +570,9 @@ def _batch_steps(
                 assert outcome.error is not None
                 results.append((action, lane.failed(action, outcome.error, _request(program, step.call))))
                 live.pop(action.key)
-        for key in [k for k in live if k not in held]:
-            live.pop(key)  # changed hands: the new holder carries on
+        for action, _extra in pending:
+            if action.key not in held:
+                live.pop(action.key, None)  # changed hands: the new holder carries on
         lane.record(entries)
     for action, _extra in live.values():
         if last in done_steps[action.key]:

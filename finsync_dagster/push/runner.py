@@ -80,6 +80,7 @@ class Pusher:
     config: WriteBackConfig
     open_clients: dict[str, Callable[[], Any]]
     company: str = ""
+    peers: dict[str, Callable[[], Any]] | None = None  # default: the same openers
     owner: str = field(default_factory=new_owner)
     batch: int = 100
     lease_seconds: float = 30.0
@@ -97,7 +98,7 @@ class Pusher:
         return report
 
     def _lane(self, target: str, report: PushReport) -> None:
-        client = None
+        lane: Lane[Any] | None = None
         try:
             while not self.stop():
                 claimed = self.ledger.claim(
@@ -112,15 +113,18 @@ class Pusher:
                     if self._wait_for_retries():
                         continue
                     return
-                if client is None:
+                if lane is None:
                     client = self.open_clients[target]()
-                lane = Lane(
-                    self.ledger, client, self.config, self.owner, self.company, self.lease_seconds, self.stop
-                )
+                    peers = dict(self.peers if self.peers is not None else self.open_clients)
+                    lane = Lane(
+                        self.ledger, client, self.config, self.owner, self.company, self.lease_seconds, self.stop,
+                        peers=peers,
+                    )  # fmt: skip
                 self._handle(target, lane, claimed, report)
         finally:
-            if client is not None:
-                client.close()
+            if lane is not None:
+                lane.close_peers()
+                lane.client.close()
 
     def _handle(self, target: str, lane: Lane[Any], claimed: Sequence[Action], report: PushReport) -> None:
         groups: dict[str, list[Action]] = {}

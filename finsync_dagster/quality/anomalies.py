@@ -190,6 +190,7 @@ ANOMALY_RULES: tuple[AnomalyRule, ...] = (
     _duplicates("freshbooks_expenses", "vendor", "amount", "date", "expense"),
     _duplicates("infor_invoices", '"CUNO"', '"CUAM"', '"IVDT"', "invoice"),
     _duplicates("infor_payments", '"CINO"', '"CUAM"', '"ACDT"', "receipt"),
+    _duplicates("shop_orders", "email", "total_price", "processed_at", "order"),
     _outliers("freshbooks_invoices", "customerid", "amount", "currency_code", "invoice"),
     _outliers("infor_invoices", '"CUNO"', '"CUAM"', '"CUCD"', "invoice"),
     AnomalyRule(
@@ -228,6 +229,7 @@ ANOMALY_RULES: tuple[AnomalyRule, ...] = (
     _future("infor_invoices", '"IVDT"', "invoice"),
     _future("infor_payments", '"ACDT"', "receipt"),
     _future("infor_orders", '"ORDT"', "order"),
+    _future("shop_orders", "CAST(processed_at AS DATE)", "order"),
     _stale("freshbooks_invoices", "outstanding > 0", "coalesce(_source_updated_at, create_date)", "invoice"),
     _stale(
         "infor_invoices", "coalesce(\"RECO\", '') <> '9'", 'coalesce(_source_updated_at, "IVDT")', "invoice"

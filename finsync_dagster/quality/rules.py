@@ -85,6 +85,36 @@ FROM staging.infor_order_lines l
 WHERE NOT l._deleted AND l.order_id NOT IN (SELECT id FROM staging.infor_orders)
 """
 
+_SHOP_ORDER_TOTALS = """
+SELECT id, CASE
+  WHEN subtotal_price <> total_line_items_price - total_discounts
+    THEN 'subtotal ' || subtotal_price || ' is not line items ' || total_line_items_price
+         || ' - discounts ' || total_discounts
+  ELSE 'total ' || total_price || ' is not subtotal ' || subtotal_price || ' + shipping '
+       || total_shipping || ' + tax ' || total_tax END
+FROM staging.shop_orders
+WHERE NOT _deleted AND NOT coalesce(taxes_included, FALSE)
+  AND (subtotal_price <> total_line_items_price - total_discounts
+       OR total_price <> subtotal_price + coalesce(total_shipping, 0) + total_tax)
+"""
+
+_SHOP_ORDER_LINES_SUM = """
+WITH lines AS (
+  SELECT order_id, sum(price * quantity) AS items FROM staging.shop_order_lines
+  WHERE NOT _deleted GROUP BY order_id
+)
+SELECT o.id, 'line items ' || o.total_line_items_price || ' are not the lines'' price x quantity '
+             || coalesce(lines.items, 0)
+FROM staging.shop_orders o LEFT JOIN lines ON lines.order_id = o.id
+WHERE NOT o._deleted AND o.total_line_items_price <> coalesce(lines.items, 0)
+"""
+
+_SHOP_LINE_ORDER = """
+SELECT l.id, 'order ' || l.order_id || ' is not in the shop''s orders'
+FROM staging.shop_order_lines l
+WHERE NOT l._deleted AND l.order_id NOT IN (SELECT id FROM staging.shop_orders)
+"""
+
 ROW_RULES: tuple[RowRule, ...] = (
     RowRule(
         "invoice_total_matches_lines",
@@ -126,6 +156,26 @@ ROW_RULES: tuple[RowRule, ...] = (
         "An order line belongs to an order head M3 has.",
         _ORDER_LINE_ORDER,
         ("infor_orders",),
+    ),
+    RowRule(
+        "order_totals_add_up",
+        "shop_orders",
+        "Subtotal is line items less discounts, and the total is subtotal plus shipping plus tax, to the cent.",
+        _SHOP_ORDER_TOTALS,
+    ),
+    RowRule(
+        "order_total_matches_lines",
+        "shop_orders",
+        "An order's line items total is its lines' price times quantity, to the cent.",
+        _SHOP_ORDER_LINES_SUM,
+        ("shop_order_lines",),
+    ),
+    RowRule(
+        "order_line_order_exists",
+        "shop_order_lines",
+        "An order line belongs to an order the shop has.",
+        _SHOP_LINE_ORDER,
+        ("shop_orders",),
     ),
 )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -88,7 +89,9 @@ class ReportData:
         records = sum(sum(c.values()) for c in self.counts.values())
         n = len(self.exceptions)
         money = ", ".join(f"{cur} {amt:,.2f}" for cur, amt in self.at_stake().items()) or "no money"
-        return f"{records} records compared; {n} need attention ({money} at stake)."
+        ignored = sum(1 for row in self.exceptions if row.get("ignored"))
+        marked = f"; {ignored} of them ignored by a reviewer, with a reason" if ignored else ""
+        return f"{records} records compared; {n} need attention ({money} at stake){marked}."
 
     def markdown(self) -> str:
         """The summary as Markdown, for the Dagster UI and the terminal."""
@@ -134,9 +137,16 @@ class ReportData:
         return f"Validation: {len(self.anomalies)} anomalies flagged."
 
 
-def collect(con: duckdb.DuckDBPyConnection, pair: str, run_id: str, as_of: date) -> ReportData:
-    """Read the pair's match tables (and anomalies) from its warehouse."""
+# (entity, FreshBooks id, Infor id) of an exception -> why a reviewer ignored it (the console's decisions).
+Ignored = Mapping[tuple[str, str | None, str | None], str]
+
+
+def collect(
+    con: duckdb.DuckDBPyConnection, pair: str, run_id: str, as_of: date, ignored: Ignored | None = None
+) -> ReportData:
+    """Read the pair's match tables (and anomalies) from its warehouse; mark the exceptions in ``ignored``."""
     data = ReportData(pair=pair, run_id=run_id, as_of=as_of)
+    ignored = ignored or {}
     statuses = ", ".join(f"'{s}'" for s in EXCEPTION_STATUSES)
     for entity, table in MATCH_TABLES.items():
         if not table_exists(con, table):
@@ -151,6 +161,7 @@ def collect(con: duckdb.DuckDBPyConnection, pair: str, run_id: str, as_of: date)
             row["entity"] = entity
             row["age_days"] = (as_of - row["item_date"]).days if row["item_date"] else None
             row["differences_text"] = describe_differences(row["differences"])
+            row["ignored"] = ignored.get((entity, row["freshbooks_id"], row["infor_id"]))
             data.exceptions.append(visible_row(row))
     data.exceptions.sort(
         key=lambda r: (-(r["amount_at_stake"] or Decimal(0)), r["entity"], r["reference"] or "")

@@ -60,6 +60,26 @@ class HttpPolicy:
 DEFAULT_POLICY = HttpPolicy()
 
 
+@dataclass
+class ClientStats:
+    """What a client has seen, for run metadata and benchmarks (never tokens)."""
+
+    requests: int = 0
+    rate_limited: int = 0
+    transient_errors: int = 0
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def count(self, *, error: Exception | None = None) -> None:
+        with self._lock:
+            self.requests += 1
+            if isinstance(error, RateLimitedError):
+                self.rate_limited += 1
+            if isinstance(error, TransientApiError):
+                self.transient_errors += 1
+
+
 class RateLimiter:
     """A thread-safe token bucket: at most ``rate`` requests a second, bursts up to ``burst``."""
 

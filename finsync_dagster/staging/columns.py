@@ -28,6 +28,8 @@ class Kind(StrEnum):
     M3_QUANTITY = "m3_quantity"  # M3 number as a string, quantities (4 decimals)
     M3_PRICE = "m3_price"  # M3 unit price as a string: up to 6 decimals, kept exactly
     M3_INT = "m3_int"
+    AMOUNT = "amount"  # a decimal string amount to the cent, exact (Shopify's money: "67.52")
+    ISO_TS = "iso_ts"  # ISO 8601 with a UTC offset (Shopify: 2025-11-03T14:22:05-05:00)
 
 
 SQL_TYPES = {
@@ -44,6 +46,8 @@ SQL_TYPES = {
     Kind.M3_QUANTITY: "DECIMAL(18,4)",
     Kind.M3_PRICE: "DECIMAL(18,6)",
     Kind.M3_INT: "BIGINT",
+    Kind.AMOUNT: "DECIMAL(18,2)",
+    Kind.ISO_TS: "TIMESTAMPTZ",
 }
 
 
@@ -83,6 +87,10 @@ def column_sql(column: Column) -> list[tuple[str, str, str]]:
         expression = f"timezone('America/New_York', TRY_STRPTIME({text}, '%Y-%m-%d %H:%M:%S'))"
     elif kind is Kind.UTC_TS:
         expression = f"timezone('UTC', TRY_CAST(replace(replace({text}, 'T', ' '), 'Z', '') AS TIMESTAMP))"
+    elif kind is Kind.ISO_TS:
+        expression = f"TRY_CAST({text} AS TIMESTAMPTZ)"
+    elif kind is Kind.AMOUNT:
+        expression = _exact_number(_blank_to_null(text), SQL_TYPES[kind])
     elif kind is Kind.M3_DATE:
         expression = f"TRY_STRPTIME(NULLIF({_blank_to_null(text)}, '0'), '%Y%m%d')::DATE"
     elif kind.value.startswith("m3_"):
@@ -93,7 +101,7 @@ def column_sql(column: Column) -> list[tuple[str, str, str]]:
 
 
 def _exact_number(value: str, target: str) -> str:
-    """An M3 number cast to ``target`` only when that loses nothing: 10.005 never becomes 10.01.
+    """A number cast to ``target`` only when that loses nothing: 10.005 never becomes 10.01.
 
     A value with more decimals than its column holds becomes NULL (and stays in ``_raw``), so quality
     rules see it instead of a silently rounded amount.

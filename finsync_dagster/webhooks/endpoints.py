@@ -4,20 +4,20 @@
   account is refused. The HMAC keys are the verifiers of the pair's verified callbacks, kept in the
   ledger (``verifiers.py``), not here.
 - Shop: the secret that signs the shop's webhooks comes from the environment variable the pair's
-  ``shop:`` section names, and the shop's domain, when given, must match ``X-Shopify-Shop-Domain``. The
-  ``shop:`` section is being added on another branch; :func:`shop_endpoint` is the one place that reads
-  it.
+  ``shop:`` section names (``webhook_secret_env``), and ``X-Shopify-Shop-Domain`` must be the section's
+  ``shop_domain``. :func:`shop_endpoint` is the one place that reads the section.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
-from finsync_dagster.errors import ConfigError
 from finsync_dagster.settings import PairConfig, Settings
+
+log = logging.getLogger("finsync.webhooks")
 
 
 @dataclass(frozen=True)
@@ -57,24 +57,22 @@ def freshbooks_endpoint(pair: PairConfig) -> FreshBooksEndpoint | None:
 
 
 def shop_endpoint(pair: PairConfig, env: Mapping[str, str]) -> ShopEndpoint | None:
-    """The pair's shop webhook settings, from its ``shop:`` section.
+    """The pair's shop webhook endpoint, from its ``shop:`` section; None without a shop or a secret.
 
-    Expects ``webhook_secret_env`` (the variable holding the app's client secret; several comma-separated
-    names for a rotation) and, optionally, ``shop_domain`` (``{shop}.myshopify.com``). Wire these names
-    to the section's real ones when the ``shop:`` section lands.
+    The secret is the sandbox's own (from ``sandbox.json``) or the value of ``webhook_secret_env``, which
+    may name several variables, comma-separated, to honour the old secret during a rotation. A shop whose
+    variable is unset gets no endpoint (its orders still come in by polling), and the start says so.
     """
-    section: Any = getattr(pair, "shop", None)
-    if section is None:
+    shop = pair.shop
+    if shop is None:
         return None
-    names = [
-        n.strip() for n in str(getattr(section, "webhook_secret_env", None) or "").split(",") if n.strip()
-    ]
-    if not names:
-        return None
-    missing = [name for name in names if not env.get(name)]
-    if missing:
-        raise ConfigError(
-            f"pair {pair.name!r}: the shop webhook secret variable {', '.join(missing)} is not set"
+    if shop.webhook_secret:
+        return ShopEndpoint(secrets=(shop.webhook_secret,), shop_domain=shop.shop_domain)
+    names = [name.strip() for name in shop.webhook_secret_env.split(",") if name.strip()]
+    secrets = tuple(env[name] for name in names if env.get(name))
+    if not secrets:
+        log.warning(
+            "pair %s: no shop webhook endpoint, %s is not set", pair.name, " or ".join(names) or "no variable"
         )
-    domain = getattr(section, "shop_domain", None)
-    return ShopEndpoint(secrets=tuple(env[name] for name in names), shop_domain=domain or None)
+        return None
+    return ShopEndpoint(secrets=secrets, shop_domain=shop.shop_domain)

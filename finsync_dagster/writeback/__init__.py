@@ -2,13 +2,32 @@
 
 ``config`` is the ``write_back`` section of ``finsync.yaml``; ``actions`` names every write finsync
 makes; ``planner`` turns a pair's reconciliation into ``PlannedAction`` rows for the ledger's outbox. The
-writes themselves are made by ``finsync_dagster.push``.
+writes themselves are made by ``finsync_dagster.push``. Members load on first use
+(``finsync_dagster.lazy``), so the settings can read ``config`` without the planner.
 """
 
-from finsync_dagster.writeback.actions import KINDS, ActionKind, kind, m3_number
-from finsync_dagster.writeback.config import Rules, WriteBackConfig
-from finsync_dagster.writeback.planner import Context, Left, Plan, plan
+from typing import TYPE_CHECKING
 
+from finsync_dagster.lazy import members
+
+if TYPE_CHECKING:
+    from finsync_dagster.writeback.actions import KINDS, ActionKind, kind, m3_number
+    from finsync_dagster.writeback.config import Rules, WriteBackConfig
+    from finsync_dagster.writeback.planner import Context, Left, Plan, plan
+
+_WHERE = {
+    "KINDS": "actions",
+    "ActionKind": "actions",
+    "kind": "actions",
+    "m3_number": "actions",
+    "Rules": "config",
+    "WriteBackConfig": "config",
+    "Context": "planner",
+    "Left": "planner",
+    "Plan": "planner",
+    "plan": "planner",
+}
+__getattr__ = members(__name__, _WHERE)
 __all__ = [
     "KINDS",
     "ActionKind",

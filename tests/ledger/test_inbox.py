@@ -17,7 +17,13 @@ from cryptography.fernet import Fernet
 from finsync_dagster.errors import LedgerError
 from finsync_dagster.ledger import Delivery, Ledger, durability, freshbooks_key, make_engine, shop_key
 from finsync_dagster.ledger import migrations as ledger_migrations
-from finsync_dagster.ledger.schema import MIGRATIONS, ledger_schema, webhook_callbacks
+from finsync_dagster.ledger.schema import (
+    LATEST_VERSION,
+    MIGRATIONS,
+    VERSIONS,
+    ledger_schema,
+    webhook_callbacks,
+)
 
 T0 = datetime(2026, 11, 24, 18, 0, tzinfo=UTC)
 
@@ -144,9 +150,9 @@ def test_callbacks_are_recorded_once_and_verified_only_when_recorded_and_unverif
     assert ledger.webhook_callbacks() == []
 
 
-def without_version_3(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The code of this branch before the write side's version 3 landed: it knew 1, 2 and 4."""
-    known = [m for m in MIGRATIONS if m[0] != 3]
+def without_version_4(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The code before the inbox's version 4 landed: it knew 1-3, 5 and 6."""
+    known = [m for m in MIGRATIONS if m[0] != 4]
     monkeypatch.setattr(ledger_migrations, "MIGRATIONS", known)
     monkeypatch.setattr(ledger_migrations, "VERSIONS", frozenset(v for v, _, _ in known))
 
@@ -154,24 +160,24 @@ def without_version_3(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_a_migration_that_lands_after_a_higher_one_is_still_applied(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Version 3 (the write side's) landed after 4: a ledger already at 4 gets it on the next start."""
+    """Version 4 (the inbox) landed after 5 and 6: a ledger already at 6 gets it on the next start."""
     ledger = Ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}", token_key=Fernet.generate_key().decode())
     with monkeypatch.context() as patched:
-        without_version_3(patched)
-        assert ledger.migrate() == 4
-    assert "outbox" not in sa.inspect(ledger.engine).get_table_names()
+        without_version_4(patched)
+        assert ledger.migrate() == LATEST_VERSION
+    assert "inbox" not in sa.inspect(ledger.engine).get_table_names()
 
-    assert ledger.migrate() == 4
-    assert {"outbox", "inbox"} <= set(sa.inspect(ledger.engine).get_table_names())
+    assert ledger.migrate() == LATEST_VERSION
+    assert {"outbox", "inbox", "webhook_callbacks"} <= set(sa.inspect(ledger.engine).get_table_names())
     with ledger.engine.connect() as connection:
         versions = connection.execute(sa.select(ledger_schema.c.version)).scalars().all()
-    assert sorted(versions) == [1, 2, 3, 4]
+    assert sorted(versions) == sorted(VERSIONS)
 
 
 def test_a_version_this_code_does_not_know_is_refused(
     ledger: Ledger, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    without_version_3(monkeypatch)  # this ledger has 3: it was migrated by a newer finsync
+    without_version_4(monkeypatch)  # this ledger has 4: it was migrated by a newer finsync
     with pytest.raises(LedgerError, match="newer than this finsync"):
         ledger.migrate()
 

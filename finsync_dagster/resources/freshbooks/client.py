@@ -22,7 +22,6 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -47,6 +46,7 @@ from finsync_dagster.resources.freshbooks.identity import Identity, parse_identi
 from finsync_dagster.resources.freshbooks.tokens import TokenKeeper
 from finsync_dagster.resources.http_policy import (
     DEFAULT_POLICY,
+    ClientStats,
     HttpPolicy,
     RateLimiter,
     call_with_retries,
@@ -58,26 +58,6 @@ from finsync_dagster.resources.http_policy import (
 T = TypeVar("T")
 MAX_PER_PAGE = 100  # FreshBooks silently caps per_page at 100 (contract §3.3)
 Params = list[tuple[str, str]]
-
-
-@dataclass
-class ClientStats:
-    """What the client has seen, for run metadata and benchmarks (never tokens)."""
-
-    requests: int = 0
-    rate_limited: int = 0
-    transient_errors: int = 0
-
-    def __post_init__(self) -> None:
-        self._lock = threading.Lock()
-
-    def count(self, *, error: Exception | None = None) -> None:
-        with self._lock:
-            self.requests += 1
-            if isinstance(error, RateLimitedError):
-                self.rate_limited += 1
-            if isinstance(error, TransientApiError):
-                self.transient_errors += 1
 
 
 class FreshBooksClient:

@@ -23,6 +23,7 @@ _BASE_ACCOUNTS = [
     ("1100", "Cash at bank"),
     ("1200", "Accounts receivable"),
     ("2100", "Sales tax payable"),
+    ("2200", "Accounts payable"),
     ("4000", "Product revenue"),
 ]
 

@@ -19,6 +19,8 @@ Handler = Callable[["Context", dict[str, str]], Iterable[dict[str, Any]]]
 _HANDLERS: dict[tuple[str, str], Handler] = {}
 _MODULES = (
     "crs610mi",
+    "crs620mi",
+    "aps450mi",
     "ois100mi",
     "ois350mi",
     "ars200mi",
