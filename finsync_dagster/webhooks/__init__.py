@@ -2,7 +2,8 @@
 the ledger's inbox before they are answered 200 (``finsync webhooks serve``), and the registration of
 FreshBooks callbacks (``finsync webhooks register``).
 
-Pure pieces: ``freshbooks`` and ``shop`` (wire formats and signatures), ``refusals``. The process:
+Pure pieces: ``freshbooks`` (its wire format and signature; the shop's is ``resources/shop/webhooks``),
+``refusals``. The process:
 ``app`` (Starlette endpoints), ``writer`` (group commit), ``verifiers`` and ``handshake`` (FreshBooks
 keys), ``endpoints`` (what each pair allows), ``metrics``, ``serve``; and ``register``.
 """

@@ -26,8 +26,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from finsync_dagster.ledger import Delivery, freshbooks_key, shop_key, utcnow
+from finsync_dagster.resources.shop import webhooks as shop
 from finsync_dagster.settings import is_pair_name
-from finsync_dagster.webhooks import freshbooks, shop
+from finsync_dagster.webhooks import freshbooks
 from finsync_dagster.webhooks.endpoints import FreshBooksEndpoint, PairEndpoints, ShopEndpoint
 from finsync_dagster.webhooks.handshake import Handshakes
 from finsync_dagster.webhooks.metrics import CONTENT_TYPE, ReceiverMetrics
@@ -40,6 +41,7 @@ log = logging.getLogger("finsync.webhooks")
 _STORED = b'{"status":"stored"}'
 _DUPLICATE = b'{"status":"duplicate"}'
 _VERIFIED = b'{"status":"verified"}'
+_SHOP_ORDER_ID = "X-Shopify-Order-Id"  # order topics name their order here (shop contract §6.3)
 
 
 @dataclass(frozen=True)
@@ -201,24 +203,24 @@ async def _shop(receiver: Receiver, request: Request) -> bool:
     if endpoint is None:
         raise Refused(Reason.UNKNOWN_PAIR)
     body = await _read_capped(request, receiver.limits.shop_body)
-    header = request.headers.get(shop.HMAC_HEADER)
+    header = request.headers.get(shop.SIGNATURE)
     if not header:
         raise Refused(Reason.UNSIGNED)
-    if not shop.signed_by(endpoint.secrets, body, header):
+    if not shop.verify(endpoint.secrets, body, header):
         raise Refused(Reason.BAD_SIGNATURE)
     _require_shop(endpoint, request)
-    topic = request.headers.get(shop.TOPIC_HEADER, "")
-    event_id = request.headers.get(shop.EVENT_ID_HEADER) or request.headers.get(shop.WEBHOOK_ID_HEADER)
+    topic = request.headers.get(shop.TOPIC, "")
+    event_id = request.headers.get(shop.EVENT_ID) or request.headers.get(shop.WEBHOOK_ID)
     document = _json_object(body)
     if not topic or not event_id or document is None:
         raise Refused(Reason.MALFORMED)
-    object_id = request.headers.get(shop.ORDER_ID_HEADER) or document.get("id")
+    object_id = request.headers.get(_SHOP_ORDER_ID) or document.get("id")
     delivery = Delivery(
         pair=pair,
         system="shop",
         event=topic[:64],
         object_id=None if object_id is None else str(object_id)[:64],
-        account_id=request.headers.get(shop.DOMAIN_HEADER),
+        account_id=request.headers.get(shop.SHOP_DOMAIN),
         business_id=None,
         dedupe_key=shop_key(topic, event_id),
         body=body.decode("utf-8"),
@@ -228,7 +230,7 @@ async def _shop(receiver: Receiver, request: Request) -> bool:
 
 
 def _require_shop(endpoint: ShopEndpoint, request: Request) -> None:
-    if endpoint.shop_domain and request.headers.get(shop.DOMAIN_HEADER) != endpoint.shop_domain:
+    if endpoint.shop_domain and request.headers.get(shop.SHOP_DOMAIN) != endpoint.shop_domain:
         raise Refused(Reason.WRONG_ACCOUNT)
 
 
