@@ -1,31 +1,23 @@
 """The one place the console reaches for the write-back planner: "create in the other system".
 
-``finsync_dagster.writeback.plan_for_records(settings, ledger, pair, entity, source, source_ids,
-planned_by)`` plans the outbox actions that create the given records of ``source`` in the other system
-(the same rules and payload specs as ``finsync push``). It is looked up once, when the app is built;
-without it the button is shown disabled, saying write-back is not available.
+``finsync_dagster.push.planning.plan_for_records`` plans the outbox actions that create the given records
+in the other system, with the same builders and payload specs as ``finsync push``; the next push (or the
+outbox sensor) sends them. The app takes the planner from :func:`find_planner` once, when it is built, so a
+test can hand it another; an app built without one shows the button disabled.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from finsync_dagster.push.planning import plan_for_records
+
 Planner = Callable[..., Any]
-PLANNER_MODULE = "finsync_dagster.writeback"
 
 
 def find_planner() -> Planner | None:
-    """``plan_for_records`` if this finsync has it; None when the write-back module is not there."""
-    try:
-        module = importlib.import_module(PLANNER_MODULE)
-    except ModuleNotFoundError as exc:
-        if exc.name == PLANNER_MODULE:
-            return None
-        raise  # the module is there but broken: say so, do not hide it
-    planner = getattr(module, "plan_for_records", None)
-    return planner if callable(planner) else None
+    return plan_for_records
 
 
 def describe(result: Any) -> str:

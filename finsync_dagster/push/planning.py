@@ -8,26 +8,53 @@ without writing anything anywhere (``finsync push --dry-run``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import duckdb
 
 from finsync_dagster.ledger import Action, Ledger, PlannedAction, PlanResult, State
 from finsync_dagster.mapping import load_specs
+from finsync_dagster.pairlock import hold_pair
 from finsync_dagster.settings import Settings
-from finsync_dagster.writeback import KINDS, Context, Plan, plan
+from finsync_dagster.writeback import KINDS, Context, Plan, creates_for, plan
 
 _CREATES = [name for name, kind in KINDS.items() if not kind.versioned]
 
 
 def plan_pair(con: duckdb.DuckDBPyConnection, settings: Settings, ledger: Ledger, pair: str) -> Plan:
+    return plan(con, _context(settings, ledger, pair))
+
+
+def plan_for_records(
+    settings: Settings,
+    ledger: Ledger,
+    pair: str,
+    entity: str,
+    source: str,
+    source_ids: Sequence[str],
+    planned_by: str,
+) -> PlanResult:
+    """Plan the creates of the named records in the other system (the console's "create in ...").
+
+    The pair's warehouse is read under the pair's lock, briefly and read-only; the next push sends them.
+    """
+    with (
+        hold_pair(settings.home, pair, what=planned_by, wait_seconds=30),
+        duckdb.connect(str(settings.warehouse_path(pair)), read_only=True) as connection,
+    ):
+        planned = creates_for(connection, _context(settings, ledger, pair), entity, source, list(source_ids))
+    return record(ledger, planned, planned_by=planned_by)
+
+
+def _context(settings: Settings, ledger: Ledger, pair: str) -> Context:
     config = settings.pair(pair)
     creates = {
         (action.action, action.source_id): action
         for action in ledger.actions(pair=pair)
         if action.action in _CREATES
     }
-    context = Context(
+    return Context(
         pair=pair,
         config=config.write_back,
         specs={spec.name: spec for spec in load_specs(overlay=settings.specs_overlay)},
@@ -35,7 +62,6 @@ def plan_pair(con: duckdb.DuckDBPyConnection, settings: Settings, ledger: Ledger
         links=ledger.links(pair),
         creates=creates,
     )
-    return plan(con, context)
 
 
 def record(ledger: Ledger, planned: Plan, *, planned_by: str) -> PlanResult:

@@ -13,7 +13,7 @@ from finsync_dagster.lazy import members
 if TYPE_CHECKING:
     from finsync_dagster.writeback.actions import KINDS, ActionKind, kind, m3_number
     from finsync_dagster.writeback.config import Rules, WriteBackConfig
-    from finsync_dagster.writeback.planner import Context, Left, Plan, plan
+    from finsync_dagster.writeback.planner import Context, Left, Plan, creates_for, plan
 
 _WHERE = {
     "KINDS": "actions",
@@ -26,6 +26,7 @@ _WHERE = {
     "Left": "planner",
     "Plan": "planner",
     "plan": "planner",
+    "creates_for": "planner",
 }
 __getattr__ = members(__name__, _WHERE)
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "Plan",
     "Rules",
     "WriteBackConfig",
+    "creates_for",
     "kind",
     "m3_number",
     "plan",

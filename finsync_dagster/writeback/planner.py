@@ -102,6 +102,32 @@ def plan(con: duckdb.DuckDBPyConnection, context: Context) -> Plan:
     return result
 
 
+def creates_for(
+    con: duckdb.DuckDBPyConnection, context: Context, entity: str, source: str, ids: Sequence[str]
+) -> Plan:
+    """The creates of the named records of ``source`` in the other system, as a person asked for them
+    (the console's "create in M3 / FreshBooks"): the rules' own builders, payload specs and dependencies,
+    whatever reconciliation concluded about these records."""
+    result = Plan()
+    customers = _CustomerLinks(con, context)
+    builders: dict[tuple[str, str], Callable[[], None]] = {
+        ("customers", "freshbooks"): lambda: _customers_to_m3(con, context, customers, result, ids),
+        ("invoices", "freshbooks"): lambda: _invoices_to_m3(con, context, customers, result, ids),
+        ("payments", "freshbooks"): lambda: _payments_to_m3(con, context, customers, result, ids),
+        ("expenses", "freshbooks"): lambda: _expenses_to_m3(con, context, result, ids),
+        ("customers", "infor"): lambda: _customers_to_freshbooks(con, context, result, ids),
+    }
+    build = builders.get((entity, source))
+    if build is None:
+        for source_id in ids:
+            result.left.append(
+                Left(entity, source, source_id, None, "", f"finsync does not create {entity} from {source}")
+            )
+        return result
+    build()
+    return result
+
+
 # -- what reconciliation says ----------------------------------------------------------------------
 
 
@@ -124,6 +150,15 @@ def _missing(con: duckdb.DuckDBPyConnection, entity: str, side: str) -> list[dic
         f"WHERE status = $status AND NOT coalesce(suggestion, false) AND {column} IS NOT NULL ORDER BY {column}",
         status=status.value,
     )
+
+
+def _wanted(
+    con: duckdb.DuckDBPyConnection, entity: str, side: str, ids: Sequence[str] | None
+) -> dict[str, dict[str, Any]]:
+    """The records to create: those reconciliation calls missing, or the ones a person named."""
+    if ids is None:
+        return {str(row["id"]): row for row in _missing(con, entity, side)}
+    return {str(source_id): {"id": str(source_id), "reference": None, "note": None} for source_id in ids}
 
 
 def _versions(con: duckdb.DuckDBPyConnection, entity: str, source: str, ids: Iterable[str]) -> dict[str, str]:
@@ -242,9 +277,13 @@ class _CustomerLinks:
 
 
 def _customers_to_m3(
-    con: duckdb.DuckDBPyConnection, context: Context, customers: _CustomerLinks, result: Plan
+    con: duckdb.DuckDBPyConnection,
+    context: Context,
+    customers: _CustomerLinks,
+    result: Plan,
+    ids: Sequence[str] | None = None,
 ) -> None:
-    missing = {str(r["id"]): r for r in _missing(con, "customers", "freshbooks")}
+    missing = _wanted(con, "customers", "freshbooks", ids)
     missing = {k: v for k, v in missing.items() if k not in customers.confirmed}
     payloads, refused = _mapped(con, context, KINDS["m3.customer.add"].spec, missing, m3=True)
     versions = _versions(con, "customers", "freshbooks", missing)
@@ -261,9 +300,13 @@ def _customers_to_m3(
 
 
 def _invoices_to_m3(
-    con: duckdb.DuckDBPyConnection, context: Context, customers: _CustomerLinks, result: Plan
+    con: duckdb.DuckDBPyConnection,
+    context: Context,
+    customers: _CustomerLinks,
+    result: Plan,
+    ids: Sequence[str] | None = None,
 ) -> None:
-    missing = {str(r["id"]): r for r in _missing(con, "invoices", "freshbooks")}
+    missing = _wanted(con, "invoices", "freshbooks", ids)
     if not missing:
         return
     invoices = {
@@ -338,9 +381,13 @@ def _lines(
 
 
 def _payments_to_m3(
-    con: duckdb.DuckDBPyConnection, context: Context, customers: _CustomerLinks, result: Plan
+    con: duckdb.DuckDBPyConnection,
+    context: Context,
+    customers: _CustomerLinks,
+    result: Plan,
+    ids: Sequence[str] | None = None,
 ) -> None:
-    missing = {str(r["id"]): r for r in _missing(con, "payments", "freshbooks")}
+    missing = _wanted(con, "payments", "freshbooks", ids)
     if not missing:
         return
     payments = {
@@ -395,8 +442,10 @@ def _payments_to_m3(
         )  # fmt: skip
 
 
-def _expenses_to_m3(con: duckdb.DuckDBPyConnection, context: Context, result: Plan) -> None:
-    missing = {str(r["id"]): r for r in _missing(con, "expenses", "freshbooks")}
+def _expenses_to_m3(
+    con: duckdb.DuckDBPyConnection, context: Context, result: Plan, ids: Sequence[str] | None = None
+) -> None:
+    missing = _wanted(con, "expenses", "freshbooks", ids)
     lines, refused = _mapped(con, context, KINDS["m3.gl.add"].spec, missing, m3=True)
     versions = _versions(con, "expenses", "freshbooks", missing)
     for source_id in missing:
@@ -424,8 +473,10 @@ def _expenses_to_m3(con: duckdb.DuckDBPyConnection, context: Context, result: Pl
 # -- M3 -> FreshBooks --------------------------------------------------------------------------------
 
 
-def _customers_to_freshbooks(con: duckdb.DuckDBPyConnection, context: Context, result: Plan) -> None:
-    missing = {str(r["id"]): r for r in _missing(con, "customers", "infor")}
+def _customers_to_freshbooks(
+    con: duckdb.DuckDBPyConnection, context: Context, result: Plan, ids: Sequence[str] | None = None
+) -> None:
+    missing = _wanted(con, "customers", "infor", ids)
     from_freshbooks = {k for k in missing if re.fullmatch(FROM_FRESHBOOKS, k)}
     for source_id in sorted(from_freshbooks):
         result.left.append(

@@ -160,7 +160,19 @@ def test_ignore_needs_a_reason_and_the_next_report_marks_it(
     assert "1 of them ignored by a reviewer" in (folder / "summary.md").read_text(encoding="utf-8")
 
 
-def test_create_is_disabled_without_write_back(app_client: httpx.Client, world: ConsoleWorld) -> None:
+def test_create_is_disabled_in_a_console_built_without_write_back(
+    world: ConsoleWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("finsync_dagster.console.app.find_planner", lambda: None)
+    app = create_app(world.settings, world.ledger, ConsoleConfig(specs_dir=world.specs_dir))
+    with (
+        running_console(app) as running,
+        httpx.Client(base_url=running.url, follow_redirects=False) as app_client,
+    ):
+        _create_is_disabled(app_client)
+
+
+def _create_is_disabled(app_client: httpx.Client) -> None:
     token = sign_in(app_client, "rita")
     page = app_client.get(f"{REVIEW}&tab=exceptions").text
     assert 'class="create" disabled title="write-back not available"' in page

@@ -25,7 +25,7 @@ from finsync_dagster.recon import (
     match_payments,
     replace_match_table,
 )
-from finsync_dagster.writeback import Context, Plan, Rules, WriteBackConfig, plan
+from finsync_dagster.writeback import Context, Plan, Rules, WriteBackConfig, creates_for, plan
 from tests.recon.core_db import core_db
 
 SPECS = {spec.name: spec for spec in load_specs()}
@@ -307,3 +307,14 @@ def test_a_draft_m3_has_delivered_is_marked_sent_with_m3s_numbers(status: str) -
     )
     [mark] = [a for a in planned(con).actions if a.action == "freshbooks.invoice.mark_sent"]
     assert mark.payload["invoiceid"] == "7" and mark.payload["note_line"] == "M3 order 1000001 (finsync)"
+
+
+def test_a_person_can_ask_to_create_a_record_left_to_them() -> None:
+    con = reconciled(customers=[fb_customer("101", "Fjord Fisk AS", "a@fjord.example")])
+    review = WriteBackConfig(rules=Rules(customers_to_m3="review"))
+    assert planned(con, review).actions == []  # left for a person
+    context = Context(pair="acme", config=review, specs=SPECS, company="100")
+    [action] = creates_for(con, context, "customers", "freshbooks", ["101"]).actions
+    assert (action.action, action.source_id, action.payload["CUNO"]) == ("m3.customer.add", "101", "FB101")
+    [left] = creates_for(con, context, "gl_accounts", "freshbooks", ["6100"]).left
+    assert "does not create gl_accounts" in left.reason
