@@ -21,7 +21,7 @@ __all__ = ["cli", "main"]
 _COMMANDS = {
     "status": "status", "sandbox": "sandbox", "connect": "connect", "sync": "sync", "push": "push", "mapping": "mapping",
     "report": "report", "demo": "demo", "outbox": "outbox", "dlq": "dlq", "audit": "audit", "alerts": "alerts",
-    "retention": "retention", "users": "users", "console": "console",
+    "retention": "retention", "users": "users", "console": "console", "webhooks": "webhooks",
 }  # fmt: skip
 
 

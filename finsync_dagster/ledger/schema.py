@@ -151,6 +151,47 @@ audit_log = sa.Table(
     sa.Index("ix_audit_key", "action_key"),
 )
 
+# -- webhooks: deliveries received, and the callbacks that sign them ------------------------------------
+
+inbox = sa.Table(
+    "inbox",
+    metadata,
+    # Never reused (AUTOINCREMENT on SQLite), and written in id order (``inbox.add_many``), so an inbox
+    # sensor can keep "the last id it read" as its cursor.
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("pair", sa.String(64), nullable=False),
+    sa.Column("system", sa.String(16), nullable=False, comment="freshbooks | shop"),
+    sa.Column("event", sa.String(64), nullable=False, comment="FreshBooks event name or Shopify topic"),
+    sa.Column("object_id", sa.String(64), nullable=True, comment="what changed: re-fetch it by this id"),
+    sa.Column("account_id", sa.String(255), nullable=True, comment="FreshBooks account id or shop domain"),
+    sa.Column("business_id", sa.String(64), nullable=True),
+    sa.Column("dedupe_key", sa.String(160), nullable=False, unique=True, comment="see inbox.py"),
+    sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("body", sa.Text, nullable=False, comment="as received; never a verifier or a secret"),
+    sa.Column("processed_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("processed_run", sa.String(128), nullable=True),
+    sa.Index("inbox_pending", "pair", "processed_at"),
+    sqlite_autoincrement=True,
+)
+
+webhook_callbacks = sa.Table(
+    "webhook_callbacks",
+    metadata,
+    sa.Column("pair", sa.String(64), primary_key=True),
+    sa.Column("system", sa.String(16), primary_key=True, comment="freshbooks | shop"),
+    sa.Column(
+        "callback_id", sa.String(64), primary_key=True, comment="the provider's id of the subscription"
+    ),
+    sa.Column("event", sa.String(64), nullable=False),
+    sa.Column("url", sa.Text, nullable=False, comment="where the provider delivers"),
+    sa.Column("verified", sa.Boolean, nullable=False),
+    sa.Column(
+        "secret", sa.Text, nullable=True, comment="FreshBooks verifier / HMAC key, sealed (sealing.py)"
+    ),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("verified_at", sa.DateTime(timezone=True), nullable=True),
+)
+
 # -- the console: who may sign in, their sessions, sign-in attempts, and what people decided in review -------
 
 console_users = sa.Table(
@@ -287,7 +328,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
         "write-back: outbox, crosswalk, dead letters, audit log",
         _create(outbox, crosswalk, dead_letters, audit_log),
     ),
-    # 4 is the webhook inbox's (landing separately); gaps are fine.
+    (4, "webhook inbox and registered callbacks", _create(inbox, webhook_callbacks)),
     (
         5,
         "console: users, sessions, sign-in attempts, review decisions",

@@ -4,8 +4,8 @@ One SQLAlchemy URL chooses the database (a SQLite file by default, PostgreSQL in
 not used here because only one process may write a DuckDB file at a time.
 
 ``Ledger`` is a facade: each concern is a module of functions over the engine (``cursors``, ``tokens``,
-``migrations``; the tables are in ``schema``). A new concern (inbox, outbox, crosswalk, dead letters,
-audit) adds its tables and a migration to ``schema``, its own module, and one-line methods here.
+``outbox``, ``inbox``, ``callbacks``, ``migrations``; the tables are in ``schema``). A new concern adds its
+tables and a migration to ``schema``, its own module, and one-line methods here.
 """
 
 from __future__ import annotations
@@ -17,9 +17,22 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from finsync_dagster.ledger import alert_state, cursors, migrations, operations, outbox, review, tokens, users
+from finsync_dagster.ledger import (
+    alert_state,
+    callbacks,
+    cursors,
+    inbox,
+    migrations,
+    operations,
+    outbox,
+    review,
+    tokens,
+    users,
+)
 from finsync_dagster.ledger.alert_state import AlertState
+from finsync_dagster.ledger.callbacks import WebhookCallback
 from finsync_dagster.ledger.engine import make_engine, masked_url, utcnow
+from finsync_dagster.ledger.inbox import Backlog, Delivery, InboxRow
 from finsync_dagster.ledger.operations import LedgerFigures, LetterGroup, Pruned
 from finsync_dagster.ledger.outbox import Action, Call, Link, Outcome, PlannedAction, PlanResult
 from finsync_dagster.ledger.review import Decision, ReviewDecision
@@ -382,3 +395,47 @@ class Ledger:
 
     def undo_decision(self, decision_id: int, *, by: str) -> bool:
         return review.undo_decision(self.engine, decision_id, by=by)
+
+    # -- webhook inbox -----------------------------------------------------------------------------
+
+    def add_to_inbox(self, deliveries: Sequence[Delivery]) -> list[bool]:
+        """Store deliveries in one transaction, committed on return; per delivery, False for a duplicate."""
+        return inbox.add_many(self.engine, deliveries)
+
+    def inbox_after(self, after_id: int, *, limit: int = 500, pair: str | None = None) -> list[InboxRow]:
+        """Inbox rows above ``after_id``, oldest first: what an inbox sensor reads past its cursor."""
+        return inbox.read_after(self.engine, after_id, limit=limit, pair=pair)
+
+    def mark_inbox_processed(self, ids: Iterable[int], *, run: str) -> int:
+        """Mark rows taken by ``run``; call when the re-fetching run is requested (see ``inbox``)."""
+        return inbox.mark_processed(self.engine, ids, run=run, at=utcnow())
+
+    def inbox_backlog(self, *, pair: str | None = None) -> Backlog:
+        return inbox.backlog(self.engine, pair=pair)
+
+    # -- webhook callbacks -------------------------------------------------------------------------
+
+    def record_callback(
+        self, *, pair: str, system: str, callback_id: str, event: str, url: str
+    ) -> WebhookCallback | None:
+        """Record a subscription just created (unverified); None if it was already recorded as it is."""
+        return callbacks.record_callback(
+            self.engine, pair=pair, system=system, callback_id=callback_id, event=event, url=url
+        )
+
+    def webhook_callbacks(
+        self, *, pair: str | None = None, system: str | None = None
+    ) -> list[WebhookCallback]:
+        return callbacks.list_callbacks(self.engine, self.cipher, pair=pair, system=system)
+
+    def webhook_callback(self, pair: str, system: str, callback_id: str) -> WebhookCallback | None:
+        return callbacks.get_callback(self.engine, self.cipher, pair, system, callback_id)
+
+    def mark_callback_verified(self, *, pair: str, system: str, callback_id: str, secret: str) -> bool:
+        """Seal and keep the secret the provider accepted; False unless recorded and still unverified."""
+        return callbacks.mark_verified(
+            self.engine, self.cipher, pair=pair, system=system, callback_id=callback_id, secret=secret
+        )
+
+    def forget_callback(self, *, pair: str, system: str, callback_id: str) -> None:
+        callbacks.forget_callback(self.engine, pair=pair, system=system, callback_id=callback_id)

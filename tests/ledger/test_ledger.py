@@ -183,13 +183,15 @@ def test_the_ledger_facade_keeps_its_public_methods() -> None:
     # Resources, assets and the CLI call these; the concerns behind them may move, the names may not.
     public = sorted(name for name in vars(Ledger) if not name.startswith("_"))
     assert public == [
-        "action", "actions", "add_user", "alert_states", "audit", "audit_entries", "audit_rows", "claim",
-        "clear_cursors", "close_session", "dead_letter", "dead_letter_groups", "dead_letters",
-        "dead_letters_since", "decide", "decision", "decisions", "delete_token", "due_summary", "figures",
-        "find_actions", "finish", "get_cursor", "get_token", "iter_audit", "link", "links",
-        "mark_alert_notified", "mark_reconnect", "migrate", "oldest_in_doubt", "open_session",
-        "outbox_counts", "plan", "prune", "recent_login_failures", "record", "record_login", "record_many",
-        "refresh_lease", "refresh_write", "release", "remove_user", "renew", "resolve_dead", "retry_dead",
-        "safe_url", "save_alert_states", "save_token", "schema_version", "session", "set_cursor",
-        "undo_decision", "unlink", "user", "users", "verify_password",
+        "action", "actions", "add_to_inbox", "add_user", "alert_states", "audit", "audit_entries",
+        "audit_rows", "claim", "clear_cursors", "close_session", "dead_letter", "dead_letter_groups",
+        "dead_letters", "dead_letters_since", "decide", "decision", "decisions", "delete_token",
+        "due_summary", "figures", "find_actions", "finish", "forget_callback", "get_cursor", "get_token",
+        "inbox_after", "inbox_backlog", "iter_audit", "link", "links", "mark_alert_notified",
+        "mark_callback_verified", "mark_inbox_processed", "mark_reconnect", "migrate", "oldest_in_doubt",
+        "open_session", "outbox_counts", "plan", "prune", "recent_login_failures", "record",
+        "record_callback", "record_login", "record_many", "refresh_lease", "refresh_write", "release",
+        "remove_user", "renew", "resolve_dead", "retry_dead", "safe_url", "save_alert_states", "save_token",
+        "schema_version", "session", "set_cursor", "undo_decision", "unlink", "user", "users",
+        "verify_password", "webhook_callback", "webhook_callbacks",
     ]  # fmt: skip

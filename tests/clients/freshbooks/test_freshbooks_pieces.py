@@ -110,6 +110,7 @@ def test_identity_takes_the_account_from_roles_when_the_business_lacks_it() -> N
 def test_public_surface_is_pinned() -> None:
     assert sorted(freshbooks.__all__) == [
         "Business",
+        "Callback",
         "ClientStats",
         "FreshBooksClient",
         "FreshBooksResource",
