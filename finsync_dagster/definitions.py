@@ -11,12 +11,16 @@ import dagster as dg
 
 from finsync_dagster.assets import operations
 from finsync_dagster.assets.checks import build_quality_checks
+from finsync_dagster.assets.connections import build_connection_assets
 from finsync_dagster.assets.core import build_core_assets
+from finsync_dagster.assets.outbox import PLAN_KEY, PUSH_KEYS, build_outbox_assets
 from finsync_dagster.assets.recon import build_recon_assets
 from finsync_dagster.assets.reports import build_report_asset
 from finsync_dagster.assets.staging_freshbooks import build_freshbooks_staging
 from finsync_dagster.assets.staging_infor import build_infor_staging
-from finsync_dagster.automation import build_jobs, build_schedules
+from finsync_dagster.assets.staging_shop import build_shop_staging
+from finsync_dagster.automation import build_jobs, build_schedules, build_sensors, build_write_back_jobs
+from finsync_dagster.mapping import load_specs
 from finsync_dagster.partitions import pairs_partitions
 from finsync_dagster.resources import LedgerResource, WarehouseResource
 from finsync_dagster.resources.pair_clients import PairClients
@@ -28,16 +32,28 @@ __all__ = ["build_definitions", "defs"]
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     partitions = pairs_partitions(settings)
-    staging = [*build_freshbooks_staging(partitions), *build_infor_staging(partitions)]
-    core = build_core_assets(partitions)
+    staging = [
+        *build_connection_assets(partitions),
+        *build_freshbooks_staging(partitions),
+        *build_infor_staging(partitions),
+        *build_shop_staging(partitions),
+    ]
+    core = build_core_assets(partitions, load_specs(overlay=settings.specs_overlay))
     recon = [*build_recon_assets(partitions), build_report_asset(partitions)]
     read_side = [*staging, *core, *recon]
+    write_back = build_outbox_assets(partitions)
     jobs = build_jobs(dg.AssetSelection.assets(*read_side), home=settings.home)
+    write_back_jobs = build_write_back_jobs(
+        dg.AssetSelection.assets(PLAN_KEY), dg.AssetSelection.assets(*PUSH_KEYS.values()), home=settings.home
+    )
     return dg.Definitions(
-        assets=[*operations.ASSETS, *read_side],
+        assets=[*operations.ASSETS, *read_side, *write_back],
         asset_checks=build_quality_checks(partitions),
-        jobs=list(jobs),
+        jobs=[*jobs, *write_back_jobs],
         schedules=build_schedules(settings, jobs),
+        sensors=build_sensors(
+            settings, reconciling=jobs, write_back=write_back_jobs[0], push=write_back_jobs[1]
+        ),
         resources=_resources(settings),
     )
 

@@ -1,6 +1,6 @@
-"""Run the read side for one pair in this process, through Dagster, so the run lands in the instance.
+"""Run a job for one pair in this process, through Dagster, so the run lands in the instance.
 
-Used by ``finsync sync`` and ``finsync demo``. The instance is ``$DAGSTER_HOME`` when set, otherwise a
+Used by ``finsync sync``, ``finsync push`` and ``finsync demo``. The instance is ``$DAGSTER_HOME`` when set, otherwise a
 persistent SQLite instance under ``$FINSYNC_HOME/dagster``, so runs show up in ``dagster dev``'s history.
 Each run is tagged with this process (:func:`finsync_dagster.dead_runs.process_tags`), so that if the
 process is killed, the next command can close the run it left ``STARTED``.
@@ -9,6 +9,7 @@ process is killed, the next command can close the run it left ``STARTED``.
 from __future__ import annotations
 
 import os
+import re
 import threading
 import uuid
 from collections.abc import Callable
@@ -18,10 +19,14 @@ from typing import Any
 
 import dagster as dg
 
-from finsync_dagster.automation import FULL_REFRESH_JOB, FULL_REFRESH_RUN_CONFIG, READ_SIDE_JOB
-from finsync_dagster.dead_runs import ClosedRun, close_dead_runs, process_tags
+from finsync_dagster.automation import (
+    FULL_REFRESH_JOB,
+    FULL_REFRESH_RUN_CONFIG,
+    READ_SIDE_JOB,
+    WRITE_BACK_JOB,
+)
+from finsync_dagster.dead_runs import process_tags
 from finsync_dagster.definitions import build_definitions
-from finsync_dagster.pairlock import hold_lock_file
 from finsync_dagster.partitions import PAIR_TAG
 from finsync_dagster.settings import Settings
 
@@ -52,36 +57,6 @@ class PipelineResult:
     failure: str | None = None
 
 
-# The local instance's config: SQLite storage in its directory, no telemetry banner, and run monitoring,
-# so a `dagster dev` pointed at it fails runs that never start. The first line is what finsync wrote
-# before run monitoring; such a file is brought up to date.
-_OLD_LOCAL_INSTANCE_YAML = "telemetry:\n  enabled: false\n"
-LOCAL_INSTANCE_YAML = _OLD_LOCAL_INSTANCE_YAML + (
-    "run_monitoring:\n  enabled: true\n  start_timeout_seconds: 180\n"
-)
-
-
-def instance_for(settings: Settings) -> dg.DagsterInstance:
-    """``$DAGSTER_HOME``'s instance, or a persistent local one under ``$FINSYNC_HOME/dagster``."""
-    if not os.environ.get("DAGSTER_HOME"):
-        home = settings.home / "dagster"
-        home.mkdir(parents=True, exist_ok=True)
-        config = home / "dagster.yaml"
-        if not config.exists() or config.read_text(encoding="utf-8") == _OLD_LOCAL_INSTANCE_YAML:
-            config.write_text(LOCAL_INSTANCE_YAML, encoding="utf-8")
-        os.environ["DAGSTER_HOME"] = str(home)
-        # Dagster creates its SQLite storage on first open, and two processes creating it at once
-        # collide: the first finsync command creates it while the others wait.
-        with hold_lock_file(home / "create.lock", "the Dagster instance", what="finsync", wait_seconds=120):
-            return dg.DagsterInstance.get()
-    return dg.DagsterInstance.get()
-
-
-def close_own_dead_runs(instance: dg.DagsterInstance) -> list[ClosedRun]:
-    """Fail the runs an earlier finsync process on this host left unfinished when it died."""
-    return close_dead_runs(instance, pair_tag=PAIR_TAG)
-
-
 def run_read_side(
     settings: Settings,
     pair: str,
@@ -90,9 +65,38 @@ def run_read_side(
     full_refresh: bool = False,
     on_progress: Callable[[str], None] | None = None,
 ) -> PipelineResult:
+    job = FULL_REFRESH_JOB if full_refresh else READ_SIDE_JOB
+    config = _run_config(FULL_REFRESH_RUN_CONFIG if full_refresh else {})
+    return run_job(settings, pair, job, instance=instance, run_config=config, on_progress=on_progress)
+
+
+def run_write_back(
+    settings: Settings,
+    pair: str,
+    *,
+    instance: dg.DagsterInstance,
+    settle_seconds: float = 30.0,
+    on_progress: Callable[[str], None] | None = None,
+) -> PipelineResult:
+    """Plan the writes the latest reconciliation calls for, and push them (``finsync push``)."""
+    options = {"resources": {"sync_options": {"config": {"push_settle_seconds": settle_seconds}}}}
+    return run_job(settings, pair, WRITE_BACK_JOB, instance=instance, run_config=_run_config(options),
+                   on_progress=on_progress)  # fmt: skip
+
+
+def run_job(
+    settings: Settings,
+    pair: str,
+    job_name: str,
+    *,
+    instance: dg.DagsterInstance,
+    run_config: dict[str, Any],
+    on_progress: Callable[[str], None] | None = None,
+) -> PipelineResult:
+    """Run one of the code location's jobs for ``pair`` in this process, recorded in ``instance``."""
     settings.pair(pair)  # a clear error for an unknown pair
     definitions = build_definitions(settings)
-    job = definitions.resolve_job_def(FULL_REFRESH_JOB if full_refresh else READ_SIDE_JOB)
+    job = definitions.resolve_job_def(job_name)
     run_id = str(uuid.uuid4())
     done = threading.Event()
     watcher = None
@@ -106,7 +110,7 @@ def run_read_side(
             run_id=run_id,
             tags={PAIR_TAG: pair, **process_tags()},
             raise_on_error=False,
-            run_config=_run_config(full_refresh),
+            run_config=run_config,
         )
     finally:
         done.set()
@@ -133,24 +137,47 @@ def run_read_side(
             )
         )
     if not result.success:
-        failures = [e for e in result.all_events if e.is_step_failure]
-        outcome.failure = "\n".join(f"{e.step_key}: {_root_cause(e)}" for e in failures) or "the run failed"
+        outcome.failure = failure_summary([e for e in result.all_events if e.is_step_failure])
     return outcome
 
 
-def _run_config(full_refresh: bool) -> dict[str, Any]:
+def failure_summary(failures: list[dg.DagsterEvent]) -> str:
+    """One line per root cause: steps that failed for the same reason (an expired connection fails every
+    step that uses it) are counted, not repeated."""
+    steps_by_cause: dict[str, list[str]] = {}
+    for event in failures:
+        steps_by_cause.setdefault(_root_cause(event), []).append(event.step_key or "?")
+    lines = [
+        f"{steps[0]}: {cause}" if len(steps) == 1 else f"{len(steps)} steps failed: {cause}"
+        for cause, steps in steps_by_cause.items()
+    ]
+    return "\n".join(lines) or "the run failed"
+
+
+def _run_config(extra: dict[str, Any]) -> dict[str, Any]:
     # The CLI shows its own progress and summary; Dagster's console log would bury it. Run config given
     # here replaces the job's own, so the full refresh's switch goes in again.
     quiet: dict[str, Any] = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
-    return {**quiet, **FULL_REFRESH_RUN_CONFIG} if full_refresh else quiet
+    return {**quiet, **extra}
 
 
 def _root_cause(event: dg.DagsterEvent) -> str:
-    """The innermost error message of a step failure: the user's error, not Dagster's wrapper."""
-    error = event.step_failure_data.error if event.step_failure_data else None
+    """The innermost error message of a step failure: the user's error, not Dagster's wrapper.
+
+    A ``dg.Failure`` says what it means in its description; a finsync error is its message alone (as the
+    CLI prints it), any other error keeps its class name.
+    """
+    data = event.step_failure_data
+    if data is not None and data.user_failure_data is not None and data.user_failure_data.description:
+        return data.user_failure_data.description.strip()
+    error = data.error if data is not None else None
     while error is not None and error.cause is not None:
         error = error.cause
-    return error.message.strip() if error is not None else "failed"
+    if error is None:
+        return "failed"
+    message = error.message.strip()
+    own = re.match(r"finsync_dagster(\.\w+)*\.\w+Error: ", message)
+    return message[own.end() :] if own else message
 
 
 def _watch(

@@ -8,8 +8,9 @@ environment decides where things live:
 - ``FINSYNC_HOME``: DuckDB files, ledger, reports and sandbox state (default ``./.finsync``);
 - ``FINSYNC_LEDGER_URL``: a SQLAlchemy URL for the ledger (default a SQLite file under ``FINSYNC_HOME``).
 
-A pair with ``sandbox_dir`` becomes ordinary ``freshbooks:``/``infor:`` sections here, once, from the
-``sandbox.json`` that ``finsync sandbox`` writes, so client resources only ever see URLs and credentials.
+A pair with ``sandbox_dir`` becomes ordinary ``freshbooks:``/``infor:`` (and ``shop:``, when that sandbox
+runs) sections here, once, from the ``sandbox.json`` that ``finsync sandbox`` writes, so client resources
+only ever see URLs and credentials. The ``shop:`` section is optional: a pair without one has no shop.
 
 Errors name the file, the line and the fix, because the person reading them is editing that file.
 """
@@ -31,12 +32,15 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, 
 
 from finsync_dagster.errors import ConfigError
 from finsync_dagster.recon.model import Tolerances
+from finsync_dagster.writeback.config import WriteBackConfig
 
 DEFAULT_CONFIG_FILE = "finsync.yaml"
 DEFAULT_HOME = ".finsync"
 SANDBOX_FILE = "sandbox.json"
 LEDGER_URL_ENV = "FINSYNC_LEDGER_URL"
 _PAIR_NAME = re.compile(r"[a-z][a-z0-9_-]{0,62}")
+_SHOP_DOMAIN = re.compile(r"[a-z0-9][a-z0-9-]*\.myshopify\.com")
+_API_VERSION = re.compile(r"\d{4}-(0[1-9]|1[0-2])|unstable")
 _CRON_FORMAT = "five fields, minute hour day-of-month month day-of-week (e.g. '*/15 * * * *'), or @daily"
 
 
@@ -98,6 +102,39 @@ class InforPairConfig(_Strict):
         return value
 
 
+class ShopPairConfig(_Strict):
+    """One Shopify shop whose orders come into the pair, and which variables hold its app's secrets.
+
+    A custom app's access token never expires, so it lives in an environment variable, not the ledger.
+    """
+
+    shop_domain: str
+    api_version: str = "2025-10"
+    api_url: str | None = Field(default=None, description="Default https://<shop_domain>; set for a proxy.")
+    access_token_env: str = "SHOPIFY_ACCESS_TOKEN"
+    webhook_secret_env: str = "SHOPIFY_WEBHOOK_SECRET"
+    # Set only from a sandbox's sandbox.json (its local app); a real shop's come from the *_env variables.
+    access_token: str | None = Field(default=None, repr=False)
+    webhook_secret: str | None = Field(default=None, repr=False)
+
+    @field_validator("shop_domain")
+    @classmethod
+    def _myshopify_handle(cls, value: str) -> str:
+        if not _SHOP_DOMAIN.fullmatch(value):
+            raise ValueError(
+                "shop_domain is the shop's permanent myshopify.com handle, e.g. 'acme.myshopify.com' "
+                "(not the storefront's own domain)"
+            )
+        return value
+
+    @field_validator("api_version")
+    @classmethod
+    def _version_name(cls, value: str) -> str:
+        if not _API_VERSION.fullmatch(value):
+            raise ValueError("api_version is a Shopify release such as '2025-10' (or 'unstable')")
+        return value
+
+
 class ApiLimits(_Strict):
     """How hard finsync may push one API for a pair; unset values keep the client's defaults."""
 
@@ -115,8 +152,16 @@ class PairConfig(_Strict):
     )
     freshbooks: FreshBooksPairConfig | None = None
     infor: InforPairConfig | None = None
+    shop: ShopPairConfig | None = Field(
+        default=None, description="Optional: a Shopify shop whose orders come into this pair."
+    )
     freshbooks_limits: ApiLimits = ApiLimits()
     infor_limits: ApiLimits = ApiLimits()
+    shop_limits: ApiLimits = ApiLimits()
+    write_back: WriteBackConfig = Field(
+        default_factory=WriteBackConfig,
+        description="What write-back may do for this pair: the top-level write_back, with this pair's keys over it.",
+    )
     # The sections filled from sandbox.json rather than declared (left out when settings are serialized).
     _from_sandbox: frozenset[str] = PrivateAttr(default=frozenset())
 
@@ -135,6 +180,10 @@ class PairConfig(_Strict):
         if self.freshbooks is not None and (self.freshbooks.client_id or self.freshbooks.client_secret):
             raise ValueError(
                 "secrets never go in finsync.yaml: name the variables with client_id_env/client_secret_env"
+            )
+        if self.shop is not None and (self.shop.access_token or self.shop.webhook_secret):
+            raise ValueError(
+                "secrets never go in finsync.yaml: name the variables with access_token_env/webhook_secret_env"
             )
         return self
 
@@ -227,14 +276,131 @@ class QualityConfig(_Strict):
     )
 
 
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _env_name(value: str | None) -> str | None:
+    if value is not None and not _ENV_NAME.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not an environment variable name; name the variable that holds the value "
+            "(e.g. FINSYNC_SLACK_WEBHOOK_URL), never the value itself"
+        )
+    return value
+
+
+class SmtpConfig(_Strict):
+    """Where alert e-mails go. The credentials are the *names* of environment variables."""
+
+    host: str
+    port: int = Field(default=587, ge=1, le=65535)
+    from_: str = Field(alias="from")
+    to: list[str] = Field(min_length=1)
+    starttls: bool = True
+    ssl: bool = False
+    username_env: str | None = None
+    password_env: str | None = None
+    timeout_seconds: float = Field(default=10, gt=0, le=120)
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @field_validator("username_env", "password_env")
+    @classmethod
+    def _names_a_variable(cls, value: str | None) -> str | None:
+        return _env_name(value)
+
+    @field_validator("to")
+    @classmethod
+    def _addresses(cls, value: list[str]) -> list[str]:
+        for address in value:
+            if "@" not in address or any(c.isspace() for c in address):
+                raise ValueError(f"{address!r} is not an e-mail address")
+        return value
+
+    @pydantic.model_validator(mode="after")
+    def _one_tls(self) -> SmtpConfig:
+        if self.ssl and self.starttls:
+            raise ValueError("choose one: `ssl: true` (port 465) or `starttls: true` (port 587)")
+        if (self.username_env is None) != (self.password_env is None):
+            raise ValueError("give both username_env and password_env, or neither")
+        return self
+
+
+class DeadLetterGrowth(_Strict):
+    count: int = Field(default=10, ge=1)
+    window_minutes: int = Field(default=60, ge=1)
+
+
+class InboxBacklog(_Strict):
+    count: int = Field(default=500, ge=1)
+    age_minutes: int = Field(default=15, ge=1)
+
+
+class AlertRules(_Strict):
+    """When an alert fires; ``null`` turns a rule off. Each fires once and tells once when it recovers."""
+
+    failed_run: bool = True
+    dead_actions: int | None = Field(default=1, ge=1, description="dead actions in a pair's outbox")
+    dead_letter_growth: DeadLetterGrowth | None = DeadLetterGrowth()
+    inbox_backlog: InboxBacklog | None = InboxBacklog()
+    webhook_silence_minutes: int | None = Field(default=60, ge=1)
+    pair_lag_minutes: int | None = Field(default=180, ge=1)
+    token_expiry_hours: float | None = Field(default=24, gt=0)
+
+    @field_validator("dead_actions", mode="before")
+    @classmethod
+    def _at_least_one(cls, value: Any) -> Any:
+        if isinstance(value, int) and not isinstance(value, bool) and value < 1:
+            raise ValueError(
+                "dead_actions is how many dead actions in a pair fire the alert: 1 (any) or more, "
+                "or null to turn the rule off"
+            )
+        return value
+
+
+class AlertsConfig(_Strict):
+    """Who is told when something needs a person, and when."""
+
+    interval_seconds: int = Field(default=30, ge=5, le=3600)
+    slack_webhook_url_env: str | None = None
+    smtp: SmtpConfig | None = None
+    rules: AlertRules = AlertRules()
+
+    @field_validator("slack_webhook_url_env")
+    @classmethod
+    def _names_a_variable(cls, value: str | None) -> str | None:
+        return _env_name(value)
+
+
+class RetentionConfig(_Strict):
+    """How long the ledger keeps history; unset keeps it for ever (the default)."""
+
+    audit_days: int | None = Field(default=None, ge=1)
+    dead_letters_resolved_days: int | None = Field(default=None, ge=1)
+    inbox_processed_days: int | None = Field(default=None, ge=1)
+
+
+class MappingConfig(_Strict):
+    """Where a team keeps its own mapping specs (relative to the config file's folder)."""
+
+    specs_dir: str | None = Field(
+        default=None,
+        description="A folder of YAML specs; each replaces the shipped spec of the same name.",
+    )
+
+
 class FileConfig(_Strict):
     """The shape of ``finsync.yaml``."""
 
     version: Literal[1] = 1
+    # Before pairs, so a mistake in it is reported at its own line rather than in the first pair.
+    write_back: WriteBackConfig = WriteBackConfig()
     pairs: list[PairConfig] = Field(default_factory=list)
     schedules: ScheduleConfig = ScheduleConfig()
     quality: QualityConfig = QualityConfig()
     reconciliation: ReconciliationConfig = ReconciliationConfig()
+    alerts: AlertsConfig = AlertsConfig()
+    retention: RetentionConfig = RetentionConfig()
+    mapping: MappingConfig = MappingConfig()
 
     @field_validator("pairs")
     @classmethod
@@ -257,6 +423,9 @@ class Settings(_Strict):
     schedules: ScheduleConfig
     quality: QualityConfig = QualityConfig()
     reconciliation: ReconciliationConfig = ReconciliationConfig()
+    alerts: AlertsConfig = AlertsConfig()
+    retention: RetentionConfig = RetentionConfig()
+    mapping: MappingConfig = MappingConfig()
     # Where ``pairs:`` is (or would go) in the file, for the error of a command that needs a pair.
     pairs_line: int = Field(default=1, exclude=True)
 
@@ -288,6 +457,14 @@ class Settings(_Strict):
                 "sandboxes with `finsync sync --sandbox DIR`"
             )
         return self.pair_names
+
+    @property
+    def specs_overlay(self) -> Path | None:
+        """The team's own mapping specs folder, if it has one (``mapping.specs_dir``)."""
+        if self.mapping.specs_dir is None:
+            return None
+        path = Path(os.path.expandvars(self.mapping.specs_dir)).expanduser()
+        return path if path.is_absolute() else self.config_path.parent.resolve() / path
 
     def warehouse_path(self, pair: str) -> Path:
         """The pair's own DuckDB file: pairs never share a writer."""
@@ -350,6 +527,8 @@ def with_sandbox_sections(pair: PairConfig, home: Path) -> PairConfig:
             division=str(section.get("division") or ""),
             ionapi_file=str(section["ionapi_file"]),
         )
+    if pair.shop is None and sections.get("shop"):
+        update["shop"] = _shop_section(sections["shop"])
     if not update:
         return pair
     resolved = pair.model_copy(update=update)
@@ -366,6 +545,14 @@ def _freshbooks_section(section: Mapping[str, Any]) -> FreshBooksPairConfig:
     # Built by copy: the validator refuses literal credentials, which only a sandbox may hand over.
     return FreshBooksPairConfig(account_id=str(section["account_id"]), **located).model_copy(
         update={"client_id": section.get("client_id"), "client_secret": section.get("client_secret")}
+    )
+
+
+def _shop_section(section: Mapping[str, Any]) -> ShopPairConfig:
+    located = {key: section[key] for key in ("api_version", "api_url") if section.get(key)}
+    # Built by copy, as FreshBooks' section is: only a sandbox may hand over literal credentials.
+    return ShopPairConfig(shop_domain=str(section["shop_domain"]), **located).model_copy(
+        update={"access_token": section.get("access_token"), "webhook_secret": section.get("webhook_secret")}
     )
 
 
@@ -405,6 +592,9 @@ def load_settings(
         schedules=file_config.schedules,
         quality=file_config.quality,
         reconciliation=file_config.reconciliation,
+        alerts=file_config.alerts,
+        retention=file_config.retention,
+        mapping=file_config.mapping,
         pairs_line=pairs_line,
     )
 
@@ -441,6 +631,7 @@ def _parse(path: Path) -> tuple[FileConfig, int]:
         raise ConfigError(
             f"{path}, line 1: the file must be a mapping with a `pairs:` list at the top level."
         )
+    _inherit_write_back(data)
     try:
         return FileConfig.model_validate(data), _line_of(root, ("pairs",))
     except pydantic.ValidationError as exc:
@@ -456,6 +647,29 @@ def _parse(path: Path) -> tuple[FileConfig, int]:
         else:
             hint = first["msg"].removeprefix("Value error, ")
         raise ConfigError(f"{path}, line {line}: {where}: {hint}") from None
+
+
+def _inherit_write_back(data: dict[str, Any]) -> None:
+    """Give each pair the top-level ``write_back`` with the pair's own keys over it (merged key by key)."""
+    common = data.get("write_back")
+    pairs = data.get("pairs")
+    if not isinstance(common, dict) or not isinstance(pairs, list):
+        return
+    for pair in pairs:
+        if isinstance(pair, dict):
+            own = pair.get("write_back")
+            pair["write_back"] = _merged(common, own) if isinstance(own, dict) else common
+
+
+def _merged(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in over.items():
+        merged[key] = (
+            _merged(base[key], value)
+            if isinstance(value, dict) and isinstance(base.get(key), dict)
+            else value
+        )
+    return merged
 
 
 def _line_at(raw: bytes, offset: int) -> int:
@@ -495,7 +709,7 @@ def _allowed_keys(parent_loc: tuple[Any, ...]) -> list[str]:
         if not nested:
             return []
         model = nested[0]
-    return sorted(model.model_fields)
+    return sorted(info.alias or name for name, info in model.model_fields.items())
 
 
 def read_sandbox_file(directory: Path) -> dict[str, dict[str, Any]]:

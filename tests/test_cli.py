@@ -103,3 +103,23 @@ def test_the_paired_by_table_is_shown_as_written(capsys: pytest.CaptureFixture[s
         "3",
         "0.97",
     ]
+
+
+def test_a_pipe_in_a_held_record_stays_in_its_cell(capsys: pytest.CaptureFixture[str]) -> None:
+    data = ReportData(pair="demo", run_id="r1", as_of=date(2026, 11, 24), anomalies=[])
+    data.quarantined = [
+        {
+            "entity": "infor_customers",
+            "record_id": "C|7",
+            "rule": "required_fields",
+            "reason": "A | B [bold]Ltd[/]",
+        }
+    ]
+    print_summary(data.markdown())
+    lines = capsys.readouterr().out.splitlines()
+    assert cells(next(line for line in lines if "C|7" in line)) == [
+        "infor_customers",
+        "C|7",
+        "required_fields",
+        "A | B [bold]Ltd[/]",
+    ]

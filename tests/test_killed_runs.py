@@ -15,7 +15,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from finsync_dagster.pipeline import LOCAL_INSTANCE_YAML, close_own_dead_runs, instance_for
+from finsync_dagster.instance import LOCAL_INSTANCE_YAML, close_own_dead_runs, instance_for
 from finsync_dagster.sandbox.runner import RunningSandboxes
 from finsync_dagster.settings import load_settings
 from tests import cli_processes

@@ -1,1 +1,6 @@
-"""Software-defined assets: staging per system, checks, core, reconciliation, reports and operations."""
+"""Software-defined assets: staging per system, checks, core, reconciliation, reports and operations.
+
+Each module hands ``definitions.py`` its own builders; the package itself exports nothing.
+"""
+
+__all__: list[str] = []

@@ -20,6 +20,7 @@ from finsync_dagster.resources.settings import SettingsResource
 from finsync_dagster.staging.columns import TableSpec
 from finsync_dagster.staging.freshbooks_tables import FRESHBOOKS_TABLES
 from finsync_dagster.staging.infor_tables import INFOR_TABLES
+from finsync_dagster.staging.shop_tables import SHOP_TABLES
 
 SCHEMA_CHECK = "schema_and_integrity"
 ANOMALY_CHECK = "anomalies"
@@ -27,9 +28,11 @@ _SAMPLE = 10
 
 
 def staging_specs() -> list[TableSpec]:
+    with_lines = [(spec, source.child) for spec, source in FRESHBOOKS_TABLES.values()]
+    with_lines += [(spec, source.child) for spec, source in SHOP_TABLES.values()]
     specs = []
-    for spec, source in FRESHBOOKS_TABLES.values():
-        specs += [spec] + ([source.child.table] if source.child else [])
+    for spec, child in with_lines:
+        specs += [spec] + ([child.table] if child else [])
     return specs + [spec for spec, _ in INFOR_TABLES.values()]
 
 

@@ -12,7 +12,6 @@ import pyarrow.compute as pc
 from finsync_dagster.core import model as core_model
 from finsync_dagster.core.store import replace_core_table, replace_rejects
 from finsync_dagster.mapping.engine import build_core
-from finsync_dagster.mapping.registry import load_specs
 from finsync_dagster.mapping.spec import Spec
 from finsync_dagster.resources import WarehouseResource
 from finsync_dagster.warehouse.schemas import CORE
@@ -78,9 +77,8 @@ def _build(entity: str, specs: list[Spec], partitions: dg.PartitionsDefinition) 
     return _core
 
 
-def build_core_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
-    """One asset per core entity; the specs are package files, read once when definitions load."""
-    specs = load_specs()
+def build_core_assets(partitions: dg.PartitionsDefinition, specs: list[Spec]) -> list[dg.AssetsDefinition]:
+    """One asset per core entity, from the specs read once when definitions load."""
     return [
         _build(entity, [s for s in specs if s.target.kind == "core" and s.target.name == entity], partitions)
         for entity in core_model.ENTITIES

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import dagster as dg
 import duckdb
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -24,7 +25,7 @@ from finsync_dagster.recon import (
     match_payments,
     replace_match_table,
 )
-from finsync_dagster.resources import WarehouseResource
+from finsync_dagster.resources import LedgerResource, WarehouseResource
 from finsync_dagster.resources.settings import SettingsResource
 from finsync_dagster.settings import ReconciliationConfig
 
@@ -79,11 +80,20 @@ def _build(entity: str, partitions: dg.PartitionsDefinition) -> dg.AssetsDefinit
         partitions_def=partitions,
     )
     def _recon(
-        context: dg.AssetExecutionContext, warehouse: WarehouseResource, settings: SettingsResource
+        context: dg.AssetExecutionContext,
+        warehouse: WarehouseResource,
+        settings: SettingsResource,
+        ledger: LedgerResource,
     ) -> dg.MaterializeResult:
         tolerances = tolerances_from(settings.get().reconciliation)
         with warehouse.connect(context.partition_key) as connection:
-            table = matcher(connection, tolerances)
+            if entity == "customers":
+                # The crosswalk first: pairs finsync created or a person confirmed are facts.
+                links = ledger.get().links(context.partition_key, "customers")
+                crosswalk = pd.DataFrame(links, columns=["freshbooks_id", "infor_id"]) if links else None
+                table = match_customers(connection, tolerances, crosswalk=crosswalk)
+            else:
+                table = matcher(connection, tolerances)
             rows = replace_match_table(connection, entity, table)
         counted = {c["values"]: c["counts"] for c in pc.value_counts(table.column("status")).to_pylist()}
         exceptions = table.filter(pc.is_in(table.column("status"), pa.array(EXCEPTION_STATUSES)))

@@ -7,10 +7,11 @@ table of the top exceptions and the report paths, so the Dagster UI shows what f
 import dagster as dg
 
 from finsync_dagster.assets.recon import match_asset_key
+from finsync_dagster.ledger import Decision
 from finsync_dagster.recon import MATCH_TABLES
 from finsync_dagster.reports import ENTITY_TITLES, write_report
 from finsync_dagster.reports.html import money
-from finsync_dagster.resources import WarehouseResource
+from finsync_dagster.resources import LedgerResource, WarehouseResource
 from finsync_dagster.resources.settings import SettingsResource
 
 REPORT_KEY = dg.AssetKey(["reports", "reconciliation_report"])
@@ -40,12 +41,22 @@ def build_report_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefiniti
         partitions_def=partitions,
     )
     def reconciliation_report(
-        context: dg.AssetExecutionContext, warehouse: WarehouseResource, settings: SettingsResource
+        context: dg.AssetExecutionContext,
+        warehouse: WarehouseResource,
+        settings: SettingsResource,
+        ledger: LedgerResource,
     ) -> dg.MaterializeResult:
         pair = context.partition_key
         reports_dir = settings.get().reports_dir(pair)
+        # Exceptions a reviewer ignored in the console are marked with their reason.
+        ignored = {
+            (d.entity, d.freshbooks_id, d.infor_id): f"{d.reason} ({d.actor})"
+            for d in ledger.get().decisions(pair, kinds=(Decision.IGNORED,))
+        }
         with warehouse.connect(pair, read_only=True) as connection:
-            data, paths = write_report(connection, reports_dir, pair=pair, run_id=context.run.run_id)
+            data, paths = write_report(
+                connection, reports_dir, pair=pair, run_id=context.run.run_id, ignored=ignored
+            )
         top = [
             dg.TableRecord(
                 {

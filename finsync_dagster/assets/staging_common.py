@@ -14,10 +14,7 @@ import duckdb
 
 from finsync_dagster.ledger import Ledger
 from finsync_dagster.staging.columns import TableSpec
-from finsync_dagster.staging.writer import (
-    SCHEMA,
-    MergeCounts,
-)
+from finsync_dagster.staging.writer import MergeCounts
 
 
 def table_metadata(
@@ -30,12 +27,12 @@ def table_metadata(
     full_refresh: bool,
 ) -> dict[str, Any]:
     rows, live = connection.execute(
-        f"SELECT count(*), count(*) FILTER (WHERE NOT _deleted) FROM {SCHEMA}.{spec.name}"
+        f"SELECT count(*), count(*) FILTER (WHERE NOT _deleted) FROM {spec.qualified_name}"
     ).fetchone()
     metadata: dict[str, Any] = {
         "dagster/row_count": dg.MetadataValue.int(int(rows)),
         "dagster/column_schema": column_schema(spec),
-        "table": dg.MetadataValue.text(f"{SCHEMA}.{spec.name}"),
+        "table": dg.MetadataValue.text(spec.qualified_name),
         "live_rows": dg.MetadataValue.int(int(live)),
         "mode": dg.MetadataValue.text("full refresh" if full_refresh else "incremental"),
         "received": dg.MetadataValue.int(counts.received),

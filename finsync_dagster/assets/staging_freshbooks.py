@@ -12,6 +12,7 @@ from typing import Any
 
 import dagster as dg
 
+from finsync_dagster.assets.connections import connection_key
 from finsync_dagster.assets.staging_common import advance_cursor, column_schema, table_metadata
 from finsync_dagster.resources import LedgerResource, WarehouseResource
 from finsync_dagster.resources.freshbooks.clock import day_on_or_before
@@ -45,6 +46,7 @@ def _build(
             description=table.description,
             partitions_def=partitions,
             metadata={"dagster/column_schema": column_schema(table)},
+            deps=[connection_key("freshbooks")],
         )
         for table in tables
     ]

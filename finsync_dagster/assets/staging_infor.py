@@ -9,6 +9,7 @@ from datetime import date
 
 import dagster as dg
 
+from finsync_dagster.assets.connections import connection_key
 from finsync_dagster.assets.staging_common import advance_cursor, column_schema, table_metadata
 from finsync_dagster.resources import LedgerResource, WarehouseResource
 from finsync_dagster.resources.pair_clients import PairClients
@@ -32,6 +33,7 @@ def _build(spec: TableSpec, source: ExportSource, partitions: dg.PartitionsDefin
         partitions_def=partitions,
         pool="infor_api",
         metadata={"dagster/column_schema": column_schema(spec), "m3_table": source.table},
+        deps=[connection_key("infor")],
     )
     def _stage(
         context: dg.AssetExecutionContext,

@@ -11,6 +11,8 @@ from finsync_dagster.automation.pair_executor import pair_locked_executor
 
 READ_SIDE_JOB = "read_side"
 FULL_REFRESH_JOB = "full_refresh"
+WRITE_BACK_JOB = "write_back"
+PUSH_JOB = "push"
 
 # The full refresh is the read side with this one switch (SyncOptions.full_refresh). Stated once: the job
 # carries it, and `finsync sync --full-refresh` passes it again because a run config given to a run
@@ -39,3 +41,22 @@ def build_jobs(
         description="Re-read everything from both systems; catches records deleted in Infor.",
     )
     return read_side, full_refresh
+
+
+def build_write_back_jobs(
+    plan: dg.AssetSelection, push: dg.AssetSelection, *, home: Path
+) -> tuple[dg.UnresolvedAssetJobDefinition, dg.UnresolvedAssetJobDefinition]:
+    """Plan then push (after a reconciliation), and push alone (when the outbox has due actions)."""
+    executor = pair_locked_executor(home)
+    write_back = dg.define_asset_job(
+        WRITE_BACK_JOB,
+        selection=plan | push,
+        executor_def=executor,
+        description="Plan the writes the latest reconciliation calls for, then push them to both systems.",
+    )
+    push_job = dg.define_asset_job(
+        PUSH_JOB,
+        selection=push,
+        description="Push the outbox's due writes to both systems (retries, in-doubt lookups, new plans).",
+    )
+    return write_back, push_job

@@ -1,24 +1,45 @@
 """The ``finsync`` command line: one group, one module per command.
 
-Errors are one clear line on stderr and exit status 1; ``--debug`` shows the traceback instead.
+Errors are one clear line on stderr and exit status 1; ``--debug`` shows the traceback instead. A command's
+module is imported only when that command runs (``--help`` imports them all), so ``finsync status`` does not
+pay for the imports of ``finsync sync`` or ``finsync mapping``.
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
-from collections.abc import Callable
-from typing import Any
 
 import click
 
-from finsync_dagster.cli import connect, demo, mapping, report, sandbox, status, sync
-from finsync_dagster.errors import ConfigError, FinsyncError
-from finsync_dagster.settings import check_pair_name
+from finsync_dagster import errors
+from finsync_dagster.cli import pair_option
 
 __all__ = ["cli", "main"]
 
+# Command name -> the module under finsync_dagster.cli whose ``command`` it is.
+_COMMANDS = {
+    "status": "status", "sandbox": "sandbox", "connect": "connect", "sync": "sync", "push": "push", "mapping": "mapping",
+    "report": "report", "demo": "demo", "outbox": "outbox", "dlq": "dlq", "audit": "audit", "alerts": "alerts",
+    "retention": "retention", "users": "users", "console": "console", "webhooks": "webhooks",
+}  # fmt: skip
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class _LazyGroup(click.Group):
+    """A group whose commands are imported when they are first asked for (click's documented pattern)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in _COMMANDS:
+            command = importlib.import_module(f"finsync_dagster.cli.{_COMMANDS[cmd_name]}").command
+            pair_option.check_every_pair_option(command)
+            self.add_command(command, cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--debug", is_flag=True, help="Show full tracebacks instead of one-line errors.")
 @click.option(
     "--config",
@@ -33,45 +54,6 @@ def cli(ctx: click.Context, debug: bool, config_path: str | None) -> None:
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
     ctx.obj["config_path"] = config_path
-
-
-def _pair_name(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
-    if value is None:
-        return None
-    try:
-        return check_pair_name(value)
-    except ConfigError as error:
-        raise click.BadParameter(str(error)) from None
-
-
-def _checked_first(
-    callback: Callable[[click.Context, click.Parameter, Any], Any] | None,
-) -> Callable[[click.Context, click.Parameter, Any], Any]:
-    """The pair-name check, then the option's own callback if it has one."""
-
-    def check(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
-        value = _pair_name(ctx, param, value)
-        return callback(ctx, param, value) if callback else value
-
-    return check
-
-
-def _check_pair_options(command: click.Command) -> None:
-    """Give every ``--pair`` option, in every subcommand, the one pair-name check of the settings.
-
-    Done here, once, so a command added later cannot forget it: a name is checked before any command
-    turns it into a path.
-    """
-    for param in command.params:
-        if "--pair" in param.opts:
-            param.callback = _checked_first(param.callback)
-    for sub in getattr(command, "commands", {}).values():
-        _check_pair_options(sub)
-
-
-for _module in (status, sandbox, connect, sync, mapping, report, demo):
-    cli.add_command(_module.command)
-_check_pair_options(cli)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -89,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:
         if debug:
             raise
-        prefix = "error" if isinstance(exc, FinsyncError) else f"error ({type(exc).__name__})"
+        prefix = "error" if isinstance(exc, errors.FinsyncError) else f"error ({type(exc).__name__})"
         click.echo(f"{prefix}: {exc}", err=True)
         click.echo("(run with --debug for the traceback)", err=True)
         return 1

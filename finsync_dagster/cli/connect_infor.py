@@ -37,7 +37,7 @@ def command(ctx: click.Context, pair_name: str | None, sandbox_dir: Path | None)
     credentials = resource.load_credentials()
     with resource.get_client(clients.get_ledger()) as m3:
         m3.session.authenticate(force=True)
-        m3.execute(program="CRS610MI", transaction="LstByNumber", maxrecs=1)
+        m3.verify_access()
         expires_at = m3.session.token_expires_at
     division = f"/{resource.division}" if resource.division else ""
     click.echo(

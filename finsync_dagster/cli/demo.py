@@ -1,8 +1,9 @@
 """``finsync demo``: the whole read side on the demo business, in one command, on a fresh machine.
 
-Starts both sandboxes with the demo seed in this process (under ``$FINSYNC_HOME/demo``, fresh each time),
-connects both accounts as pair ``demo``, runs extraction, validation, mapping, reconciliation and reports
-through Dagster, prints the reconciliation summary and where the reports are, and stops the sandboxes.
+Starts the FreshBooks, Infor and shop sandboxes with the demo seed in this process (under
+``$FINSYNC_HOME/demo``, fresh each time), connects both accounts as pair ``demo`` (the shop's orders are
+staged too), runs extraction, validation, mapping, reconciliation and reports through Dagster, prints the
+reconciliation summary and where the reports are, and stops the sandboxes.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ def command(ctx: click.Context) -> None:
         hold_pair_for_cli,
         print_closed_runs,
     )
-    from finsync_dagster.pipeline import close_own_dead_runs, dagster_home_note, instance_for, run_read_side
+    from finsync_dagster.instance import close_own_dead_runs, instance_for
+    from finsync_dagster.pipeline import dagster_home_note, run_read_side
     from finsync_dagster.reports import latest_report
     from finsync_dagster.sandbox.runner import SandboxOptions, start
 
@@ -42,7 +44,7 @@ def command(ctx: click.Context) -> None:
     print_closed_runs(close_own_dead_runs(instance))
     with hold_pair_for_cli(settings, DEMO_PAIR, DEFAULT_WAIT_SECONDS, console, what="finsync demo"):
         shutil.rmtree(sandbox_dir, ignore_errors=True)  # the demo always starts from the seed
-        with console.status("starting the FreshBooks and Infor sandboxes (demo seed)"):
+        with console.status("starting the FreshBooks, Infor and shop sandboxes (demo seed)"):
             running = start(SandboxOptions(dir=sandbox_dir, seed="demo"))
         try:
             settings = connect_sandbox(ctx, settings, DEMO_PAIR, sandbox_dir)
@@ -57,6 +59,7 @@ def command(ctx: click.Context) -> None:
         finally:
             running.stop()
             running.state("freshbooks").webhooks.close()
+            running.state("shop").webhooks.close()
     if not result.success:
         raise click.ClickException(f"the demo run failed: {result.failure}")
     paths = latest_report(settings.reports_dir(DEMO_PAIR))

@@ -11,17 +11,14 @@ import duckdb
 from rich.console import Console
 from rich.table import Table
 
-from finsync_dagster.contracts import freshbooks_fields, m3_catalog
-from finsync_dagster.contracts.fields import TableSchema
-from finsync_dagster.core import model as core_model
 from finsync_dagster.errors import MappingError
-from finsync_dagster.mapping import staging_schemas
 from finsync_dagster.mapping.engine import check_data, preview
 from finsync_dagster.mapping.registry import SPECS_DIR, load_specs, parse_all, specs_for
 from finsync_dagster.mapping.spec import SpecError
 from finsync_dagster.mapping.suggest import draft_spec, suggest
 from finsync_dagster.mapping.suggest.profile import profile_table
-from finsync_dagster.mapping.validate import _live_core, check_spec
+from finsync_dagster.mapping.targets import source_schema_of, target_schema_of
+from finsync_dagster.mapping.validate import check_spec
 from finsync_dagster.settings import load_settings
 
 _specs_option = click.option(
@@ -58,6 +55,11 @@ def _warehouse_path(ctx: click.Context, pair_name: str | None, warehouse: Path |
     return path if path.exists() else None
 
 
+def _overlay(ctx: click.Context) -> Path | None:
+    """The team's own specs folder from finsync.yaml (``mapping.specs_dir``), if any."""
+    return load_settings(ctx.obj["config_path"], require_file=False).specs_overlay
+
+
 @contextmanager
 def _connection(path: Path | None) -> Iterator[duckdb.DuckDBPyConnection | None]:
     if path is None:
@@ -76,9 +78,10 @@ def _connection(path: Path | None) -> Iterator[duckdb.DuckDBPyConnection | None]
 @_warehouse_option
 @click.pass_context
 def check(ctx: click.Context, specs_dir: Path, pair_name: str | None, warehouse: Path | None) -> None:
-    """Validate every spec; against the warehouse's data too when there is one."""
+    """Validate every spec (the team's own too, `mapping.specs_dir`); against the warehouse's data too."""
     path = _warehouse_path(ctx, pair_name, warehouse)
-    specs, problems = parse_all(specs_dir)
+    overlay = _overlay(ctx)
+    specs, problems = parse_all(specs_dir, overlay)
     with _connection(path) as con:
         for spec in specs:
             problems += check_data(spec, con) if con is not None else check_spec(spec)
@@ -86,7 +89,8 @@ def check(ctx: click.Context, specs_dir: Path, pair_name: str | None, warehouse:
         raise SpecError(problems)
     where = f"against {path}" if path else "offline (no warehouse: data checks skipped)"
     for spec in specs:
-        click.echo(f"ok  {spec.path.relative_to(specs_dir)}  {spec}")
+        shown = spec.path.relative_to(specs_dir) if spec.path.is_relative_to(specs_dir) else spec.path
+        click.echo(f"ok  {shown}  {spec}")
     click.echo(f"{len(specs)} specs valid, {where}")
 
 
@@ -112,7 +116,7 @@ def preview_command(
     console = Console()
     with _connection(path) as con:
         assert con is not None
-        for spec in specs_for(load_specs(specs_dir, con), entity):
+        for spec in specs_for(load_specs(specs_dir, con, overlay=_overlay(ctx)), entity):
             table = Table(title=f"{spec}  [{spec.path.name}]", show_lines=True)
             table.add_column(spec.source)
             table.add_column(str(spec.target))
@@ -125,35 +129,6 @@ def preview_command(
                 )
                 table.add_row(left, right)
             console.print(table)
-
-
-def _target(text: str) -> tuple[dict[str, str], TableSchema]:
-    """``CRS610MI/Add``, ``core.customers`` (or a bare core entity) or ``freshbooks.clients``."""
-    if "/" in text:
-        return {"m3": text}, m3_catalog.transaction(text).inputs
-    kind, _, name = text.replace(":", ".", 1).partition(".")
-    if not name:
-        kind, name = ("core", text) if text in core_model.ENTITIES else ("freshbooks", text)
-    if kind == "core":
-        return {"core": name}, core_model.entity(name)
-    if kind == "freshbooks" and name in freshbooks_fields.RESOURCES:
-        return {"freshbooks": name}, freshbooks_fields.payload_schema(name)
-    raise MappingError(
-        f"unknown target {text!r}: use PROGRAM/TRANSACTION (e.g. CRS610MI/Add), core.ENTITY or freshbooks.RESOURCE"
-    )
-
-
-def _source(con: duckdb.DuckDBPyConnection | None, table: str) -> tuple[TableSchema, bool]:
-    live = _live_core(con, table) if con is not None else None
-    if live is not None:
-        declared = staging_schemas.declared_schema(table) if table in staging_schemas.tables() else None
-        if declared is not None:
-            live = TableSchema.of(table, (declared.get(f.name) or f for f in live.fields.values()))
-        return live, True
-    core_table = core_model.table_schema(table)
-    if core_table is not None:
-        return core_table, False
-    return staging_schemas.declared_schema(table), False
 
 
 @command.command("suggest")
@@ -184,10 +159,10 @@ def suggest_command(
     warehouse: Path | None,
 ) -> None:
     """Propose field pairs (target, source, confidence, reason), offline; profiles values when data exists."""
-    target_ref, target = _target(target_text)
+    target_ref, target = target_schema_of(target_text)
     path = _warehouse_path(ctx, pair_name, warehouse)
     with _connection(path) as con:
-        source, live = _source(con, source_table)
+        source, live = source_schema_of(con, source_table)
         profiles = profile_table(con, source_table, source) if con is not None and live else None
     suggestions = suggest(source, target, profiles)
     basis = (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import click
@@ -53,6 +54,8 @@ def echo_report(pair: str, html: str, xlsx: str, directory: str, summary: Path) 
 
 # A table this narrow fits a terminal as written; wider ones (a status per column) are turned.
 _NARROW_COLUMNS = 4
+# A cell's own pipes are written escaped (``\|``, reports/data.py); only the others separate cells.
+_CELL_SEPARATOR = re.compile(r"(?<!\\)\|")
 
 
 def print_summary(markdown: str) -> None:
@@ -79,14 +82,14 @@ def counts_table(rows: list[str]) -> Table:
     """One of the summary's Markdown tables as a terminal table. The counts table (a record type per row,
     a status per column) is turned so that statuses are rows: its long status titles fit a terminal's
     width as rows, not as columns. A narrow table (how records were paired) is shown as it is."""
-    cells = [[cell.strip() for cell in row.strip().strip("|").split("|")] for row in rows]
+    cells = [_cells(row) for row in rows]
     header, *body = (row for row in cells if not all(set(cell) <= {"-", ":"} for cell in row))
     table = Table(show_header=True, header_style="bold")
     if len(header) <= _NARROW_COLUMNS:
         for index, title in enumerate(header):
             table.add_column(title, justify="left" if index < 2 else "right")
         for row in body:
-            table.add_row(*row)
+            table.add_row(*(Text(cell) for cell in row))  # record text, never rich markup
         return table
     table.add_column("status")
     for row in body:
@@ -94,3 +97,9 @@ def counts_table(rows: list[str]) -> Table:
     for index, status in enumerate(header[1:], start=1):
         table.add_row(status, *(row[index] for row in body))
     return table
+
+
+def _cells(row: str) -> list[str]:
+    """The cells of one Markdown table row, with their escaped pipes restored."""
+    inner = row.strip().removeprefix("|").removesuffix("|")
+    return [cell.strip().replace("\\|", "|") for cell in _CELL_SEPARATOR.split(inner)]

@@ -1,4 +1,4 @@
-"""``finsync sandbox``: serve the FreshBooks and Infor sandboxes in the foreground until interrupted."""
+"""``finsync sandbox``: serve the FreshBooks, Infor and shop sandboxes in the foreground until interrupted."""
 
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ from finsync_dagster.settings import SANDBOX_FILE
 )
 @click.option("--freshbooks-port", type=int, default=0, show_default=True, help="0 picks a free port.")
 @click.option("--infor-port", type=int, default=0, show_default=True, help="0 picks a free port.")
+@click.option("--shop-port", type=int, default=0, show_default=True, help="0 picks a free port.")
 @click.option("--seed", type=click.Choice(SEEDS), default="demo", show_default=True)
 @click.option("--scale", type=int, default=None, help="Generate N invoices/orders deterministically.")
 @click.option(
@@ -47,6 +48,7 @@ def command(
     host: str,
     freshbooks_port: int,
     infor_port: int,
+    shop_port: int,
     seed: str,
     scale: int | None,
     fault_spec: str | None,
@@ -63,7 +65,7 @@ def command(
         seed=seed,
         scale=scale,
         faults=faults,
-        ports={"freshbooks": freshbooks_port, "infor": infor_port},
+        ports={"freshbooks": freshbooks_port, "infor": infor_port, "shop": shop_port},
     )
     if not is_loopback(host):
         click.secho(exposure_warning(host, str(options.dir / SANDBOX_FILE)), err=True, fg="red", bold=True)

@@ -10,11 +10,14 @@ from typing import TYPE_CHECKING
 import click
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from finsync_dagster.partitions import DEFAULT_PAIR
 from finsync_dagster.settings import PairConfig, Settings, load_settings
 
 if TYPE_CHECKING:
+    import dagster as dg
+
     from finsync_dagster.dead_runs import ClosedRun
     from finsync_dagster.pipeline import PipelineResult
 
@@ -32,6 +35,11 @@ DEFAULT_WAIT_SECONDS = 300.0
 )
 @click.option("--full-refresh", is_flag=True, help="Re-read everything instead of what changed.")
 @click.option(
+    "--write-back",
+    is_flag=True,
+    help="Then plan and push the resolved differences to both systems, and reconcile again.",
+)
+@click.option(
     "--wait",
     "wait_seconds",
     type=click.FloatRange(min=0),
@@ -45,10 +53,12 @@ def command(
     pair_name: str | None,
     sandbox_dir: Path | None,
     full_refresh: bool,
+    write_back: bool,
     wait_seconds: float,
 ) -> None:
-    """Run the read side for a pair: extract, validate, map, reconcile and report."""
-    from finsync_dagster.pipeline import close_own_dead_runs, dagster_home_note, instance_for, run_read_side
+    """Run the read side for a pair: extract, validate, map, reconcile and report (and write back)."""
+    from finsync_dagster.instance import close_own_dead_runs, instance_for
+    from finsync_dagster.pipeline import dagster_home_note, run_read_side
 
     settings = load_settings(ctx.obj["config_path"], require_file=sandbox_dir is None)
     if sandbox_dir is not None:
@@ -75,14 +85,35 @@ def command(
                 )
             print_summary(result)
             print_anomalies(settings, pair)
+            if result.success and write_back:
+                result = _write_back_and_reconcile(settings, pair, instance, console)
             if result.success:
                 print_report(settings, pair)
+            else:
+                print_held(settings, pair)
         failed = failed or not result.success
     note = dagster_home_note()
     if note:
         click.echo(note)
     if failed:
         raise click.ClickException("the sync failed; see the messages above")
+
+
+def _write_back_and_reconcile(
+    settings: Settings, pair: str, instance: dg.DagsterInstance, console: Console
+) -> PipelineResult:
+    """Plan and push, print what was written, then read both systems again so the report shows it."""
+    from finsync_dagster.cli.push import print_push, push_pair
+    from finsync_dagster.pipeline import run_read_side
+
+    pushed, ok = push_pair(settings, pair, console)
+    print_push(pushed)
+    with console.status(f"[bold]{pair}[/]: reconciling again"):
+        again = run_read_side(settings, pair, instance=instance)
+    if not ok:
+        again.success = False
+        again.failure = again.failure or "the write-back run failed"
+    return again
 
 
 @contextmanager
@@ -164,6 +195,39 @@ def print_report(settings: Settings, pair: str) -> None:
     )
     click.echo(f"reconciliation: {headline.strip('*')}")
     click.echo(f"report: {paths.html}")
+
+
+# Rules shown by a failed sync; the rest are counted in one line (all of them are in quality.quarantine).
+HELD_RULES_SHOWN = 10
+
+
+def print_held(settings: Settings, pair: str) -> None:
+    """What the quality checks hold, per table and rule with one reason each.
+
+    Shown when the run failed (a blocking check stops reconciliation, so no report lists them then):
+    quarantine is never invisible.
+    """
+    import duckdb
+
+    from finsync_dagster.quality import held_by_rule
+    from finsync_dagster.reports.text import visible
+
+    path = settings.warehouse_path(pair)
+    if not path.exists():
+        return
+    with duckdb.connect(str(path), read_only=True) as connection:
+        held = held_by_rule(connection, pair)
+    if not held:
+        return
+    total = sum(h.records for h in held)
+    table = Table(title=f"held in quarantine: {total} records (quality.quarantine)", title_justify="left")
+    for column in ("table", "rule", "held", "reason (of one record)"):
+        table.add_column(column, justify="right" if column == "held" else "left")
+    for h in held[:HELD_RULES_SHOWN]:
+        table.add_row(h.entity, h.rule, str(h.records), Text(visible(h.reason)))  # record text, not markup
+    Console().print(table)
+    if len(held) > HELD_RULES_SHOWN:
+        click.echo(f"... and {len(held) - HELD_RULES_SHOWN} more rules, in quality.quarantine")
 
 
 def print_anomalies(settings: Settings, pair: str) -> None:

@@ -4,4 +4,7 @@
 checked by); ``freshbooks_fields`` lists the FreshBooks resources' fields (contract section 4);
 ``m3_catalog`` the M3 MI transactions finsync calls, derived from the shared contract catalog by
 ``derive_m3_catalog``. Pure data and checks: no Dagster, no HTTP.
+Import from the modules; the package itself exports nothing.
 """
+
+__all__: list[str] = []

@@ -20,11 +20,12 @@ KEEP: dict[str, tuple[str, ...]] = {
     "CRS610MI": ("Add", "ChgBasicData", "GetBasicData", "GetFinancial", "LstByNumber"),
     "OIS100MI": ("AddBatchHead", "AddBatchLine", "Confirm", "GetHead", "LstHead", "LstLine"),
     "OIS350MI": ("GetInvHead", "LstInvHead", "LstInvLine"),
-    "ARS040MI": ("AddBatchHead", "AddBatchLine"),
+    "ARS040MI": ("AddBatchHead", "AddBatchLine", "ControlBatch"),
     "ARS200MI": ("GetInvoice", "LstInvoices", "LstInvoiceTrans"),
     "CRS630MI": ("AddAccountID", "LstAccountID"),
     "MMS200MI": ("AddItmBasic", "GetItmBasic", "GetItmWhsBal", "LstItmByItm"),
     "GLS200MI": ("LstVoucherLines",),
+    "GLS840MI": ("AddBatchHead", "AddBatchLine", "UpdBatch"),
 }
 
 

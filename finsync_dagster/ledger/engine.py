@@ -3,6 +3,11 @@
 SQLite (the default) needs three settings to be shared safely by several processes: WAL so the webhook
 receiver reads while a run writes, a busy timeout so writers queue, and ``BEGIN IMMEDIATE`` so a
 read-then-write transaction takes its lock up front. PostgreSQL needs none of them.
+
+A process that promises durability (the webhook receiver answers 200 only after a commit) opens its engine
+with ``synchronous="FULL"`` and checks :func:`durability`: in WAL mode SQLite's NORMAL survives a killed
+process but may lose the last commits to a power cut or an OS crash; FULL syncs the WAL on every commit.
+PostgreSQL's default (``synchronous_commit=on``) is durable; ``off`` is refused.
 """
 
 from __future__ import annotations
@@ -17,6 +22,10 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
+
+from finsync_dagster.errors import LedgerError
+
+SQLITE_SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")  # PRAGMA synchronous answers the index
 
 
 def masked_url(url: str) -> str:
@@ -71,7 +80,10 @@ def _switch_to_wal(cursor: Any, busy_timeout: float) -> None:
             time.sleep(0.01)
 
 
-def make_engine(url: str, *, busy_timeout: float = 30.0) -> sa.Engine:
+def make_engine(url: str, *, busy_timeout: float = 30.0, synchronous: str | None = None) -> sa.Engine:
+    """The engine of the ledger at ``url``; ``synchronous`` sets SQLite's PRAGMA (ignored elsewhere)."""
+    if synchronous is not None and synchronous.upper() not in SQLITE_SYNCHRONOUS:
+        raise ValueError(f"synchronous must be one of {', '.join(SQLITE_SYNCHRONOUS)}")
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -86,6 +98,8 @@ def make_engine(url: str, *, busy_timeout: float = 30.0) -> sa.Engine:
             cursor = dbapi_connection.cursor()
             cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
             _switch_to_wal(cursor, busy_timeout)
+            if synchronous is not None:
+                cursor.execute(f"PRAGMA synchronous={synchronous.upper()}")
             cursor.close()
 
         @sa.event.listens_for(engine, "begin")
@@ -97,3 +111,25 @@ def make_engine(url: str, *, busy_timeout: float = 30.0) -> sa.Engine:
 
         return engine
     return sa.create_engine(url, pool_pre_ping=True)
+
+
+def durability(engine: sa.Engine) -> str:
+    """What a commit survives on this engine, e.g. ``"sqlite synchronous=FULL, journal_mode=wal"``.
+
+    Raises :class:`LedgerError` when a commit could be lost by a power cut or an OS crash.
+    """
+    with engine.connect().execution_options(sqlite_begin="DEFERRED") as connection:
+        if connection.dialect.name == "sqlite":
+            level = SQLITE_SYNCHRONOUS[int(connection.exec_driver_sql("PRAGMA synchronous").scalar() or 0)]
+            journal = str(connection.exec_driver_sql("PRAGMA journal_mode").scalar()).lower()
+            described = f"sqlite synchronous={level}, journal_mode={journal}"
+            durable = level in ("FULL", "EXTRA")
+        elif connection.dialect.name == "postgresql":
+            commit = str(connection.exec_driver_sql("SHOW synchronous_commit").scalar())
+            described = f"postgresql synchronous_commit={commit}"
+            durable = commit != "off"
+        else:
+            return connection.dialect.name
+    if not durable:
+        raise LedgerError(f"the ledger is not durable ({described}): a commit could be lost to a crash")
+    return described

@@ -33,13 +33,26 @@ def new_owner() -> str:
     return f"{os.getpid()}@{_host()}/{_boot_id()}/{uuid.uuid4().hex[:12]}"
 
 
+def _parts(owner: str) -> tuple[str, str, str]:
+    pid_text, _, rest = owner.partition("@")
+    host, _, rest = rest.partition("/")
+    boot, _, _nonce = rest.partition("/")
+    return pid_text, host, boot
+
+
+def holder_is_here(owner: str | None) -> bool:
+    """True when ``owner`` names a process of this host and boot (alive or not)."""
+    if not owner:
+        return False
+    _pid, host, boot = _parts(owner)
+    return host == _host() and boot == _boot_id()
+
+
 def holder_is_dead(owner: str | None) -> bool:
     """True only when ``owner`` is certainly a process of this host and boot that no longer runs."""
     if not owner:
         return False
-    pid_text, _, rest = owner.partition("@")
-    host, _, rest = rest.partition("/")
-    boot, _, _nonce = rest.partition("/")
+    pid_text, host, boot = _parts(owner)
     if not pid_text.isdigit() or host != _host() or boot != _boot_id():
         return False
     pid = int(pid_text)

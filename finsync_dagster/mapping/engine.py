@@ -75,25 +75,21 @@ def compile_spec(spec: Spec, con: duckdb.DuckDBPyConnection, *, limit: int | Non
 @contextmanager
 def _registered(con: duckdb.DuckDBPyConnection, spec: Spec, query: Query) -> Iterator[None]:
     """Lookup CSVs and CSV enrichments become in-memory views for one query, in UTC."""
-    names: list[str] = []
+    relations: dict[str, object] = {
+        name: pa.table({"k": pa.array(keys, pa.string()), "v": pa.array(values, pa.string())})
+        for name, (keys, values) in query.lookups.items()
+    }
+    for name, alias in query.enrichment_csvs.items():
+        enrichment = spec.enrichments[alias]
+        frame = pd.read_csv(enrichment.csv, dtype=str, keep_default_na=False)  # type: ignore[arg-type]
+        relations[name] = pa.Table.from_pandas(frame, preserve_index=False)
     (zone,) = one_row(con.execute("SELECT current_setting('TimeZone')"))
     con.execute("SET TimeZone = 'UTC'")
     try:
-        for name, (keys, values) in query.lookups.items():
-            con.register(
-                name, pa.table({"k": pa.array(keys, pa.string()), "v": pa.array(values, pa.string())})
-            )
-            names.append(name)
-        for name, alias in query.enrichment_csvs.items():
-            enrichment = spec.enrichments[alias]
-            frame = pd.read_csv(enrichment.csv, dtype=str, keep_default_na=False)  # type: ignore[arg-type]
-            con.register(name, pa.Table.from_pandas(frame, preserve_index=False))
-            names.append(name)
-        _check_enrichment_keys(con, spec)
-        yield
+        with registered(con, **relations):
+            _check_enrichment_keys(con, spec)
+            yield
     finally:
-        for name in names:
-            con.unregister(name)
         con.execute(f"SET TimeZone = '{_zone(zone)}'")
 
 
@@ -273,10 +269,16 @@ def preview(
 
 
 def _columns_used(spec: Spec) -> set[str]:
-    found: set[str] = set()
-    stack: list[object] = [*spec.fields.values(), *(o for e in spec.enrichments.values() for o in e.on)]
+    nodes: list[object] = [*spec.fields.values(), *(o for e in spec.enrichments.values() for o in e.on)]
     if spec.filter is not None:
-        stack.append(spec.filter)
+        nodes.append(spec.filter)
+    return columns_read(*nodes)
+
+
+def columns_read(*nodes: object) -> set[str]:
+    """The source columns the given rules (or filters) read, enrichment columns left out."""
+    found: set[str] = set()
+    stack: list[object] = list(nodes)
     while stack:
         node = stack.pop()
         if isinstance(node, Column) and node.alias is None:

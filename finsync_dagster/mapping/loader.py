@@ -368,13 +368,17 @@ class _Reader:
     def target(self, doc: dict[str, Any]) -> Target | None:
         node = doc.get("target")
         loc = self.loc(doc, "target", "target")
-        if not isinstance(node, dict) or len(node) != 1 or next(iter(node)) not in _TARGET_KINDS:
+        kinds = [key for key in node if key in _TARGET_KINDS] if isinstance(node, dict) else []
+        if not isinstance(node, dict) or len(kinds) != 1 or not set(node) <= {*kinds, "update"}:
             self.problem(
-                loc, "'target' is one of {core: ENTITY}, {m3: PROGRAM/TRANSACTION}, {freshbooks: RESOURCE}"
+                loc,
+                "'target' is one of {core: ENTITY}, {m3: PROGRAM/TRANSACTION}, {freshbooks: RESOURCE}, "
+                "with `update: true` for a body that changes some fields of an existing record",
             )
             return None
-        kind, name = next(iter(node.items()))
-        return Target(kind, str(name), loc)
+        kind = kinds[0]
+        update = self.flag(node, "update", "target")
+        return Target(kind, str(node[kind]), loc, update=bool(update))
 
     def lookup_tables(self, doc: dict[str, Any]) -> dict[str, LookupTable]:
         section = doc.get("lookups", {})

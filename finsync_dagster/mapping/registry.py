@@ -1,4 +1,6 @@
-"""The specs shipped in ``specs/``: loaded together so every problem in every file is reported at once."""
+"""The specs shipped in ``specs/``, and a user's own beside them: loaded together so every problem in every file
+is reported at once. A user's spec (``mapping.specs_dir`` in finsync.yaml) replaces the shipped spec of the
+same name, so a changed mapping survives an upgrade of finsync and the shipped ones keep coming."""
 
 from __future__ import annotations
 
@@ -19,7 +21,18 @@ def spec_files(root: Path = SPECS_DIR) -> list[Path]:
     return sorted(p for p in root.rglob("*.yaml") if p.is_file())
 
 
-def parse_all(root: Path = SPECS_DIR) -> tuple[list[Spec], list[Problem]]:
+def parse_all(root: Path = SPECS_DIR, overlay: Path | None = None) -> tuple[list[Spec], list[Problem]]:
+    """Every spec under ``root``; a spec under ``overlay`` replaces the one of the same name, or adds one."""
+    specs, problems = _parse_dir(root)
+    if overlay is not None:
+        own, own_problems = _parse_dir(overlay)
+        problems += own_problems
+        replaced = {spec.name for spec in own}
+        specs = [spec for spec in specs if spec.name not in replaced] + own
+    return specs, problems
+
+
+def _parse_dir(root: Path) -> tuple[list[Spec], list[Problem]]:
     specs: list[Spec] = []
     problems: list[Problem] = []
     for path in spec_files(root):
@@ -40,10 +53,15 @@ def parse_all(root: Path = SPECS_DIR) -> tuple[list[Spec], list[Problem]]:
 
 
 def load_specs(
-    root: Path = SPECS_DIR, con: duckdb.DuckDBPyConnection | None = None, *, check: bool = True
+    root: Path = SPECS_DIR,
+    con: duckdb.DuckDBPyConnection | None = None,
+    *,
+    check: bool = True,
+    overlay: Path | None = None,
 ) -> list[Spec]:
-    """Every spec under ``root``, checked; raises ``SpecError`` listing all problems in all files."""
-    specs, problems = parse_all(root)
+    """Every spec under ``root`` (and ``overlay``, see :func:`parse_all`), checked; raises ``SpecError``
+    listing all problems in all files."""
+    specs, problems = parse_all(root, overlay)
     if check:
         for spec in specs:
             problems += check_spec(spec, con)

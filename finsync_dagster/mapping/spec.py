@@ -208,6 +208,7 @@ class Target:
     kind: str  # "core", "m3" or "freshbooks"
     name: str  # entity, PROGRAM/TRANSACTION, or resource
     loc: Loc
+    update: bool = False  # an update body: it carries only the fields it changes, none is required
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.name}"

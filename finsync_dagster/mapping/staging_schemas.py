@@ -18,20 +18,22 @@ from finsync_dagster.errors import MappingError
 from finsync_dagster.staging.columns import TableSpec
 from finsync_dagster.staging.freshbooks_tables import FRESHBOOKS_TABLES
 from finsync_dagster.staging.infor_tables import INFOR_TABLES
+from finsync_dagster.staging.shop_tables import SHOP_TABLES
 from finsync_dagster.warehouse import columns_of
 from finsync_dagster.warehouse.schemas import STAGING
 
-SCHEMA = STAGING
 _TABLE = re.compile(r"^staging\.[a-z][a-z0-9_]*$")
 
 
 @cache
 def _specs() -> dict[str, TableSpec]:
     specs: dict[str, TableSpec] = {}
-    for spec, source in FRESHBOOKS_TABLES.values():
+    with_lines = [(spec, source.child) for spec, source in FRESHBOOKS_TABLES.values()]
+    with_lines += [(spec, source.child) for spec, source in SHOP_TABLES.values()]
+    for spec, child in with_lines:
         specs[spec.name] = spec
-        if source.child is not None:
-            specs[source.child.table.name] = source.child.table
+        if child is not None:
+            specs[child.table.name] = child.table
     for value in INFOR_TABLES.values():
         spec = value[0] if isinstance(value, tuple) else value
         specs[spec.name] = spec
@@ -59,12 +61,12 @@ def _freshbooks_descriptions(table: str) -> dict[str, str]:
 
 
 def tables() -> list[str]:
-    return [f"{SCHEMA}.{name}" for name in _specs()]
+    return [spec.qualified_name for spec in _specs().values()]
 
 
 def declared_schema(table: str) -> TableSchema:
     """The columns and types the staging layer writes for ``staging.<system>_<entity>``."""
-    spec = _specs().get(table.removeprefix(f"{SCHEMA}."))
+    spec = _specs().get(table.removeprefix(f"{STAGING}."))
     if spec is None:
         raise MappingError(f"unknown staging table {table!r} (known: {', '.join(tables())})")
     descriptions = spec.descriptions()

@@ -317,7 +317,7 @@ class _Checker:
                 self.problem(
                     rule.loc, f"max_length {rule.max_length} exceeds {spec.target}'s {limit} for {name}"
                 )
-        for name in self.target.required:
+        for name in () if spec.target.update else self.target.required:
             if name not in spec.fields:
                 description = self.target.fields[name].description
                 self.problem(

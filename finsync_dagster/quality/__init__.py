@@ -13,7 +13,7 @@ from finsync_dagster.quality.anomalies import (
 )
 from finsync_dagster.quality.rules import ROW_RULES, TYPED_VALUE_RULE
 from finsync_dagster.quality.schemas import SCHEMAS, schema_columns
-from finsync_dagster.quality.store import refresh_quarantine
+from finsync_dagster.quality.store import HeldByRule, held_by_rule, refresh_quarantine
 from finsync_dagster.quality.validate import Validation, validate_and_quarantine, validate_table
 from finsync_dagster.warehouse.schemas import ensure_quality_tables
 
@@ -22,10 +22,12 @@ __all__ = [
     "ROW_RULES",
     "SCHEMAS",
     "TYPED_VALUE_RULE",
+    "HeldByRule",
     "Validation",
     "anomaly_counts",
     "ensure_quality_tables",
     "find_anomalies",
+    "held_by_rule",
     "refresh_anomalies",
     "refresh_quarantine",
     "rule_summaries",

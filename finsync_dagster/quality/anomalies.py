@@ -52,7 +52,7 @@ def _duplicates(entity: str, key: str, amount: str, day: str, label: str) -> Ano
            round(1 - abs(date_diff('day', a.{day}, b.{day})) / {DUPLICATE_WINDOW_DAYS + 1}.0, 3),
            '{label} ' || a.id || ' looks like a duplicate of ' || b.id || ': same {key.strip('"')} '
              || a.{key} || ', same amount ' || a.{amount} || ', dated ' || a.{day} || ' and ' || b.{day}
-    FROM staging.{entity} a JOIN staging.{entity} b
+    FROM {qualified(STAGING, entity)} a JOIN {qualified(STAGING, entity)} b
       ON a.{key} = b.{key} AND a.{amount} = b.{amount} AND a.id <> b.id
      AND abs(date_diff('day', a.{day}, b.{day})) <= {DUPLICATE_WINDOW_DAYS}
     WHERE NOT a._deleted AND NOT b._deleted
@@ -69,7 +69,7 @@ def _duplicates(entity: str, key: str, amount: str, day: str, label: str) -> Ano
 def _outliers(entity: str, key: str, amount: str, currency: str, label: str) -> AnomalyRule:
     sql = f"""
     WITH live AS (SELECT id, {key} AS k, {currency} AS cur, {amount} AS amount, ln(CAST({amount} AS DOUBLE)) AS x
-                  FROM staging.{entity} WHERE NOT _deleted AND {amount} > 0),
+                  FROM {qualified(STAGING, entity)} WHERE NOT _deleted AND {amount} > 0),
     stats AS (SELECT k, cur, count(*) AS n, median(x) AS med, mad(x) AS mad FROM live GROUP BY k, cur)
     SELECT live.id,
            round(least(1.0, abs(0.6745 * (live.x - med) / mad) / ({OUTLIER_ROBUST_Z} * 4)), 3),
@@ -96,7 +96,7 @@ def _non_positive(entity: str, amount: str, label: str, negative_expected: bool 
     sql = f"""
     SELECT id, CASE WHEN {amount} = 0 THEN 0.6 ELSE 0.9 END,
            '{label} ' || id || ' has amount ' || {amount} || ', {sign}'
-    FROM staging.{entity} WHERE NOT _deleted AND {wrong}
+    FROM {qualified(STAGING, entity)} WHERE NOT _deleted AND {wrong}
     """
     return AnomalyRule(
         "amount_not_positive", entity, f"An amount that is {sign} where that makes no sense.", sql
@@ -108,7 +108,7 @@ def _future(entity: str, day: str, label: str) -> AnomalyRule:
     SELECT id, round(least(1.0, 0.5 + date_diff('day', $today, {day}) / 60.0), 3),
            '{label} ' || id || ' is dated ' || {day} || ', ' || date_diff('day', $today, {day})
              || ' days after the run date ' || $today
-    FROM staging.{entity}
+    FROM {qualified(STAGING, entity)}
     WHERE NOT _deleted AND {day} > $today + INTERVAL {FUTURE_GRACE_DAYS} DAY
     """
     return AnomalyRule("future_dated", entity, "A record dated after the run date (a day of grace).", sql)
@@ -119,7 +119,7 @@ def _stale(entity: str, open_condition: str, touched: str, label: str) -> Anomal
     SELECT id, round(least(1.0, date_diff('day', CAST({touched} AS DATE), $today) / ({STALE_DAYS} * 3.0)), 3),
            '{label} ' || id || ' is still open and has not changed since ' || CAST({touched} AS DATE)
              || ' (' || date_diff('day', CAST({touched} AS DATE), $today) || ' days)'
-    FROM staging.{entity}
+    FROM {qualified(STAGING, entity)}
     WHERE NOT _deleted AND {open_condition}
       AND date_diff('day', CAST({touched} AS DATE), $today) > {STALE_DAYS}
     """
@@ -144,7 +144,7 @@ def _currency(
     SELECT r.id, 0.7,
            '{label} ' || r.id || ' is in ' || r.{currency} || ' but customer ' || r.{customer_key}
              || ' deals in ' || c.{customers_currency}
-    FROM staging.{entity} r JOIN staging.{customers} c ON CAST(c.{customers_key} AS VARCHAR) = CAST(r.{customer_key} AS VARCHAR)
+    FROM {qualified(STAGING, entity)} r JOIN {qualified(STAGING, customers)} c ON CAST(c.{customers_key} AS VARCHAR) = CAST(r.{customer_key} AS VARCHAR)
     WHERE NOT r._deleted AND NOT c._deleted AND r.{currency} <> c.{customers_currency}
     """
     return AnomalyRule(
@@ -190,6 +190,7 @@ ANOMALY_RULES: tuple[AnomalyRule, ...] = (
     _duplicates("freshbooks_expenses", "vendor", "amount", "date", "expense"),
     _duplicates("infor_invoices", '"CUNO"', '"CUAM"', '"IVDT"', "invoice"),
     _duplicates("infor_payments", '"CINO"', '"CUAM"', '"ACDT"', "receipt"),
+    _duplicates("shop_orders", "email", "total_price", "processed_at", "order"),
     _outliers("freshbooks_invoices", "customerid", "amount", "currency_code", "invoice"),
     _outliers("infor_invoices", '"CUNO"', '"CUAM"', '"CUCD"', "invoice"),
     AnomalyRule(
@@ -228,6 +229,7 @@ ANOMALY_RULES: tuple[AnomalyRule, ...] = (
     _future("infor_invoices", '"IVDT"', "invoice"),
     _future("infor_payments", '"ACDT"', "receipt"),
     _future("infor_orders", '"ORDT"', "order"),
+    _future("shop_orders", "CAST(processed_at AS DATE)", "order"),
     _stale("freshbooks_invoices", "outstanding > 0", "coalesce(_source_updated_at, create_date)", "invoice"),
     _stale(
         "infor_invoices", "coalesce(\"RECO\", '') <> '9'", 'coalesce(_source_updated_at, "IVDT")', "invoice"
@@ -324,9 +326,7 @@ def row_count_change(
         score, what = min(1.0, rows / usual / (ROW_COUNT_SPIKE * 2)), "jumped"
     else:
         return ANOMALIES.empty_table()
-    explanation = (
-        f"staging.{entity} {what} to {rows} live rows; its last {runs} runs had a median of {usual:g}"
-    )
+    explanation = f"{qualified(STAGING, entity)} {what} to {rows} live rows; its last {runs} runs had a median of {usual:g}"
     return pa.table(
         {
             "record_id": [None],

@@ -14,6 +14,8 @@ import duckdb
 import pyarrow as pa
 
 from finsync_dagster.staging.columns import Kind, TableSpec
+from finsync_dagster.warehouse import qualified
+from finsync_dagster.warehouse.schemas import STAGING
 
 _TYPED_AS_TEXT = (Kind.TEXT,)
 
@@ -85,6 +87,36 @@ FROM staging.infor_order_lines l
 WHERE NOT l._deleted AND l.order_id NOT IN (SELECT id FROM staging.infor_orders)
 """
 
+_SHOP_ORDER_TOTALS = """
+SELECT id, CASE
+  WHEN subtotal_price <> total_line_items_price - total_discounts
+    THEN 'subtotal ' || subtotal_price || ' is not line items ' || total_line_items_price
+         || ' - discounts ' || total_discounts
+  ELSE 'total ' || total_price || ' is not subtotal ' || subtotal_price || ' + shipping '
+       || total_shipping || ' + tax ' || total_tax END
+FROM staging.shop_orders
+WHERE NOT _deleted AND NOT coalesce(taxes_included, FALSE)
+  AND (subtotal_price <> total_line_items_price - total_discounts
+       OR total_price <> subtotal_price + coalesce(total_shipping, 0) + total_tax)
+"""
+
+_SHOP_ORDER_LINES_SUM = """
+WITH lines AS (
+  SELECT order_id, sum(price * quantity) AS items FROM staging.shop_order_lines
+  WHERE NOT _deleted GROUP BY order_id
+)
+SELECT o.id, 'line items ' || o.total_line_items_price || ' are not the lines'' price x quantity '
+             || coalesce(lines.items, 0)
+FROM staging.shop_orders o LEFT JOIN lines ON lines.order_id = o.id
+WHERE NOT o._deleted AND o.total_line_items_price <> coalesce(lines.items, 0)
+"""
+
+_SHOP_LINE_ORDER = """
+SELECT l.id, 'order ' || l.order_id || ' is not in the shop''s orders'
+FROM staging.shop_order_lines l
+WHERE NOT l._deleted AND l.order_id NOT IN (SELECT id FROM staging.shop_orders)
+"""
+
 ROW_RULES: tuple[RowRule, ...] = (
     RowRule(
         "invoice_total_matches_lines",
@@ -127,6 +159,26 @@ ROW_RULES: tuple[RowRule, ...] = (
         _ORDER_LINE_ORDER,
         ("infor_orders",),
     ),
+    RowRule(
+        "order_totals_add_up",
+        "shop_orders",
+        "Subtotal is line items less discounts, and the total is subtotal plus shipping plus tax, to the cent.",
+        _SHOP_ORDER_TOTALS,
+    ),
+    RowRule(
+        "order_total_matches_lines",
+        "shop_orders",
+        "An order's line items total is its lines' price times quantity, to the cent.",
+        _SHOP_ORDER_LINES_SUM,
+        ("shop_order_lines",),
+    ),
+    RowRule(
+        "order_line_order_exists",
+        "shop_order_lines",
+        "An order line belongs to an order the shop has.",
+        _SHOP_LINE_ORDER,
+        ("shop_orders",),
+    ),
 )
 
 TYPED_VALUE_RULE = "value_has_its_type"
@@ -152,7 +204,7 @@ def typed_value_sql(spec: TableSpec) -> str | None:
     return f"""
     SELECT id, 'wrong type in ' || bad || ' (the raw record keeps the value)'
     FROM (SELECT id, concat_ws(', ', {named}) AS bad
-          FROM staging.{spec.name} WHERE NOT _deleted AND ({any_null}))
+          FROM {spec.qualified_name} WHERE NOT _deleted AND ({any_null}))
     WHERE bad <> ''
     """
 
@@ -176,9 +228,9 @@ def unevaluated_rules(
             if needed not in existing:
                 skipped[rule.name] = f"not evaluated: staging.{needed} does not exist"
                 break
-            live = connection.sql(f"SELECT count(*) FROM staging.{needed} WHERE NOT _deleted").fetchall()[0][
-                0
-            ]
+            live = connection.sql(
+                f"SELECT count(*) FROM {qualified(STAGING, needed)} WHERE NOT _deleted"
+            ).fetchall()[0][0]
             if not live:
                 skipped[rule.name] = f"not evaluated: staging.{needed} has no rows (did its load fail?)"
                 break

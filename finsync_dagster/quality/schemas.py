@@ -257,6 +257,45 @@ class InforStock(_Staging):
     STQT: Series[QUANTITY] = optional()
 
 
+# -- shop ------------------------------------------------------------------------------------------------
+
+_FINANCIAL = [
+    "pending",
+    "authorized",
+    "partially_paid",
+    "paid",
+    "partially_refunded",
+    "refunded",
+    "voided",
+    "expired",
+]
+_FULFILLMENT = ["fulfilled", "partial", "restocked"]
+
+
+class ShopOrders(_Staging):
+    name: Series[TEXT] = required(str_length={"min_value": 1})
+    order_number: Series[INT] = optional()
+    presentment_currency: Series[TEXT] = currency()
+    currency: Series[TEXT] = currency(nullable=False)  # (binds the name last: it shadows the helper)
+    financial_status: Series[TEXT] = optional(isin=_FINANCIAL)
+    fulfillment_status: Series[TEXT] = optional(isin=_FULFILLMENT)
+    total_price: Series[MONEY] = required()
+    subtotal_price: Series[MONEY] = optional()
+    total_tax: Series[MONEY] = optional()
+    total_discounts: Series[MONEY] = optional(ge=0)
+    total_price_presentment: Series[MONEY] = optional()
+    created_at: Series[STAMP] = required()
+    updated_at: Series[STAMP] = required()
+
+
+class ShopOrderLines(_Staging):
+    order_id: Series[TEXT] = required()
+    quantity: Series[INT] = required(ge=0)
+    current_quantity: Series[INT] = optional(ge=0)
+    price: Series[MONEY] = required(ge=0)
+    price_presentment: Series[MONEY] = optional(ge=0)
+
+
 SCHEMAS: dict[str, type[pa.DataFrameModel]] = {
     "freshbooks_clients": FreshBooksClients,
     "freshbooks_invoices": FreshBooksInvoices,
@@ -277,6 +316,8 @@ SCHEMAS: dict[str, type[pa.DataFrameModel]] = {
     "infor_gl_entries": InforGlEntries,
     "infor_items": InforItems,
     "infor_stock": InforStock,
+    "shop_orders": ShopOrders,
+    "shop_order_lines": ShopOrderLines,
 }
 
 

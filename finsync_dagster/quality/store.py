@@ -8,12 +8,13 @@ must skip: the quarantined records and the lines of quarantined invoices and ord
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 import duckdb
 import pyarrow as pa
 
-from finsync_dagster.warehouse import qualified, tables_in, transaction
+from finsync_dagster.warehouse import qualified, table_exists, tables_in, transaction
 from finsync_dagster.warehouse.schemas import HELD, QUARANTINE, STAGING, ensure_quality_tables
 
 # A quarantined parent holds back its lines too: the core must not hold lines of an invoice it lacks.
@@ -21,6 +22,30 @@ CHILDREN = {
     "freshbooks_invoices": ("freshbooks_invoice_lines", "invoice_id"),
     "infor_orders": ("infor_order_lines", "order_id"),
 }
+
+
+@dataclass(frozen=True)
+class HeldByRule:
+    """The records one rule holds in one table's quarantine, with the reason given for one of them."""
+
+    entity: str
+    rule: str
+    records: int
+    reason: str
+
+
+def held_by_rule(connection: duckdb.DuckDBPyConnection, pair: str) -> list[HeldByRule]:
+    """What the pair's quarantine holds, per table and rule, most first (empty before any run)."""
+    if not table_exists(connection, QUARANTINE):
+        return []
+    rows = connection.execute(
+        f"""
+        SELECT entity, rule, count(*), arg_min(reason, coalesce(record_id, '')) FROM {QUARANTINE}
+        WHERE pair = $pair GROUP BY entity, rule ORDER BY 3 DESC, 1, 2
+        """,
+        {"pair": pair},
+    ).fetchall()
+    return [HeldByRule(entity, rule, int(n), reason) for entity, rule, n, reason in rows]
 
 
 def existing_tables(connection: duckdb.DuckDBPyConnection, schema: str = STAGING) -> set[str]:

@@ -7,6 +7,15 @@ records only; no setting, URL or credential reaches them.
 """
 
 from finsync_dagster.reports.data import ENTITY_TITLES, ReportData, collect
+from finsync_dagster.reports.tables import write_table
 from finsync_dagster.reports.writer import ReportPaths, latest_report, write_report
 
-__all__ = ["ENTITY_TITLES", "ReportData", "ReportPaths", "collect", "latest_report", "write_report"]
+__all__ = [
+    "ENTITY_TITLES",
+    "ReportData",
+    "ReportPaths",
+    "collect",
+    "latest_report",
+    "write_report",
+    "write_table",
+]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -13,7 +14,7 @@ import duckdb
 
 from finsync_dagster.recon.model import EXCEPTION_STATUSES, MATCH_TABLES, STATUSES
 from finsync_dagster.reports.text import visible_row
-from finsync_dagster.warehouse import table_exists
+from finsync_dagster.warehouse import qualified, table_exists
 from finsync_dagster.warehouse.schemas import ANOMALIES, QUARANTINE
 
 ENTITY_TITLES = {
@@ -34,16 +35,28 @@ STATUS_TITLES = {
 AGEING_BUCKETS = ("0-30", "31-60", "61-90", "90+")
 _MISSING = ("missing_in_infor", "missing_in_freshbooks")
 
-_EXCEPTIONS = """
-SELECT status, reference, customer, currency_code, amount_at_stake, freshbooks_id, infor_id, confidence,
-       suggestion, note, differences, item_date, rule
-FROM {table} WHERE status IN ({statuses})
-"""
 
-_BY_RULE = """
-SELECT rule, count(*), min(confidence), max(confidence) FROM {table}
-WHERE rule IS NOT NULL GROUP BY rule ORDER BY count(*) DESC, rule
-"""
+def _exceptions_sql(table: str) -> str:
+    """The rows of a match table that need a person (``$statuses``)."""
+    return f"""
+    SELECT status, reference, customer, currency_code, amount_at_stake, freshbooks_id, infor_id, confidence,
+           suggestion, note, differences, item_date, rule
+    FROM {table} WHERE list_contains($statuses, status)
+    """
+
+
+def _by_rule_sql(table: str) -> str:
+    """How many pairs each rule of a match table made, with their confidence range."""
+    return f"""
+    SELECT rule, count(*), min(confidence), max(confidence) FROM {table}
+    WHERE rule IS NOT NULL GROUP BY rule ORDER BY count(*) DESC, rule
+    """
+
+
+def _match_table(entity: str) -> str:
+    """recon's name of the entity's match table, through the warehouse's identifier rule."""
+    schema, _, name = MATCH_TABLES[entity].partition(".")
+    return qualified(schema, name)
 
 
 def confidence_range(row: dict[str, Any]) -> str:
@@ -88,7 +101,9 @@ class ReportData:
         records = sum(sum(c.values()) for c in self.counts.values())
         n = len(self.exceptions)
         money = ", ".join(f"{cur} {amt:,.2f}" for cur, amt in self.at_stake().items()) or "no money"
-        return f"{records} records compared; {n} need attention ({money} at stake)."
+        ignored = sum(1 for row in self.exceptions if row.get("ignored"))
+        marked = f"; {ignored} of them ignored by a reviewer, with a reason" if ignored else ""
+        return f"{records} records compared; {n} need attention ({money} at stake){marked}."
 
     def markdown(self) -> str:
         """The summary as Markdown, for the Dagster UI and the terminal."""
@@ -123,7 +138,7 @@ class ReportData:
             lines += ["", f"Held in quarantine: {len(self.quarantined)} records.", ""]
             lines += ["| Table | Record | Rule | Reason |", "|---|---|---|---|"]
             lines += [
-                f"| {r['entity']} | {r['record_id'] or '(no id)'} | {r['rule']} | {_cell(r['reason'])} |"
+                f"| {r['entity']} | {_cell(r['record_id'] or '(no id)')} | {r['rule']} | {_cell(r['reason'])} |"
                 for r in self.quarantined
             ]
         return "\n".join(lines)
@@ -134,23 +149,32 @@ class ReportData:
         return f"Validation: {len(self.anomalies)} anomalies flagged."
 
 
-def collect(con: duckdb.DuckDBPyConnection, pair: str, run_id: str, as_of: date) -> ReportData:
-    """Read the pair's match tables (and anomalies) from its warehouse."""
+# (entity, FreshBooks id, Infor id) of an exception -> why a reviewer ignored it (the console's decisions).
+Ignored = Mapping[tuple[str, str | None, str | None], str]
+
+
+def collect(
+    con: duckdb.DuckDBPyConnection, pair: str, run_id: str, as_of: date, ignored: Ignored | None = None
+) -> ReportData:
+    """Read the pair's match tables (and anomalies) from its warehouse; mark the exceptions in ``ignored``."""
     data = ReportData(pair=pair, run_id=run_id, as_of=as_of)
-    statuses = ", ".join(f"'{s}'" for s in EXCEPTION_STATUSES)
-    for entity, table in MATCH_TABLES.items():
+    ignored = ignored or {}
+    for entity in MATCH_TABLES:
+        table = _match_table(entity)
         if not table_exists(con, table):
             continue
         counts = dict(con.sql(f"SELECT status, count(*) FROM {table} GROUP BY status").fetchall())
         data.counts[entity] = {s: int(counts.get(s, 0)) for s in STATUSES}
         data.by_rule[entity] = [
             {"rule": rule, "pairs": int(n), "min_confidence": low, "max_confidence": high}
-            for rule, n, low, high in con.sql(_BY_RULE.format(table=table)).fetchall()
+            for rule, n, low, high in con.sql(_by_rule_sql(table)).fetchall()
         ]
-        for row in con.sql(_EXCEPTIONS.format(table=table, statuses=statuses)).to_arrow_table().to_pylist():
+        exceptions = con.sql(_exceptions_sql(table), params={"statuses": list(EXCEPTION_STATUSES)})
+        for row in exceptions.to_arrow_table().to_pylist():
             row["entity"] = entity
             row["age_days"] = (as_of - row["item_date"]).days if row["item_date"] else None
             row["differences_text"] = describe_differences(row["differences"])
+            row["ignored"] = ignored.get((entity, row["freshbooks_id"], row["infor_id"]))
             data.exceptions.append(visible_row(row))
     data.exceptions.sort(
         key=lambda r: (-(r["amount_at_stake"] or Decimal(0)), r["entity"], r["reference"] or "")

@@ -11,10 +11,11 @@ from __future__ import annotations
 import unicodedata
 from typing import Any
 
-# The same characters as :func:`visible` for DuckDB's RE2, where SQL writes record text straight to a file.
-HIDDEN_SQL = (
-    r"[\x00-\x1f\x7f-\x9f\x{ad}\x{61c}\x{180e}\x{200b}-\x{200f}\x{2028}-\x{202e}\x{2060}-\x{206f}\x{feff}]"
-)
+# The characters :func:`visible` escapes, for DuckDB's RE2, where SQL writes record text straight to a file:
+# the same general categories (controls, format characters such as direction marks and the invisible tag
+# characters U+E0000-E007F, private use, line and paragraph separators). RE2 has no class for unassigned
+# code points (Cn), so the one unassigned code point among the invisible operators is named.
+HIDDEN_SQL = r"[\p{Cc}\p{Cf}\p{Co}\p{Zl}\p{Zp}\x{2065}]"
 _HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Co", "Cn", "Cs", "Zl", "Zp"})
 
 

@@ -1,7 +1,8 @@
 """Write a pair's report files for one run, and find the latest one.
 
 Layout: ``<reports_dir>/<timestamp>-<run id prefix>/`` holding ``report.html``, ``reconciliation.xlsx``,
-one CSV per match table plus ``exceptions.csv``, and ``summary.md``; ``<reports_dir>/latest.json`` names
+one CSV per match table plus ``exceptions.csv``, ``summary.md``, and the console's ``review.parquet`` and
+``records.parquet`` (``review_files``); ``<reports_dir>/latest.json`` names
 the newest run's folder (and ``latest`` is a symlink to it where the file system allows). A folder is
 written as ``.<name>.partial`` and renamed into place; both pointers are swapped with one rename each.
 """
@@ -21,15 +22,17 @@ from typing import Any
 import duckdb
 
 from finsync_dagster.recon.model import MATCH_TABLES
-from finsync_dagster.reports.data import ReportData, collect
+from finsync_dagster.reports.data import Ignored, ReportData, collect
 from finsync_dagster.reports.html import render_html
+from finsync_dagster.reports.review_files import write_review_files
 from finsync_dagster.reports.text import HIDDEN_SQL
 from finsync_dagster.reports.xlsx import write_workbook
 from finsync_dagster.warehouse import table_exists
 
 LATEST = "latest.json"
 _EXCEPTION_COLUMNS = ("entity", "status", "reference", "customer", "currency_code", "amount_at_stake", "age_days",
-                      "differences_text", "note", "freshbooks_id", "infor_id", "rule", "confidence", "suggestion")  # fmt: skip
+                      "differences_text", "note", "freshbooks_id", "infor_id", "rule", "confidence", "suggestion",
+                      "ignored")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -50,10 +53,14 @@ def write_report(
     run_id: str,
     as_of: date | None = None,
     now: datetime | None = None,
+    ignored: Ignored | None = None,
 ) -> tuple[ReportData, ReportPaths]:
-    """Collect the pair's reconciliation from ``con`` and write every report file for this run."""
+    """Collect the pair's reconciliation from ``con`` and write every report file for this run.
+
+    ``ignored``: the exceptions a reviewer ignored in the console, with the reason the report shows.
+    """
     now = now or datetime.now(UTC)
-    data = collect(con, pair, run_id, as_of or now.date())
+    data = collect(con, pair, run_id, as_of or now.date(), ignored)
     folder = reports_dir / f"{now.strftime('%Y%m%dT%H%M%SZ')}-{run_id[:8]}"
     # Written aside and renamed into place: a crash leaves a hidden .partial folder, never a half report.
     partial = reports_dir / f".{folder.name}.partial"
@@ -63,6 +70,7 @@ def write_report(
     sheets = write_workbook(partial / "reconciliation.xlsx", data, con)
     csvs = _write_csvs(con, partial, data)
     (partial / "summary.md").write_text(data.markdown() + "\n", encoding="utf-8")
+    write_review_files(con, partial)
     if folder.exists():
         shutil.rmtree(folder)
     os.replace(partial, folder)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import random
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
@@ -59,6 +60,26 @@ class HttpPolicy:
 DEFAULT_POLICY = HttpPolicy()
 
 
+@dataclass
+class ClientStats:
+    """What a client has seen, for run metadata and benchmarks (never tokens)."""
+
+    requests: int = 0
+    rate_limited: int = 0
+    transient_errors: int = 0
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def count(self, *, error: Exception | None = None) -> None:
+        with self._lock:
+            self.requests += 1
+            if isinstance(error, RateLimitedError):
+                self.rate_limited += 1
+            if isinstance(error, TransientApiError):
+                self.transient_errors += 1
+
+
 class RateLimiter:
     """A thread-safe token bucket: at most ``rate`` requests a second, bursts up to ``burst``."""
 
@@ -97,16 +118,48 @@ class RateLimiter:
             self._updated = now
 
 
-def quota_limiter(per_minute: int | None) -> RateLimiter:
-    """A client-side limiter that never sends more than ``per_minute`` requests in any 60 s window.
+class QuotaLimiter(RateLimiter):
+    """Never more than ``per_minute`` requests in any 60 s window, and nothing held back below that.
 
-    A token bucket allows at most ``burst + 60 * rate`` requests in a minute; a quarter of the quota as
-    burst lets a short listing go at full concurrency, the rest paces a long one.
+    A sliding window of send times, as the FreshBooks sandbox counts (and as a per-minute quota is best
+    read): a short listing goes at full concurrency, a long push runs at the quota itself. A token bucket
+    can promise the first or the second, not both. The window is a little longer than a minute so that
+    requests which reach the server later than they left (a slow connection) still fit.
     """
+
+    WINDOW = 60.5
+
+    def __init__(self, per_minute: int) -> None:
+        super().__init__(None)
+        self.per_minute = per_minute
+        self._sent: deque[float] = deque()
+        self._paused_until = 0.0
+
+    def acquire(self) -> None:
+        while True:
+            with self._lock:
+                now = time.monotonic()
+                while self._sent and now - self._sent[0] >= self.WINDOW:
+                    self._sent.popleft()
+                wait = self._paused_until - now
+                if wait <= 0 and len(self._sent) < self.per_minute:
+                    self._sent.append(now)
+                    return
+                if wait <= 0:
+                    wait = self._sent[0] + self.WINDOW - now
+            time.sleep(max(wait, 0.001))
+
+    def penalize(self, seconds: float) -> None:
+        """After a 429, hold every caller back for the pause the server asked for (pauses overlap)."""
+        with self._lock:
+            self._paused_until = max(self._paused_until, time.monotonic() + seconds)
+
+
+def quota_limiter(per_minute: int | None) -> RateLimiter:
+    """A client-side limiter that never sends more than ``per_minute`` requests in any 60 s window."""
     if not per_minute:
         return RateLimiter(None)
-    burst = max(1, per_minute // 4)
-    return RateLimiter((per_minute - burst) / 60, burst=burst)
+    return QuotaLimiter(per_minute)
 
 
 def _wait(policy: HttpPolicy) -> Callable[[tenacity.RetryCallState], float]:

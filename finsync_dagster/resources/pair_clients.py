@@ -1,9 +1,11 @@
 """``PairClients``: the one place a pair's settings become API clients, and their ledger is opened.
 
 Bound once in ``definitions.py`` as ``clients``; staging assets (and later sensors and push jobs) take it
-as a parameter and ask for ``clients.freshbooks(pair)`` or ``clients.infor(pair)``. It reads the pair's
-``freshbooks:``/``infor:`` sections (settings has already turned a ``sandbox_dir`` into such sections),
-applies the pair's ``*_limits``, and hands both clients the same ledger for their tokens.
+as a parameter and ask for ``clients.freshbooks(pair)``, ``clients.infor(pair)`` or ``clients.shop(pair)``.
+It reads the pair's ``freshbooks:``/``infor:``/``shop:`` sections (settings has already turned a
+``sandbox_dir`` into such sections), applies the pair's ``*_limits``, and hands the FreshBooks and Infor
+clients the same ledger for their tokens (a shop's token is static: it needs none). The shop is optional;
+``has_shop(pair)`` says whether a pair has one.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from finsync_dagster.resources.freshbooks.resource import FreshBooksResource
 from finsync_dagster.resources.infor.client import M3Client
 from finsync_dagster.resources.infor.resource import InforResource
 from finsync_dagster.resources.settings import SettingsResource
+from finsync_dagster.resources.shop.client import ShopClient
+from finsync_dagster.resources.shop.resource import ShopResource
 from finsync_dagster.settings import SANDBOX_FILE, ApiLimits, PairConfig, Settings
 
 
@@ -39,6 +43,15 @@ class PairClients(SettingsResource):
 
     def infor(self, pair: str, *, transport: httpx.BaseTransport | None = None, **overrides: Any) -> M3Client:
         return self.infor_resource(pair, **overrides).get_client(self.get_ledger(), transport=transport)
+
+    def shop(
+        self, pair: str, *, transport: httpx.BaseTransport | None = None, **overrides: Any
+    ) -> ShopClient:
+        return self.shop_resource(pair, **overrides).get_client(transport=transport)
+
+    def has_shop(self, pair: str) -> bool:
+        """Whether the pair takes a shop's orders (a ``shop:`` section, declared or from its sandbox)."""
+        return self.get().pair(pair).shop is not None
 
     def get_ledger(self) -> Ledger:
         return self._ledger
@@ -87,6 +100,23 @@ class PairClients(SettingsResource):
         }
         return InforResource(**{**located, **_limits(config.infor_limits), **overrides})
 
+    def shop_resource(self, pair: str, **overrides: Any) -> ShopResource:
+        """The pair's shop resource; ``overrides`` set policy knobs (or anything else)."""
+        settings = self.get()
+        config = settings.pair(pair)
+        shop = config.shop
+        if shop is None:
+            raise _no_section(settings, config, "shop")
+        located: dict[str, Any] = {
+            "token_key": config.name,
+            "shop_domain": shop.shop_domain,
+            "api_version": shop.api_version,
+            "api_url": shop.api_url,
+            "access_token": shop.access_token or dg.EnvVar(shop.access_token_env),
+            "webhook_secret": shop.webhook_secret or dg.EnvVar(shop.webhook_secret_env),
+        }
+        return ShopResource(**{**located, **_limits(config.shop_limits), **overrides})
+
 
 def _limits(limits: ApiLimits) -> dict[str, Any]:
     return limits.model_dump(exclude_none=True)
@@ -94,7 +124,7 @@ def _limits(limits: ApiLimits) -> dict[str, Any]:
 
 def _no_section(settings: Settings, pair: PairConfig, system: str) -> ConfigError:
     directory = settings.sandbox_path(pair)
-    if directory is None:  # PairConfig requires both sections without a sandbox_dir
+    if directory is None:  # PairConfig requires freshbooks and infor without a sandbox_dir; shop is optional
         return ConfigError(f"{settings.config_path}: pair {pair.name!r} has no {system} section")
     path = directory / SANDBOX_FILE
     if not path.exists():

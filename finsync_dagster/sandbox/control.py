@@ -1,4 +1,4 @@
-"""The control plane every sandbox serves under ``/sandbox``, the same on both systems.
+"""The control plane every sandbox serves under ``/sandbox``, the same on every system.
 
 Tests, the demo and benchmarks steer a sandbox through it; it is never faulted, never rate limited and
 never called by production code. Off loopback every ``/sandbox`` route needs the control token
@@ -19,8 +19,8 @@ never called by production code. Off loopback every ``/sandbox`` route needs the
   unknown names are the system's call;
 - ``GET /sandbox/truth``: the demo seed's planted truth (``{}`` for other seeds).
 
-Each system adds routes of its own beside these (FreshBooks' webhook deliveries, Infor's order steps),
-declared in its ``routes.py``.
+Each system adds routes of its own beside these (FreshBooks' webhook deliveries, Infor's order steps, the
+shop's shoppers and merchant), declared in its ``routes.py``.
 """
 
 from __future__ import annotations

@@ -35,6 +35,7 @@ from finsync_dagster.settings import SANDBOX_FILE
 SERVICES: dict[str, str] = {
     "freshbooks": "finsync_dagster.sandbox.freshbooks:service",
     "infor": "finsync_dagster.sandbox.infor:service",
+    "shop": "finsync_dagster.sandbox.shop:service",
 }
 
 
@@ -55,6 +56,9 @@ class BuiltSandbox:
     app: ASGIApp
     info: dict[str, Any]
     state: Any = None
+    # uvicorn's HTTP implementation; "h11" writes header names in the case the app gives them (httptools,
+    # the "auto" choice when installed, lowercases them).
+    http: str = "auto"
 
 
 class SandboxService(Protocol):
@@ -107,7 +111,12 @@ def start(options: SandboxOptions, names: Sequence[str] | None = None) -> Runnin
             built = service.build(base_url=f"http://{options.host}:{port}", options=options)
             app = ControlTokenMiddleware(built.app, token=running.control_token) if guarded else built.app
             config = uvicorn.Config(
-                app, log_level="warning", access_log=False, lifespan="off", timeout_keep_alive=30
+                app,
+                http=built.http,
+                log_level="warning",
+                access_log=False,
+                lifespan="off",
+                timeout_keep_alive=30,
             )
             server = uvicorn.Server(config)
             thread = threading.Thread(

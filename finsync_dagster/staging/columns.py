@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from finsync_dagster.warehouse import qualified
+from finsync_dagster.warehouse.schemas import STAGING
+
 
 class Kind(StrEnum):
     TEXT = "text"
@@ -28,6 +31,8 @@ class Kind(StrEnum):
     M3_QUANTITY = "m3_quantity"  # M3 number as a string, quantities (4 decimals)
     M3_PRICE = "m3_price"  # M3 unit price as a string: up to 6 decimals, kept exactly
     M3_INT = "m3_int"
+    AMOUNT = "amount"  # a decimal string amount to the cent, exact (Shopify's money: "67.52")
+    ISO_TS = "iso_ts"  # ISO 8601 with a UTC offset (Shopify: 2025-11-03T14:22:05-05:00)
 
 
 SQL_TYPES = {
@@ -44,6 +49,8 @@ SQL_TYPES = {
     Kind.M3_QUANTITY: "DECIMAL(18,4)",
     Kind.M3_PRICE: "DECIMAL(18,6)",
     Kind.M3_INT: "BIGINT",
+    Kind.AMOUNT: "DECIMAL(18,2)",
+    Kind.ISO_TS: "TIMESTAMPTZ",
 }
 
 
@@ -83,6 +90,10 @@ def column_sql(column: Column) -> list[tuple[str, str, str]]:
         expression = f"timezone('America/New_York', TRY_STRPTIME({text}, '%Y-%m-%d %H:%M:%S'))"
     elif kind is Kind.UTC_TS:
         expression = f"timezone('UTC', TRY_CAST(replace(replace({text}, 'T', ' '), 'Z', '') AS TIMESTAMP))"
+    elif kind is Kind.ISO_TS:
+        expression = f"TRY_CAST({text} AS TIMESTAMPTZ)"
+    elif kind is Kind.AMOUNT:
+        expression = _exact_number(_blank_to_null(text), SQL_TYPES[kind])
     elif kind is Kind.M3_DATE:
         expression = f"TRY_STRPTIME(NULLIF({_blank_to_null(text)}, '0'), '%Y%m%d')::DATE"
     elif kind.value.startswith("m3_"):
@@ -93,7 +104,7 @@ def column_sql(column: Column) -> list[tuple[str, str, str]]:
 
 
 def _exact_number(value: str, target: str) -> str:
-    """An M3 number cast to ``target`` only when that loses nothing: 10.005 never becomes 10.01.
+    """A number cast to ``target`` only when that loses nothing: 10.005 never becomes 10.01.
 
     A value with more decimals than its column holds becomes NULL (and stays in ``_raw``), so quality
     rules see it instead of a silently rounded amount.
@@ -134,6 +145,11 @@ class TableSpec:
     parent_column: str | None = None  # line tables: invoice_id / order_id
     parent_expression: str | None = None
 
+    @property
+    def qualified_name(self) -> str:
+        """``staging.<name>``, through the warehouse's identifier rule."""
+        return qualified(STAGING, self.name)
+
     def select_sql(self, source_table: str, extracted_at_param: str = "$extracted_at") -> str:
         """SQL typing every record of ``source_table`` (one JSON column ``raw``) into this table's shape."""
         parts = [f"CAST({self.id_expression} AS VARCHAR) AS id"]
@@ -150,7 +166,7 @@ class TableSpec:
         parsed = f"(SELECT *, json_transform(raw, '{_structure(self.columns)}') AS r FROM {source_table})"
         return "SELECT\n  " + ",\n  ".join(parts) + f"\nFROM {parsed}"
 
-    def ddl(self, schema: str = "staging") -> str:
+    def ddl(self, schema: str = STAGING) -> str:
         # No PRIMARY KEY: DuckDB keeps such an index in memory, which grows with the table. The writer
         # merges by id with a hash join instead (delete the changed ids, insert their new versions).
         lines = ["id VARCHAR NOT NULL"]
@@ -164,7 +180,9 @@ class TableSpec:
             "_source_updated_at TIMESTAMPTZ",
             "_deleted BOOLEAN NOT NULL DEFAULT FALSE",
         ]
-        return f"CREATE TABLE IF NOT EXISTS {schema}.{self.name} (\n  " + ",\n  ".join(lines) + "\n)"
+        return (
+            f"CREATE TABLE IF NOT EXISTS {qualified(schema, self.name)} (\n  " + ",\n  ".join(lines) + "\n)"
+        )
 
     def column_names(self) -> list[str]:
         names = ["id"] + ([self.parent_column] if self.parent_column else [])

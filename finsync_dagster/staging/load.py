@@ -18,7 +18,6 @@ import duckdb
 
 from finsync_dagster.staging.columns import ChildSpec, TableSpec
 from finsync_dagster.staging.writer import (
-    SCHEMA,
     MergeCounts,
     ensure_table,
     flag_unseen_as_deleted,
@@ -95,7 +94,7 @@ def _stage_pages(
     seen = None
     # A full read flags the rows it no longer finds; on a first load there is nothing to flag.
     # (fetchall: a half-read result would block the Arrow registration that follows.)
-    if full_refresh and connection.execute(f"SELECT count(*) FROM {SCHEMA}.{spec.name}").fetchall()[0][0]:
+    if full_refresh and connection.execute(f"SELECT count(*) FROM {spec.qualified_name}").fetchall()[0][0]:
         seen = f"_seen_{uuid.uuid4().hex[:8]}"
         connection.execute(f"CREATE TEMP TABLE {seen} (id VARCHAR)")
     total = MergeCounts()
@@ -131,8 +130,8 @@ def _flag_orphaned_lines(
     parent = child.table.parent_column
     row = connection.execute(
         f"""
-        UPDATE {SCHEMA}.{child.table.name} SET _deleted = TRUE, _extracted_at = $at
-        WHERE NOT _deleted AND {parent} IN (SELECT id FROM {SCHEMA}.{spec.name} WHERE _deleted)
+        UPDATE {child.table.qualified_name} SET _deleted = TRUE, _extracted_at = $at
+        WHERE NOT _deleted AND {parent} IN (SELECT id FROM {spec.qualified_name} WHERE _deleted)
         """,
         {"at": extracted_at},
     ).fetchone()

@@ -18,10 +18,8 @@ import duckdb
 import pyarrow as pa
 
 from finsync_dagster.staging.columns import ChildSpec, TableSpec
-from finsync_dagster.warehouse import one_row, qualified, transaction
+from finsync_dagster.warehouse import columns_of, one_row, transaction
 from finsync_dagster.warehouse.schemas import QUARANTINE, STAGING, ensure_quarantine, ensure_schema
-
-SCHEMA = STAGING
 
 
 @dataclass
@@ -54,25 +52,19 @@ class MergeCounts:
 
 
 def ensure_table(connection: duckdb.DuckDBPyConnection, spec: TableSpec) -> None:
-    ensure_schema(connection, SCHEMA)
+    ensure_schema(connection, STAGING)
     ensure_quarantine(connection)
-    connection.execute(spec.ddl(SCHEMA))
+    connection.execute(spec.ddl())
     _widen_decimals(connection, spec)
 
 
 def _widen_decimals(connection: duckdb.DuckDBPyConnection, spec: TableSpec) -> None:
     """A table made by an older finsync keeps its column types; widen a decimal the spec now holds finer."""
-    present = dict(
-        connection.execute(
-            "SELECT column_name, data_type FROM information_schema.columns "
-            "WHERE table_schema = ? AND table_name = ?",
-            [SCHEMA, spec.name],
-        ).fetchall()
-    )
+    present = dict(columns_of(connection, spec.qualified_name))
     for name, wanted in spec.column_types().items():
         have = present.get(name)
         if have and have != wanted and have.startswith("DECIMAL") and wanted.startswith("DECIMAL"):
-            connection.execute(f"ALTER TABLE {SCHEMA}.{spec.name} ALTER {name} TYPE {wanted}")
+            connection.execute(f"ALTER TABLE {spec.qualified_name} ALTER {name} TYPE {wanted}")
 
 
 def to_arrow(records: Iterable[Mapping[str, Any]]) -> pa.Table:
@@ -121,7 +113,7 @@ def merge_batch(
             parent = child.table.parent_column
             vanished = connection.execute(
                 f"""
-                UPDATE {SCHEMA}.{child.table.name} AS t
+                UPDATE {child.table.qualified_name} AS t
                 SET _deleted = TRUE, _extracted_at = $extracted_at
                 WHERE NOT t._deleted
                   AND t.{parent} IN (SELECT parent_id FROM _parents)
@@ -142,7 +134,7 @@ def _merge(
     pair: str,
     seen_table: str | None = None,
 ) -> MergeCounts:
-    table = qualified(SCHEMA, spec.name)
+    table = spec.qualified_name
     columns = spec.column_names()
     connection.execute(
         f"CREATE OR REPLACE TEMP TABLE _typed AS {spec.select_sql(source)}", {"extracted_at": extracted_at}
@@ -226,7 +218,7 @@ def flag_unseen_as_deleted(
     """After a full read, rows the source no longer returns are flagged deleted (never dropped)."""
     result = connection.execute(
         f"""
-        UPDATE {SCHEMA}.{spec.name} SET _deleted = TRUE, _extracted_at = $extracted_at
+        UPDATE {spec.qualified_name} SET _deleted = TRUE, _extracted_at = $extracted_at
         WHERE NOT _deleted AND id NOT IN (SELECT id FROM {seen_table})
         """,
         {"extracted_at": extracted_at},

@@ -10,17 +10,19 @@ from __future__ import annotations
 
 import duckdb
 
+from finsync_dagster.warehouse.sql import qualified
+
 STAGING = "staging"
 QUALITY = "quality"
 CORE = "core"
 RECON = "recon"
 SCHEMAS = (STAGING, QUALITY, CORE, RECON)
 
-QUARANTINE = f"{QUALITY}.quarantine"
-HELD = f"{QUALITY}.held"
-ANOMALIES = f"{QUALITY}.anomalies"
-ROW_COUNT_HISTORY = f"{QUALITY}.row_count_history"
-MAPPING_REJECTS = f"{CORE}.mapping_rejects"
+QUARANTINE = qualified(QUALITY, "quarantine")
+HELD = qualified(QUALITY, "held")
+ANOMALIES = qualified(QUALITY, "anomalies")
+ROW_COUNT_HISTORY = qualified(QUALITY, "row_count_history")
+MAPPING_REJECTS = qualified(CORE, "mapping_rejects")
 
 QUARANTINE_DDL = f"""
 CREATE TABLE IF NOT EXISTS {QUARANTINE} (

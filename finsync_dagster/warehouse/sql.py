@@ -1,9 +1,17 @@
 """The SQL idioms every package uses on a DuckDB warehouse connection.
 
-One templating rule holds everywhere: identifiers (schema, table, column) come from code constants and pass
-through ``identifier``/``qualified`` before they reach an f-string; values are always bound parameters
-(``?`` or ``$name``). A write that replaces rows runs inside ``transaction``, so readers never see it half
-done and an error (or an interrupt) leaves the tables as they were.
+One templating rule holds everywhere: SQL is an f-string (a module constant, or a small function returning
+one when a table name varies), never ``str.format`` or ``%``. What goes into the braces is an identifier
+from a code constant that has passed through ``identifier``/``qualified`` (``TableSpec.qualified_name``,
+``core.model.TABLES`` and the ``warehouse.schemas`` names are built that way); values are always bound
+parameters (``?``, ``$name``, a Python list for ``list_contains($names, x)``), never spliced in.
+
+The one exception is a column a person names in a mapping spec (an M3 field such as ``CUNO``, a CSV
+enrichment's header): ``mapping.compile.quote`` double-quotes it, because such names are checked against
+the live table's columns, not against the lower_snake rule.
+
+A write that replaces rows runs inside ``transaction``, so readers never see it half done and an error (or
+an interrupt) leaves the tables as they were; Arrow tables are handed to SQL through ``registered``.
 """
 
 from __future__ import annotations

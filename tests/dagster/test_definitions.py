@@ -109,6 +109,7 @@ def test_the_code_location_validates_from_the_root_with_no_environment(
     assert "Traceback" not in output
 
 
+@pytest.mark.slow  # a `dg` subprocess, as the other command-line checks
 def test_dg_lists_the_definitions_of_the_snapshot(finsync_home: Path) -> None:
     # What Dagster itself loads from pyproject's [tool.dg] is the snapshot's code location.
     result = subprocess.run(

@@ -8,6 +8,7 @@ import dagster as dg
 import duckdb
 
 from finsync_dagster.assets.core import REJECT_CHECK, build_core_assets
+from finsync_dagster.mapping import load_specs
 from finsync_dagster.resources import WarehouseResource
 from tests.mapping.staging import sample_warehouse
 
@@ -32,7 +33,7 @@ def test_core_assets_write_every_entity_and_report_refused_rows(tmp_path: Path) 
     with duckdb.connect(str(path)) as con:
         con.execute("UPDATE staging.freshbooks_invoices SET status = 42 WHERE id = '5002'")
     partitions = dg.StaticPartitionsDefinition(["demo"])
-    assets = build_core_assets(partitions)
+    assets = build_core_assets(partitions, load_specs())
     result = dg.materialize(
         assets, partition_key="demo", resources={"warehouse": WarehouseResource(home=str(tmp_path))}
     )

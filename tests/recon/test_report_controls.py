@@ -56,3 +56,19 @@ def test_control_characters_are_shown_escaped_in_every_report_file(tmp_path: Pat
 
 def test_printable_text_is_left_as_typed() -> None:
     assert visible("Ünïcødé & Söhne | 北京 «ok» \u00a0") == "Ünïcødé & Söhne | 北京 «ok» \u00a0"
+
+
+def test_invisible_format_characters_never_reach_the_match_csvs(tmp_path: Path) -> None:
+    # Unicode tag characters (U+E0000-E007F) render as nothing and can smuggle text past a reader; so do
+    # interlinear annotation marks and the Arabic number signs. The match CSVs are written by DuckDB.
+    hidden = "\U000e0041\U000e0042\ufff9\u0600\ue000"
+    with _warehouse() as con:
+        con.execute("UPDATE recon.invoice_matches SET customer = ?", [f"Acme{hidden} Ltd"])
+        _, paths = write_report(con, tmp_path, pair="demo", run_id="run-1", as_of=date(2026, 10, 31))
+    for path in paths.csvs:
+        text = Path(path).read_text(encoding="utf-8")
+        assert not [c for c in hidden if c in text], path
+    matches = Path(next(p for p in paths.csvs if p.endswith("invoices_matches.csv"))).read_text(
+        encoding="utf-8"
+    )
+    assert "Acme\ufffd\ufffd\ufffd\ufffd\ufffd Ltd" in matches

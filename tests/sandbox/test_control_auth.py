@@ -42,8 +42,14 @@ OWN: dict[str, list[Call]] = {
         ("POST", "/gateway/expire-tokens", None),
         ("POST", "/orders/1/deliver", {}),
     ],
+    "shop": [
+        ("GET", "/webhooks/deliveries", None),
+        ("POST", "/orders", {"email": "a@example.com", "lines": [{"sku": "WIDGET-A"}]}),
+        ("POST", "/orders/WEB-1001/pay", {}),
+        ("DELETE", "/orders/WEB-1001", None),
+    ],
 }
-CALLS = [(system, *call) for system in ("freshbooks", "infor") for call in [*SHARED, *OWN[system]]]
+CALLS = [(system, *call) for system in ("freshbooks", "infor", "shop") for call in [*SHARED, *OWN[system]]]
 
 
 @pytest.fixture(scope="module")
@@ -102,6 +108,10 @@ def test_off_loopback_the_emulated_apis_keep_their_own_authentication(exposed: R
         "client_secret": ionapi["cs"],
     }
     assert httpx.post(ionapi["pu"] + ionapi["ot"], data=form).status_code == 200
+    shop = info["shop"]
+    orders = f"{shop['admin_url']}/orders/count.json"
+    assert httpx.get(orders).status_code == 401
+    assert httpx.get(orders, headers={"X-Shopify-Access-Token": shop["access_token"]}).status_code == 200
 
 
 def test_sandbox_json_is_private_and_the_control_plane_never_returns_the_client_secret(
@@ -120,6 +130,10 @@ def test_sandbox_json_is_private_and_the_control_plane_never_returns_the_client_
         assert answer.status_code == 200
         assert secret not in answer.text and section["control_token"] not in answer.text
         assert "client_secret" not in answer.text
+    shop = sandbox_json(exposed)["shop"]
+    shown = httpx.get(shop["control_url"], headers={TOKEN_HEADER: shop["control_token"]})
+    assert shown.status_code == 200 and shop["access_token"] not in shown.text
+    assert shop["webhook_secret"] not in shown.text
 
 
 def test_on_loopback_the_control_plane_is_open_and_still_keeps_the_secret(

@@ -19,8 +19,10 @@ import pytest
 
 from finsync_dagster.sandbox.runner import RunningSandboxes, SandboxOptions, running_sandboxes
 
-SYSTEMS = ["freshbooks", "infor"]
-CUSTOMERS = {"freshbooks": "clients", "infor": "OCUSMA"}
+SYSTEMS = ["freshbooks", "infor", "shop"]
+CUSTOMERS = {"freshbooks": "clients", "infor": "OCUSMA", "shop": "customers"}
+# Past every token's lifetime: FreshBooks' 12 h, ION's 2 h, a shop client-credentials token's 86399 s.
+LIFETIME = {"freshbooks": 43201, "infor": 43201, "shop": 86400}
 
 
 @pytest.fixture(scope="module")
@@ -30,6 +32,7 @@ def sandboxes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSandb
         running.state("freshbooks").limiter.per_minute = 0
         yield running
         running.state("freshbooks").webhooks.close()
+        running.state("shop").webhooks.close()
 
 
 @pytest.fixture
@@ -63,6 +66,16 @@ def _api_call(sandboxes: RunningSandboxes, system: str) -> httpx.Request:
         }
         token = httpx.post(info["token_url"], data=form).json()["access_token"]
         url = f"{info['api_url']}/auth/api/v1/users/me"
+    elif system == "shop":
+        form = {
+            "grant_type": "client_credentials",
+            "client_id": info["client_id"],
+            "client_secret": info["webhook_secret"],
+        }
+        token = httpx.post(info["token_url"], data=form).json()["access_token"]
+        return httpx.Request(
+            "GET", f"{info['admin_url']}/orders/count.json", headers={"X-Shopify-Access-Token": token}
+        )
     else:
         ionapi = json.loads(Path(info["ionapi_file"]).read_text(encoding="utf-8"))
         form = {
@@ -100,7 +113,7 @@ def test_advancing_the_clock_past_a_token_lifetime_expires_the_token(
     system, url = control
     call = _api_call(sandboxes, system)
     assert _send(call) == 200
-    httpx.put(f"{url}/clock", json={"advance": 43201})  # past FreshBooks' 12 h and ION's 2 h
+    httpx.put(f"{url}/clock", json={"advance": LIFETIME[system]})
     assert _send(call) == 401
 
 
@@ -129,7 +142,11 @@ def test_reset_loads_another_seed_and_back(control: tuple[str, str]) -> None:
 @pytest.mark.parametrize("control", SYSTEMS, indirect=True)
 def test_settings_are_read_and_changed_at_the_same_path(control: tuple[str, str]) -> None:
     system, url = control
-    knob: dict[str, Any] = {"freshbooks": {"access_token_lifetime": 60}, "infor": {"expires_in": 60}}[system]
+    knob: dict[str, Any] = {
+        "freshbooks": {"access_token_lifetime": 60},
+        "infor": {"expires_in": 60},
+        "shop": {"access_token_lifetime": 60},
+    }[system]
     before = httpx.get(f"{url}/settings").json()
     changed = httpx.put(f"{url}/settings", json=knob).json()
     assert changed == {**before, **knob}
@@ -146,3 +163,18 @@ def test_the_infor_sandboxs_first_control_paths_still_work(sandboxes: RunningSan
     after = httpx.post(f"{url}/clock", json={"advance_seconds": 3600}).json()["epoch"]
     assert 3600 <= after - before < 3660
     httpx.put(f"{url}/clock", json={"now": time.time()})
+
+
+@pytest.mark.parametrize("control", SYSTEMS, indirect=True)
+def test_the_commit_then_timeout_plan_is_set_and_refused_at_the_same_path(control: tuple[str, str]) -> None:
+    _, url = control
+    try:
+        plan = httpx.put(
+            f"{url}/faults", json={"spec": "rate=0.05;kinds=commit_then_timeout;ctt=delay;slow_ms=2000"}
+        ).json()
+        assert (plan["kinds"], plan["ctt"], plan["slow_ms"]) == (["commit_then_timeout"], "delay", 2000)
+        refused = httpx.put(f"{url}/faults", json={"kinds": ["commit_then_timeout"], "ctt": "sometimes"})
+        assert refused.status_code == 400
+        assert refused.json() == {"error": "ctt must be drop or delay, not 'sometimes'"}
+    finally:
+        httpx.delete(f"{url}/faults")

@@ -29,6 +29,7 @@ def counts_by_asset(result) -> dict[str, dict]:
     return {a.key.removeprefix("staging/"): a.metadata for a in result.assets if "inserted" in a.metadata}
 
 
+@pytest.mark.slow
 def test_every_seeded_record_is_staged_once_with_types(sync) -> None:
     result = sync()
     business = demo_business()

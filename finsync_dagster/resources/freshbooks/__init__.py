@@ -3,6 +3,7 @@
 Production code only: it knows URLs and credentials, never the sandbox.
 """
 
+from finsync_dagster.resources.freshbooks.callbacks import Callback
 from finsync_dagster.resources.freshbooks.catalog import RESOURCES, ResourceSpec
 from finsync_dagster.resources.freshbooks.client import ClientStats, FreshBooksClient
 from finsync_dagster.resources.freshbooks.clock import accounting_time_to_utc
@@ -14,6 +15,7 @@ from finsync_dagster.resources.freshbooks.tokens import TokenKeeper
 __all__ = [
     "RESOURCES",
     "Business",
+    "Callback",
     "ClientStats",
     "FreshBooksClient",
     "FreshBooksResource",

@@ -28,6 +28,7 @@ RESOURCES: dict[str, ResourceSpec] = {
     for spec in (
         ResourceSpec("clients", "users/clients", "client", "clients", "userid"),
         ResourceSpec("invoices", "invoices/invoices", "invoice", "invoices", "invoiceid", delete="http"),
+        ResourceSpec("credit_notes", "credit_notes/credit_notes", "credit_note", "credit_notes", "creditid"),
         ResourceSpec("payments", "payments/payments", "payment", "payments", "logid"),
         ResourceSpec("expenses", "expenses/expenses", "expense", "expenses", "expenseid"),
         ResourceSpec(

@@ -7,6 +7,9 @@ FreshBooks certainly did not apply it (429, 401, no connection); after an answer
 create (5xx, timeout, dropped connection) it is looked up by the caller's unique fields, and without them
 it surfaces as :class:`OutcomeUnknownError` rather than risk a duplicate.
 
+Webhook callbacks (contract §5.1) are created, listed, verified, resent and deleted the same way; a
+callback create is looked up by event and URI after a failure that may hide it.
+
 Records stay dicts, parsed with ``Decimal`` for any JSON number so money is never a float; the staging
 layer types them.
 """
@@ -19,7 +22,6 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -37,12 +39,14 @@ from finsync_dagster.errors import (
     UnavailableError,
 )
 from finsync_dagster.resources.freshbooks import clock
+from finsync_dagster.resources.freshbooks.callbacks import Callback, parse_callback
 from finsync_dagster.resources.freshbooks.catalog import ResourceSpec, spec_for
 from finsync_dagster.resources.freshbooks.errors import SYSTEM, error_from_response
 from finsync_dagster.resources.freshbooks.identity import Identity, parse_identity
 from finsync_dagster.resources.freshbooks.tokens import TokenKeeper
 from finsync_dagster.resources.http_policy import (
     DEFAULT_POLICY,
+    ClientStats,
     HttpPolicy,
     RateLimiter,
     call_with_retries,
@@ -54,26 +58,6 @@ from finsync_dagster.resources.http_policy import (
 T = TypeVar("T")
 MAX_PER_PAGE = 100  # FreshBooks silently caps per_page at 100 (contract §3.3)
 Params = list[tuple[str, str]]
-
-
-@dataclass
-class ClientStats:
-    """What the client has seen, for run metadata and benchmarks (never tokens)."""
-
-    requests: int = 0
-    rate_limited: int = 0
-    transient_errors: int = 0
-
-    def __post_init__(self) -> None:
-        self._lock = threading.Lock()
-
-    def count(self, *, error: Exception | None = None) -> None:
-        with self._lock:
-            self.requests += 1
-            if isinstance(error, RateLimitedError):
-                self.rate_limited += 1
-            if isinstance(error, TransientApiError):
-                self.transient_errors += 1
 
 
 class FreshBooksClient:
@@ -179,30 +163,11 @@ class FreshBooksClient:
         """
         spec = _writable(resource)
         payload = {spec.single: dict(data)}
-        for attempt in range(1, self.policy.max_attempts + 1):
-            try:
-                body = self._retrying(
-                    lambda: self._send("POST", self._path(spec), json_body=payload), retry_on=SAFE_TO_RESEND
-                )
-                return _result(body)[spec.single]
-            except UnavailableError as exc:
-                if isinstance(exc, RequestNotSentError):
-                    raise
-                if lookup is None:
-                    raise OutcomeUnknownError(
-                        f"creating a {spec.single} failed after it may have been applied ({exc.message}); "
-                        "check FreshBooks before trying again",
-                        system=SYSTEM,
-                        status=exc.status,
-                        request=exc.request,
-                    ) from exc
-                found = self._find(spec, lookup)
-                if found is not None:
-                    return found
-                if attempt == self.policy.max_attempts:
-                    raise
-                time.sleep(min(self.policy.backoff_max, self.policy.backoff_initial * 2**attempt))
-        raise AssertionError("unreachable")
+        return self._create_once(
+            lambda: _result(self._send("POST", self._path(spec), json_body=payload))[spec.single],
+            find=None if lookup is None else lambda: self._find(spec, lookup),
+            what=spec.single,
+        )
 
     def update(self, resource: str, record_id: int | str, data: Mapping[str, Any]) -> dict[str, Any]:
         """Change fields of a record (a PUT: idempotent, so retried). A ``vis_state`` in ``data`` makes
@@ -233,7 +198,105 @@ class FreshBooksClient:
                 raise
             # An earlier attempt deleted it and its answer was lost: that is success.
 
+    # -- webhook callbacks (contract §5.1) ----------------------------------------------------------
+
+    def list_callbacks(self, *, event: str | None = None) -> list[Callback]:
+        """Every callback of the account (``event`` also matches a parent name, as FreshBooks does)."""
+        found: list[Callback] = []
+        page, pages = 1, 1
+        while page <= pages:
+            params: Params = [("page", str(page)), ("per_page", str(MAX_PER_PAGE))]
+            if event:
+                params.append(("search[event]", event))
+            result = self._callbacks_page(params)
+            found.extend(parse_callback(c) for c in result.get("callbacks") or [])
+            page, pages = page + 1, int(result.get("pages") or 1)
+        return found
+
+    def create_callback(self, event: str, uri: str) -> Callback:
+        """Subscribe ``uri`` to ``event``, once: FreshBooks then POSTs a verifier to ``uri``.
+
+        After a failure that may hide an applied create, an existing callback for the same event and URI
+        is returned instead of creating a second one.
+        """
+        payload = {"callback": {"event": event, "uri": uri}}
+
+        def find() -> dict[str, Any] | None:
+            same = [c for c in self.list_callbacks(event=event) if (c.event, c.uri) == (event, uri)]
+            return {"callbackid": same[0].callback_id, "event": event, "uri": uri} if same else None
+
+        created = self._create_once(
+            lambda: _result(self._send("POST", self._callbacks_path(), json_body=payload))["callback"],
+            find=find,
+            what="callback",
+        )
+        return parse_callback(created)
+
+    def verify_callback(self, callback_id: int | str, verifier: str) -> Callback:
+        """Send back the verifier FreshBooks posted; deliveries start once FreshBooks accepts it."""
+        payload = {"callback": {"verifier": verifier}}
+        return self._put_callback(callback_id, payload)
+
+    def resend_verification(self, callback_id: int | str) -> Callback:
+        """Ask FreshBooks to POST the callback's verifier to its URI again."""
+        return self._put_callback(callback_id, {"callback": {"resend": True}})
+
+    def delete_callback(self, callback_id: int | str) -> None:
+        maybe_applied = threading.Event()
+
+        def note(exc: BaseException) -> None:
+            if isinstance(exc, UnavailableError) and not isinstance(exc, RequestNotSentError):
+                maybe_applied.set()
+
+        try:
+            self._retrying(lambda: self._send("DELETE", self._callbacks_path(callback_id)), before_retry=note)
+        except NotFoundError:
+            if not maybe_applied.is_set():
+                raise
+
     # -- internals ---------------------------------------------------------------------------------
+
+    def _create_once(
+        self,
+        post: Callable[[], dict[str, Any]],
+        *,
+        find: Callable[[], dict[str, Any] | None] | None,
+        what: str,
+    ) -> dict[str, Any]:
+        """One POST, resent only when it certainly was not applied, else looked up with ``find``."""
+        for attempt in range(1, self.policy.max_attempts + 1):
+            try:
+                return self._retrying(post, retry_on=SAFE_TO_RESEND)
+            except UnavailableError as exc:
+                if isinstance(exc, RequestNotSentError):
+                    raise
+                if find is None:
+                    raise OutcomeUnknownError(
+                        f"creating a {what} failed after it may have been applied ({exc.message}); "
+                        "check FreshBooks before trying again",
+                        system=SYSTEM,
+                        status=exc.status,
+                        request=exc.request,
+                    ) from exc
+                found = find()
+                if found is not None:
+                    return found
+                if attempt == self.policy.max_attempts:
+                    raise
+                time.sleep(min(self.policy.backoff_max, self.policy.backoff_initial * 2**attempt))
+        raise AssertionError("unreachable")
+
+    def _callbacks_page(self, params: Params) -> dict[str, Any]:
+        return _result(self._retrying(lambda: self._send("GET", self._callbacks_path(), params=params)))
+
+    def _put_callback(self, callback_id: int | str, payload: dict[str, Any]) -> Callback:
+        path = self._callbacks_path(callback_id)
+        body = self._retrying(lambda: self._send("PUT", path, json_body=payload))
+        return parse_callback(_result(body)["callback"])
+
+    def _callbacks_path(self, callback_id: int | str | None = None) -> str:
+        path = f"/events/account/{self.account_id}/events/callbacks"
+        return path if callback_id is None else f"{path}/{callback_id}"
 
     def _iter_listing(
         self, spec: ResourceSpec, params: Params, per_page: int

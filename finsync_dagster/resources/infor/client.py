@@ -50,7 +50,7 @@ class M3Client:
 
     Example::
 
-        with resource.open_client() as m3:
+        with resource.get_client(ledger) as m3:  # or clients.infor(pair) in an asset
             customer = m3.execute(program="CRS610MI", transaction="GetBasicData", params={"CUNO": "C001"})
             for batch in m3.iter_export(table="OCUSMA", columns=["OKCUNO", "OKLMDT"],
                                         where=[("OKLMDT", ">=", date(2025, 1, 31))]):
@@ -87,6 +87,11 @@ class M3Client:
 
     def close(self) -> None:
         self.session.close()
+
+    def verify_access(self) -> None:
+        """One cheap MI call in the company/division (one customer record): proves that the credentials,
+        the gateway and M3 all answer. ``finsync connect infor`` and each run's connection check make it."""
+        self.execute(program="CRS610MI", transaction="LstByNumber", maxrecs=1)
 
     # -- single transactions -------------------------------------------------------------------------
 

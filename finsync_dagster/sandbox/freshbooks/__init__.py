@@ -15,9 +15,10 @@ thread; ``control.py`` adds this system's own control routes; ``seed.py`` builds
 Endpoints
 ---------
 - ``GET /oauth/authorize[/]``, ``POST /auth/oauth/token``, ``GET /auth/api/v1/users/me``;
-- ``/accounting/account/{account_id}/`` + ``users/clients``, ``invoices/invoices``, ``payments/payments``,
-  ``expenses/expenses``, ``expenses/categories`` (read-only), ``items/items``, ``taxes/taxes``,
-  ``bill_vendors/bill_vendors``, ``bills/bills``: list, get, create, update, delete;
+- ``/accounting/account/{account_id}/`` + ``users/clients``, ``invoices/invoices``,
+  ``credit_notes/credit_notes``, ``payments/payments``, ``expenses/expenses``, ``expenses/categories``
+  (read-only), ``items/items``, ``taxes/taxes``, ``bill_vendors/bill_vendors``, ``bills/bills``: list, get,
+  create, update, delete;
 - ``/events/account/{account_id}/events/callbacks[/{id}]``: create, list, get, update, verify, resend,
   delete;
 - control plane (never faulted or rate limited): the shared ``/sandbox`` routes of
@@ -37,6 +38,21 @@ Contract choices (UNCONFIRMED points of the contract, decided here)
   parameters. ``*_min`` is inclusive and ``*_max`` exclusive. ``updated_min``/``updated_max`` are
   day-granular: only the date part counts, as midnight US/Eastern (UTC for bills and bill vendors,
   whose timestamps are UTC).
+- Filters the write side finds its records by (contract 3.4): clients ``email`` (equal, case-insensitive),
+  ``note_like``, ``organization_like``; invoices ``invoice_number``, ``customerid`` and ``po_number``
+  (UNCONFIRMED: the official invoice filter table was not readable; chosen as an equality filter, like
+  ``invoice_number``, so a key stamped in ``po_number`` finds exactly one invoice); credit notes
+  ``credit_number``, ``clientid``, ``currency_code``, ``date_min``/``date_max``.
+- Update phases (contract 3.5): a PUT body holding ``ext_vis_state`` applies only that (kept on the record;
+  what it changes in FreshBooks is UNCONFIRMED, nothing the sandbox renders), else ``vis_state`` only, else
+  an action only (``action_mark_as_sent`` or ``action_email`` take a draft invoice or credit note to
+  sent), else the regular fields; every other field of the body is silently dropped.
+- Credit notes (UNCONFIRMED beyond the path, single key and PUT delete of contract 2): ``id``/``creditid``,
+  ``clientid`` (required; the client's names and currency are copied), ``credit_number`` (given, or the
+  previous one incremented from ``CN-0000``), ``create_date`` (required), ``currency_code``, ``lines`` as
+  an invoice's (required, the total must be positive; returned with ``include[]=lines``), ``amount`` and
+  ``tax_amount`` (Money), ``status``/``display_status`` ``created`` or ``sent``, ``notes``, ``terms``,
+  ``description``, ``vis_state``. Applying a credit to an invoice is not modelled.
 - A soft-deleted record is still returned by GET on its id, with ``vis_state`` 1.
 - Accounting create answers 200. Accounting HTTP DELETE answers 200 ``{"response": {}}`` and is a soft
   delete (taxes, which have no ``vis_state``, are removed); callbacks DELETE answers 204.
@@ -52,6 +68,9 @@ Contract choices (UNCONFIRMED points of the contract, decided here)
   errno 429. The default limit is 1,200 requests per minute in a sliding window (FreshBooks publishes
   none); ``/sandbox/settings`` changes it (0 turns it off).
 - The fault kind ``revoke`` really revokes the presented access token, so the client has to refresh.
+- The fault kind ``commit_then_timeout`` (``../faults.py``) hits POST, PUT and DELETE under
+  ``/accounting/`` and ``/events/``: the write is applied (webhooks included), then its answer is lost.
+  The OAuth token endpoint is never hit by it.
 - Unknown account id in a path: 404 errno 1012; a token is valid for every account of its identity.
 - Webhooks: see ``webhooks.py`` (verification event name, signing of the verifier POST, retries).
 - Expense categories are read-only; even the ``empty`` seed has the built-in ones.

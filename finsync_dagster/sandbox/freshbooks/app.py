@@ -6,6 +6,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Scope
 
 from finsync_dagster.sandbox.faults import FaultMiddleware
 from finsync_dagster.sandbox.freshbooks.backend import FreshBooksSandbox
@@ -17,6 +18,14 @@ from finsync_dagster.sandbox.freshbooks.errors import (
     revoked,
 )
 from finsync_dagster.sandbox.freshbooks.routes import routes
+
+_WRITES = ("POST", "PUT", "DELETE")
+_WRITTEN = ("/accounting/", "/events/")  # not the OAuth endpoints: a token grant is not a record write
+
+
+def changes_state(scope: Scope, _body: bytes) -> bool:
+    """A write of the accounting or events API: what ``commit_then_timeout`` may hit."""
+    return scope["method"] in _WRITES and scope["path"].startswith(_WRITTEN)
 
 
 def create_app(sandbox: FreshBooksSandbox) -> Starlette:
@@ -39,6 +48,7 @@ def create_app(sandbox: FreshBooksSandbox) -> Starlette:
                 injector=sandbox.faults,
                 render_status=render_status,
                 render_revoked=render_revoked,
+                is_write=changes_state,
             )
         ],
     )

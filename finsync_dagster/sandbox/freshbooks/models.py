@@ -46,6 +46,7 @@ from finsync_dagster.sandbox.freshbooks.values import (
 
 MAX_PER_PAGE = 100
 DEFAULT_PER_PAGE = 30
+SENDABLE = frozenset({"invoices", "credit_notes"})  # resources with the send actions (contract 2)
 
 EmitEvent = Callable[[str, str, int], None]  # (account_id, event name, object id)
 
@@ -144,13 +145,14 @@ RESOURCES: dict[str, ResourceSpec] = {
                 "customerid": _eq("customerid"),
                 "customerids": _in("customerid"),
                 "invoice_number": _eq("invoice_number"),
+                "po_number": _eq("po_number"),
                 "v3_status": Filter("computed", "v3_status"),
                 "status": Filter("computed", "status"),
                 "payment_status": Filter("computed", "payment_status"),
                 "currency_code": _eq("currency_code"),
                 **_dates("create_date"),
             },
-            indexed=("customerid", "invoice_number"),
+            indexed=("customerid", "invoice_number", "po_number"),
         ),
         _spec(
             "payments",
@@ -233,6 +235,22 @@ RESOURCES: dict[str, ResourceSpec] = {
                 "compound": _eq("compound"),
             },
             hard_delete=True,
+        ),
+        _spec(
+            "credit_notes",
+            "credit_notes/credit_notes",
+            "credit_note",
+            "creditid",
+            "credit_note",
+            20001,
+            {
+                "clientid": _eq("clientid"),
+                "clientids": _in("clientid"),
+                "credit_number": _eq("credit_number"),
+                "currency_code": _eq("currency_code"),
+                **_dates("create_date"),
+            },
+            indexed=("clientid", "credit_number"),
         ),
         _spec(
             "bill_vendors",
@@ -500,6 +518,7 @@ class Account:
         self.emit = emit or (lambda *_: None)
         self.tables = {name: Table(spec) for name, spec in RESOURCES.items()}
         self.last_invoice_number = "0000"
+        self.last_credit_number = "CN-0000"
         self.next_credit_id = 1
 
     @property
@@ -548,12 +567,14 @@ class Account:
     def update(self, resource: str, record_id: int, data: dict[str, Any]) -> Record:
         spec = RESOURCES[resource]
         old = self.get(resource, record_id)
-        # Update phases (contract 3.5): vis_state, then actions, then data; only the first applies and
-        # every other field in the body is silently dropped.
+        # Update phases (contract 3.5): ext_vis_state, then vis_state, then actions, then data; only the
+        # first applies and every other field in the body is silently dropped.
+        if "ext_vis_state" in data:
+            return self._set_ext_vis_state(resource, old, data["ext_vis_state"])
         if "vis_state" in data:
             return self.set_vis_state(resource, record_id, data["vis_state"])
-        if resource == "invoices" and any(key.startswith("action_") for key in data):
-            return self._invoice_action(old, data)
+        if resource in SENDABLE and any(key.startswith("action_") for key in data):
+            return self._send_action(resource, old, data)
         rec = BUILDERS[resource](self, data, old)
         rec["updated"] = self.clock.time()
         if resource == "payments":
@@ -593,16 +614,30 @@ class Account:
 
     # -- rules that span records
 
-    def _invoice_action(self, old: Record, data: dict[str, Any]) -> Record:
+    def _set_ext_vis_state(self, resource: str, old: Record, raw: Any) -> Record:
+        """The first update phase: kept on the record; what it changes in FreshBooks is UNCONFIRMED."""
+        spec = RESOURCES[resource]
+        rec = {
+            **old,
+            "ext_vis_state": parse_int(raw, object=spec.single, field="ext_vis_state"),
+            "updated": self.clock.time(),
+        }
+        self.tables[resource].put(rec)
+        self.emit(self.account_id, f"{spec.event}.update", rec["id"])
+        return rec
+
+    def _send_action(self, resource: str, old: Record, data: dict[str, Any]) -> Record:
+        """The actions phase: ``action_mark_as_sent`` or ``action_email`` take a draft to sent."""
+        spec = RESOURCES[resource]
         rec = dict(old)
         sending = parse_bool(data.get("action_mark_as_sent")) or parse_bool(data.get("action_email"))
         if sending and rec["sent"] == "draft":
             rec["sent"] = "sent"
         rec["updated"] = self.clock.time()
-        self.tables["invoices"].put(rec)
-        if parse_bool(data.get("action_email")):
+        self.tables[resource].put(rec)
+        if parse_bool(data.get("action_email")) and resource == "invoices":
             self.emit(self.account_id, "invoice.sendByEmail", rec["id"])
-        self.emit(self.account_id, "invoice.update", rec["id"])
+        self.emit(self.account_id, f"{spec.event}.update", rec["id"])
         return rec
 
     def _apply_payment(self, payment: Record, sign: int) -> None:
@@ -625,6 +660,10 @@ class Account:
     def next_invoice_number(self) -> str:
         self.last_invoice_number = increment_number(self.last_invoice_number)
         return self.last_invoice_number
+
+    def next_credit_number(self) -> str:
+        self.last_credit_number = increment_number(self.last_credit_number)
+        return self.last_credit_number
 
 
 def increment_number(number: str) -> str:

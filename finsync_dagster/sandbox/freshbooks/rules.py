@@ -100,6 +100,7 @@ INVOICE_TEXT_FIELDS = (
     "vat_name",
     "vat_number",
 )
+CREDIT_NOTE_TEXT_FIELDS = ("notes", "terms", "language", "description")
 BILL_VENDOR_TEXT_FIELDS = (
     "vendor_name",
     "currency_code",
@@ -169,17 +170,17 @@ def _client_or_error(account: Account, raw: Any, object: str, name: str) -> Reco
     return client
 
 
-def _invoice_lines(raw: Any, code: str, discount: str) -> tuple[Line, ...]:
+def _invoice_lines(raw: Any, code: str, discount: str, object: str = "invoice") -> tuple[Line, ...]:
     if not isinstance(raw, list):
-        raise invalid_value("invoice", "lines", raw, "lines must be a list.")
+        raise invalid_value(object, "lines", raw, "lines must be a list.")
     lines = []
     for item in raw:
         if not isinstance(item, dict):
-            raise invalid_value("invoice", "lines", item, "Each line must be an object.")
+            raise invalid_value(object, "lines", item, "Each line must be an object.")
         unit = item.get("unit_cost", {"amount": "0"})
         if isinstance(unit, dict) and unit.get("code") not in (None, code):
             raise invalid_value(
-                "line", "unit_cost", unit.get("code"), "Line currency must match the invoice."
+                "line", "unit_cost", unit.get("code"), f"Line currency must match the {object}."
             )
         tax1, tax2 = item.get("taxName1") or None, item.get("taxName2") or None
         lines.append(
@@ -248,6 +249,42 @@ def _build_invoice(account: Account, data: dict[str, Any], old: Record | None) -
             _lines_as_data(rec["lines"]), rec["currency_code"], rec["discount_value"]
         )
     rec["discount"], rec["tax"], rec["amount"] = invoice_totals(rec["lines"], rec["discount_value"])
+    return rec
+
+
+def _build_credit_note(account: Account, data: dict[str, Any], old: Record | None) -> Record:
+    """A credit note (a refund to a client): lines like an invoice's, no discount, a number of its own."""
+    rec: Record = dict(old) if old else {"sent": "draft", "lines": ()}
+    if old is None or "clientid" in data:
+        client = _client_or_error(
+            account, _required(data, old, "credit_note", "clientid"), "credit_note", "clientid"
+        )
+        rec["clientid"] = client["id"]
+        if old is None:
+            for name in ("fname", "lname", "organization", "email"):
+                rec[name] = client.get(name)
+            rec["currency_code"] = client.get("currency_code") or account.business.currency_code
+    rec["create_date"] = parse_date(
+        _required(data, old, "credit_note", "create_date"), object="credit_note", field="create_date"
+    )
+    if "currency_code" in data:
+        rec["currency_code"] = str(data["currency_code"])
+    _copy_text(rec, data, CREDIT_NOTE_TEXT_FIELDS)
+    rec.setdefault("language", "en")
+    if data.get("credit_number") not in (None, ""):
+        rec["credit_number"] = str(data["credit_number"])
+        if old is None:
+            account.last_credit_number = rec["credit_number"]
+    elif old is None:
+        rec["credit_number"] = account.next_credit_number()
+    if old is None or "lines" in data:
+        raw_lines = _required(data, old, "credit_note", "lines")
+        rec["lines"] = _invoice_lines(raw_lines, rec["currency_code"], "0", object="credit_note")
+    _, rec["tax"], rec["amount"] = invoice_totals(rec["lines"], "0")
+    if rec["amount"] <= 0:
+        raise invalid_value(
+            "credit_note", "lines", cents_text(rec["amount"]), "A credit note's amount must be positive."
+        )
     return rec
 
 
@@ -508,6 +545,7 @@ def _read_only(account: Account, data: dict[str, Any], old: Record | None) -> Re
 BUILDERS: dict[str, Callable[[Account, dict[str, Any], Record | None], Record]] = {
     "clients": _build_client,
     "invoices": _build_invoice,
+    "credit_notes": _build_credit_note,
     "payments": _build_payment,
     "expenses": _build_expense,
     "categories": _read_only,

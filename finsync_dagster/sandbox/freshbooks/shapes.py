@@ -208,6 +208,54 @@ def render_invoice(account: Account, rec: Record, includes: frozenset[str]) -> d
     return out
 
 
+def render_credit_note(account: Account, rec: Record, includes: frozenset[str]) -> dict[str, Any]:
+    """The most plausible shape (the contract names only the path): an invoice's client and line keys."""
+    code = rec["currency_code"]
+    status = "created" if rec["sent"] == "draft" else rec["sent"]
+    out: dict[str, Any] = {
+        "id": rec["id"],
+        "creditid": rec["id"],
+        "accounting_systemid": account.account_id,
+        "clientid": rec["clientid"],
+        "credit_number": rec["credit_number"],
+        "create_date": rec["create_date"],
+        "currency_code": code,
+        "language": rec["language"],
+        "amount": money(rec["amount"], code),
+        "tax_amount": money(rec["tax"], code),
+        "status": status,
+        "display_status": status,
+        "fname": rec.get("fname"),
+        "lname": rec.get("lname"),
+        "organization": rec.get("organization"),
+        "email": rec.get("email"),
+        "notes": rec.get("notes"),
+        "terms": rec.get("terms"),
+        "description": rec.get("description"),
+        "created_at": eastern_text(rec["created"]),
+        "updated": eastern_text(rec["updated"]),
+        "vis_state": rec["vis_state"],
+    }
+    if "lines" in includes:
+        out["lines"] = [
+            {
+                "lineid": n,
+                "creditid": rec["id"],
+                "name": line.name,
+                "description": line.description,
+                "qty": line.qty,
+                "unit_cost": money(line.unit_cost, code),
+                "amount": money(line.amount, code),
+                "taxName1": line.tax_name1,
+                "taxAmount1": line.tax_amount1,
+                "taxName2": line.tax_name2,
+                "taxAmount2": line.tax_amount2,
+            }
+            for n, line in enumerate(rec["lines"], start=1)
+        ]
+    return out
+
+
 def render_payment(account: Account, rec: Record, includes: frozenset[str]) -> dict[str, Any]:
     return {
         "id": rec["id"],
@@ -373,6 +421,7 @@ def render_bill(account: Account, rec: Record, includes: frozenset[str]) -> dict
 RENDERERS: dict[str, Callable[[Account, Record, frozenset[str]], dict[str, Any]]] = {
     "clients": render_client,
     "invoices": render_invoice,
+    "credit_notes": render_credit_note,
     "payments": render_payment,
     "expenses": render_expense,
     "categories": render_category,

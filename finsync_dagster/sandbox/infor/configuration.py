@@ -17,11 +17,13 @@ COMPANY = "100"
 DIVISION = "AAA"
 DEFAULTS = {"CUTM": "TMPL01", "ORTP": "A01", "WHLO": "W01", "BOPE": "BT1"}
 DEFAULT_ITEM = "SBX-ITEM-001"
+MAPPED_TEMPLATES = ("TSTD", "TSMB", "TKEY")
 _CONFIG_STAMP = datetime(2026, 1, 1, tzinfo=UTC)
 _BASE_ACCOUNTS = [
     ("1100", "Cash at bank"),
     ("1200", "Accounts receivable"),
     ("2100", "Sales tax payable"),
+    ("2200", "Accounts payable"),
     ("4000", "Product revenue"),
 ]
 
@@ -53,6 +55,10 @@ def configure(state: InforState) -> Company:
         "ALCU": "",
         "YREF": "",
     }
+    # The templates the shipped mapping picks by CRM segment (freshbooks_to_core/customers.yaml), so a
+    # FreshBooks client can become an M3 customer in every seed.
+    for template in MAPPED_TEMPLATES:
+        settings.customer_templates[template] = dict(settings.customer_templates[DEFAULTS["CUTM"]])
     settings.order_types.add(DEFAULTS["ORTP"])
     settings.warehouses.add(DEFAULTS["WHLO"])
     settings.payment_batch_types.add(DEFAULTS["BOPE"])

@@ -4,7 +4,8 @@ Mapping: customer ``C007`` is ``CUNO`` ``10007``; each Infor-side invoice is a c
 ``CUOR`` is the FreshBooks invoice number, taken to its ``stage`` (confirmed, delivered, or invoiced into
 the AR ledger on its issue date); payments are cash applied to the AR invoice on their date with ``CKNO``
 = the payment key; expenses are balanced GL vouchers (category account against the bank account) whose
-``VDSC`` starts with the expense key. Bills are not seeded (no AP programs in this sandbox).
+``VDSC`` starts with the expense key. The first two bill vendors are suppliers (vendor ``V01`` is ``SUNO``
+``50001``), so procure-to-pay finds some vendors and creates the others; no supplier invoice is seeded.
 
 An order that Infor holds only as confirmed or delivered but that has a payment is invoiced anyway, since
 M3 applies cash only to AR invoices; such orders are listed in the truth under ``infor_notes``.
@@ -17,15 +18,27 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from finsync_dagster.sandbox.demo_business import DemoBusiness, DemoCustomer, DemoInvoice, demo_business
+from finsync_dagster.sandbox.demo_business import (
+    DemoBusiness,
+    DemoCustomer,
+    DemoInvoice,
+    DemoVendor,
+    demo_business,
+)
 from finsync_dagster.sandbox.infor.configuration import DEFAULTS, add_account, add_item
 from finsync_dagster.sandbox.infor.lifecycle import SeedLine, deliver, invoice, seed_order
 from finsync_dagster.sandbox.infor.models import Company, Row
 from finsync_dagster.sandbox.infor.postings import GLLine, apply_payment, post_voucher
 
+SEEDED_SUPPLIERS = 2
+
 
 def cuno_of(key: str) -> str:
     return str(10000 + int(key[1:]))
+
+
+def suno_of(key: str) -> str:
+    return str(50000 + int(key[1:]))
 
 
 def _stamp(day: date, sequence: int) -> datetime:
@@ -51,7 +64,13 @@ def seed_demo(company: Company) -> dict[str, Any]:
     _items(company, biz, stages)
     for customer in biz.infor.customers:
         _customer(company, customer, biz, vat_codes)
-    refs: dict[str, Any] = {"customers": {c.key: cuno_of(c.key) for c in biz.infor.customers}, "orders": {}}
+    for vendor in biz.vendors[:SEEDED_SUPPLIERS]:
+        _supplier(company, vendor)
+    refs: dict[str, Any] = {
+        "customers": {c.key: cuno_of(c.key) for c in biz.infor.customers},
+        "suppliers": {v.key: suno_of(v.key) for v in biz.vendors[:SEEDED_SUPPLIERS]},
+        "orders": {},
+    }
     for sequence, demo_invoice in enumerate(
         sorted(biz.infor.invoices, key=lambda i: (i.issue_date, i.number))
     ):
@@ -132,6 +151,18 @@ def _customer(company: Company, customer: DemoCustomer, biz: DemoBusiness, vat_c
         "VTCD": vat_codes.get(country_tax or "", "00"),
     }
     company.table("OCUSMA").insert(company.touch(row, new=True, when=datetime(2026, 1, 2, 8, tzinfo=UTC)))
+
+
+def _supplier(company: Company, vendor: DemoVendor) -> None:
+    row: Row = {
+        "CONO": company.cono, "SUNO": suno_of(vendor.key), "SUNM": vendor.name[:36], "SUTY": "0",
+        "ALSU": vendor.name[:10].upper(), "STAT": "20", "CSCD": "US", "ECAR": "", "LNCD": "GB",
+        "DTFM": "YMD", "ORTY": "", "DT4T": "1", "DTCD": "0", "CUCD": vendor.currency, "CRTP": "1",
+        "ATPR": "", "TEPY": "30", "PYME": "", "VTCD": "", "TXAP": "", "PHNO": "", "PHN2": "", "TFNO": "",
+        "VRNO": "", "CORG": "", "COR2": "", "SUCL": "", "SUCO": "", "SUAL": "", "SUCM": vendor.email[:20],
+        "TINO": "", "PRSU": "",
+    }  # fmt: skip
+    company.table("CIDMAS").insert(company.touch(row, new=True, when=datetime(2026, 1, 2, 8, tzinfo=UTC)))
 
 
 def _order(

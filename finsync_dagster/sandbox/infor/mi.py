@@ -26,6 +26,8 @@ from finsync_dagster.sandbox.infor.errors import (
 from finsync_dagster.sandbox.infor.models import Company, InforState
 from finsync_dagster.sandbox.infor.transactions import handlers
 
+# Transactions that only read; every other one (Add*, Chg*, Upd*, Del*, Confirm, Ctrl*, Approve*, ...) writes.
+READ_PREFIXES = ("Get", "Lst", "List", "Search", "Select", "Check", "Fpw", "ServerTime")
 DEFAULT_MAXRECS = 100  # M3's own default when a caller sends no maxrecs (contract 2.2, UNCONFIRMED)
 DATE_FORMATS = ("YMD8", "YMD6", "MDY6", "DMY6", "YWD5", "YMD8-")
 _TRUE = {"true", "1", "yes"}
@@ -136,6 +138,10 @@ def m3_string(value: Any, dateformat: str = "YMD8") -> str:
     if isinstance(value, Decimal):
         return format(value, "f")
     return str(value)
+
+
+def is_read(transaction: str) -> bool:
+    return transaction.startswith(READ_PREFIXES)
 
 
 def lookup(program: str, transaction: str) -> Transaction:

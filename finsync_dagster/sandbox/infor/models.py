@@ -70,6 +70,25 @@ TABLES: dict[str, TableSpec] = {
             "OB",
             ("CONO", "ORNO", "PONR", "POSX"),
             "CONO:3 DIVI:3 ORNO:10 PONR:5 POSX:2 ITNO:15 ITDS:30 WHLO:3 ORQT:15 ALQT:15 DLQT:15 IVQT:15"
+            " SAPR:17 NLAM:17 VTCD:2 VTP1:5 CUCD:3 DWDT:8 ORST:2 DLIX:11" + _STAMPS,
+            indexes=("ORNO",),
+        ),
+        # Batch order entry (OIS100MI AddBatchHead/AddBatchLine) before and after Confirm. M3's batch
+        # files share OOHEAD's and OOLINE's record formats, so their columns carry the same prefixes
+        # (UNCONFIRMED). STAT 05 = entered, 90 = confirmed into ORNR.
+        _spec(
+            "OXHEAD",
+            "OA",
+            ("CONO", "ORNO"),
+            "CONO:3 DIVI:3 ORNO:10 ORTP:3 FACI:3 WHLO:3 CUNO:10 PYNO:10 CUOR:20 ORDT:8 RLDT:8 CUCD:3"
+            " TEPY:3 YREF:30 STAT:2 ORNR:10 ORSL:2 ORST:2 NTAM:17 VTAM:17 BRAM:17" + _STAMPS,
+            indexes=("CUNO",),
+        ),
+        _spec(
+            "OXLINE",
+            "OB",
+            ("CONO", "ORNO", "PONR", "POSX"),
+            "CONO:3 DIVI:3 ORNO:10 PONR:5 POSX:2 ITNO:15 ITDS:30 WHLO:3 ORQT:15 ALQT:15 DLQT:15 IVQT:15"
             " SAPR:17 NLAM:17 VTCD:2 VTP1:5 CUCD:3 DWDT:8 ORST:2" + _STAMPS,
             indexes=("ORNO",),
         ),
@@ -110,6 +129,49 @@ TABLES: dict[str, TableSpec] = {
             ("CONO", "DIVI", "YEA4", "JRNO", "JSNO"),
             "CONO:3 DIVI:3 YEA4:4 JRNO:7 JSNO:7 VSER:3 VONO:8 ACDT:8 AIT1:10 AIT2:10 AIT3:10 CUCD:3 CUAM:17"
             " ACAM:17 DBCR:1 TRCD:2 VTXT:40 VDSC:40" + _STAMPS,
+        ),
+        # Procure to pay: suppliers (CRS620MI), supplier invoice batches (APS450MI) and the AP ledger. M3
+        # keeps supplier financial data in CIDVEN; the sandbox keeps it on CIDMAS. Prefixes of CIDADR,
+        # FAPIBH and FAPIBL are UNCONFIRMED.
+        _spec(
+            "CIDMAS",
+            "ID",
+            ("CONO", "SUNO"),
+            "CONO:3 SUNO:10 SUNM:36 SUTY:1 ALSU:10 STAT:2 CSCD:3 ECAR:2 LNCD:2 DTFM:3 ORTY:3 DT4T:1 DTCD:1"
+            " CUCD:3 CRTP:2 ATPR:1 TEPY:3 PYME:3 VTCD:2 TXAP:1 PHNO:16 PHN2:16 TFNO:16 VRNO:16 CORG:11"
+            " COR2:11 SUCL:3 SUCO:10 SUAL:3 SUCM:20 TINO:15 PRSU:10" + _STAMPS,
+        ),
+        _spec(
+            "CIDADR",
+            "SA",
+            ("CONO", "SUNO", "ADTE", "ADID", "STDT"),
+            "CONO:3 SUNO:10 ADTE:2 ADID:6 STDT:8 SUNM:36 ADR1:36 ADR2:36 ADR3:36 ADR4:36 TOWN:20 ECAR:2"
+            " PONO:10 CSCD:3 PNOD:15 PRIA:1" + _STAMPS,
+            indexes=("SUNO",),
+        ),
+        _spec(
+            "FAPIBH",
+            "E5",
+            ("CONO", "DIVI", "INBN"),
+            "CONO:3 DIVI:3 INBN:10 SUNO:10 SPYN:10 SINO:24 IBTP:2 SUPA:2 IVDT:8 ACDT:8 DUDT:8 CUCD:3 CUAM:17"
+            " VTAM:17 TEPY:3 PYME:3 APCD:10 YEA4:4 VONO:8" + _STAMPS,
+            indexes=("SUNO",),
+        ),
+        _spec(
+            "FAPIBL",
+            "E6",
+            ("CONO", "DIVI", "INBN", "TRNO"),
+            "CONO:3 DIVI:3 INBN:10 TRNO:7 RDTP:2 NLAM:17 VTA1:17 VTA2:17 VTCD:2 CUCD:3 AO01:20 AO02:10"
+            " AO03:10 AO04:10 AO05:10 AO06:10 AO07:10 CHGT:30 ITNO:15 PUNO:10" + _STAMPS,
+            indexes=("INBN",),
+        ),
+        _spec(
+            "FPLEDG",
+            "EP",
+            ("CONO", "DIVI", "YEA4", "JRNO", "JSNO"),
+            "CONO:3 DIVI:3 YEA4:4 JRNO:7 JSNO:7 SUNO:10 SPYN:10 SINO:24 INYR:4 TRCD:2 CUCD:3 CUAM:17 VTAM:17"
+            " IVDT:8 DUDT:8 ACDT:8 VSER:3 VONO:8 RECO:1" + _STAMPS,
+            indexes=("SINO",),
         ),
         _spec(
             "MITMAS",
@@ -190,7 +252,7 @@ class GLBatch:
     intn: str
     desc: str
     lines: dict[int, Row] = field(default_factory=dict)  # LINE -> parsed PARM
-    updated: bool = False
+    voucher: int | None = None  # set by UpdBatch: the batch is posted
 
 
 @dataclass
@@ -206,6 +268,7 @@ class Settings:
     vat_codes: dict[str, Decimal] = field(default_factory=lambda: {"00": Decimal("0")})
     payment_terms_days: dict[str, int] = field(default_factory=lambda: {"30": 30})
     ar_account: str = "1200"
+    ap_account: str = "2200"
     bank_account: str = "1100"
     revenue_account: str = "4000"
     vat_account: str = "2100"
@@ -221,8 +284,6 @@ class Company:
         self.clock = clock
         self.settings = settings or Settings()
         self.tables = {name: Table(spec) for name, spec in TABLES.items()}
-        self.batch_orders: dict[str, dict[str, Any]] = {}  # temporary ORNO -> {"head": row, "lines": [...]}
-        self.confirmed_batches: dict[str, str] = {}  # temporary ORNO -> real ORNO
         self.payment_batches: dict[str, PaymentBatch] = {}
         self.gl_batches: dict[str, GLBatch] = {}
         self._series: dict[str, int] = {
@@ -233,6 +294,7 @@ class Company:
             "JRNO": 0,
             "VONO": 0,
             "DLIX": 0,
+            "INBN": 5000000,
         }
 
     def table(self, name: str) -> Table:

@@ -1,8 +1,10 @@
-"""Ledger postings shared by invoicing, cash application, GL batches and the seeds.
+"""Ledger postings shared by invoicing, cash application, supplier invoices, GL batches and the seeds.
 
 An AR entry is a row in ``FSLEDG`` (transaction code 10 = invoice, 20 = payment; amounts signed, invoice
-positive); a GL voucher is a set of rows in ``FGLEDG`` that balance per currency. Invoice and payment
-postings also write their GL voucher (receivable against revenue and VAT, bank against receivable).
+positive); an AP entry is a row in ``FPLEDG`` (40 = supplier invoice, signed like the GL: the invoice a
+credit, negative; UNCONFIRMED); a GL voucher is a set of rows in ``FGLEDG`` that balance per currency.
+Invoice and payment postings also write their GL voucher (receivable against revenue and VAT, bank
+against receivable); a supplier invoice posts its cost lines and VAT against payables.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from finsync_dagster.sandbox.infor.models import Company, Row, money
 
 INVOICE = "10"
 PAYMENT = "20"
+SUPPLIER_INVOICE = "40"
 PAID = "9"
 
 
@@ -188,3 +191,41 @@ def apply_payment(
     )
     remaining = reconcile(company, cuno, cino, inyr, on, stamp)
     return {"CINO": cino, "INYR": inyr, "remaining": remaining}
+
+
+def post_supplier_invoice(
+    company: Company, head: Row, costs: Sequence[GLLine], vat: Decimal, stamp: datetime | None = None
+) -> int:
+    """One voucher (costs and VAT debited, payables credited with the gross) and its FPLEDG entry."""
+    settings = company.settings
+    gross = sum((line.amount for line in costs), Decimal("0.00")) + vat
+    text = f"Supplier invoice {head['SINO'] or head['INBN']}"
+    lines = [*costs]
+    if vat:
+        lines.append(GLLine(settings.vat_account, vat, head["CUCD"], text))
+    lines.append(GLLine(settings.ap_account, -gross, head["CUCD"], text))
+    on = head["ACDT"]
+    vono = post_voucher(company, on=on, lines=lines, description=text, stamp=stamp)
+    row: Row = {
+        "CONO": company.cono,
+        "DIVI": company.divi,
+        "YEA4": on.year,
+        "JRNO": company.next_number("JRNO"),
+        "JSNO": 1,
+        "SUNO": head["SUNO"],
+        "SPYN": head["SPYN"],
+        "SINO": head["SINO"],
+        "INYR": head["IVDT"].year,
+        "TRCD": SUPPLIER_INVOICE,
+        "CUCD": head["CUCD"],
+        "CUAM": money(-gross),
+        "VTAM": money(-vat),
+        "IVDT": head["IVDT"],
+        "DUDT": head["DUDT"],
+        "ACDT": on,
+        "VSER": "",
+        "VONO": vono,
+        "RECO": "0",
+    }
+    company.table("FPLEDG").insert(company.touch(row, new=True, when=stamp))
+    return vono

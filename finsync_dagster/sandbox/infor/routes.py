@@ -10,7 +10,8 @@ from finsync_dagster.sandbox.infor.backend import InforSandbox
 from finsync_dagster.sandbox.infor.gateway import REVOKE_PATH, TOKEN_PATH
 from finsync_dagster.sandbox.infor.handlers import MIHandlers
 
-MI_BASE = "/{tenant}/M3/m3api-rest/v2/execute"
+MI_PATH = "/M3/m3api-rest/v2/execute"
+MI_BASE = "/{tenant}" + MI_PATH
 
 
 def routes(sandbox: InforSandbox) -> list[Route]:

@@ -13,20 +13,33 @@ import finsync_dagster.resources.freshbooks as freshbooks
 from finsync_dagster.errors import AuthenticationError, ValidationError
 from finsync_dagster.resources.freshbooks import accounting_time_to_utc, oauth
 from finsync_dagster.resources.freshbooks.identity import parse_identity
-from finsync_dagster.resources.http_policy import HttpPolicy, RateLimiter, quota_limiter
+from finsync_dagster.resources.http_policy import HttpPolicy, QuotaLimiter, RateLimiter, quota_limiter
 
 
-def test_quota_limiter_bursts_a_quarter_then_paces_the_rest() -> None:
-    limiter = quota_limiter(240)  # burst 60, then 3 a second: never more than 240 in 60 s
+class _ShortWindow(QuotaLimiter):
+    WINDOW = 0.5  # the same rule over half a second, so the test is quick
+
+
+def test_quota_limiter_sends_the_whole_quota_at_once_then_never_more_in_any_window() -> None:
+    limiter = _ShortWindow(40)
+    sent = []
     started = time.monotonic()
-    for _ in range(60):
+    for _ in range(100):
         limiter.acquire()
-    burst = time.monotonic() - started
+        sent.append(time.monotonic())
+    assert sent[39] - started < 0.1  # the first 40 go at once (a short listing at full concurrency)
+    for index in range(40, 100):  # and no window of 0.5 s ever holds more than 40
+        assert sent[index] - sent[index - 40] >= _ShortWindow.WINDOW - 0.005
+    assert sent[-1] - started < 3 * _ShortWindow.WINDOW  # a long run goes at the quota itself
+
+
+def test_a_429_pauses_the_quota_limiter_once() -> None:
+    limiter = quota_limiter(1000)
+    for _ in range(4):
+        limiter.penalize(0.3)
+    started = time.monotonic()
     limiter.acquire()
-    limiter.acquire()
-    assert burst < 0.2
-    assert time.monotonic() - started >= 0.6
-    assert limiter.capacity + 60 * (limiter.rate or 0) == 240
+    assert 0.3 <= time.monotonic() - started < 0.5
 
 
 def test_no_quota_means_no_pacing() -> None:
@@ -97,6 +110,7 @@ def test_identity_takes_the_account_from_roles_when_the_business_lacks_it() -> N
 def test_public_surface_is_pinned() -> None:
     assert sorted(freshbooks.__all__) == [
         "Business",
+        "Callback",
         "ClientStats",
         "FreshBooksClient",
         "FreshBooksResource",

@@ -8,10 +8,14 @@ control plane under ``/sandbox`` is never faulted, and that a ``revoke`` fault r
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import httpx
 
 from tests.fixtures.freshbooks import FreshBooksSandboxHandle
+from tests.sandbox.freshbooks.fb import fb_client, set_faults
 
 
 def test_rate_limit_answers_429_with_retry_after(freshbooks_isolated: FreshBooksSandboxHandle) -> None:
@@ -135,3 +139,24 @@ def test_concurrent_requests_overlap_their_latency(freshbooks_isolated: FreshBoo
     elapsed = time.perf_counter() - started
     assert statuses == [200] * 8
     assert elapsed < 1.0
+
+
+def test_latency_is_added_to_writes_too(
+    freshbooks_empty_sandbox: FreshBooksSandboxHandle, tmp_path: Path
+) -> None:
+    sb = freshbooks_empty_sandbox
+
+    def timed(write: Callable[[], Any]) -> tuple[float, Any]:
+        started = time.perf_counter()
+        result = write()
+        return time.perf_counter() - started, result
+
+    try:
+        with fb_client(sb, tmp_path) as fb:
+            set_faults(sb, {"latency_ms": 200})
+            create, client = timed(lambda: fb.create("clients", {"organization": "Latency Ltd"}))
+            update, _ = timed(lambda: fb.update("clients", client["id"], {"organization": "Latency Inc"}))
+            delete, _ = timed(lambda: fb.delete("clients", client["id"]))
+        assert min(create, update, delete) >= 0.2  # POST, PUT and the delete's PUT each pay the round trip
+    finally:
+        sb.restore()

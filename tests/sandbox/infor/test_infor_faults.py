@@ -14,8 +14,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from finsync_dagster.resources.infor import MiCall
 from finsync_dagster.sandbox.faults import FaultPlan
 from finsync_dagster.sandbox.runner import RunningSandboxes, SandboxOptions, running_sandboxes
+from tests.sandbox.infor.m3 import m3_client
 from tests.sandbox.infor.mi_http import MI, mi_client
 
 
@@ -106,3 +108,18 @@ def test_start_plan_comes_from_the_options(tmp_path: Path) -> None:
     )
     with running_sandboxes(options, ["infor"]) as running, mi_client(running) as client:
         assert client.get("CRS610MI/LstByNumber").status_code == 503
+
+
+def test_latency_is_added_to_bulk_writes_too(sandbox: RunningSandboxes, mi: MI) -> None:
+    mi.http.put(f"{mi.control}/faults", json={"latency_ms": 300})
+    calls = [
+        MiCall("Add", {"CUTM": mi.info["defaults"]["CUTM"], "CUNO": f"LAT{n}", "CUNM": "Slow", "CUA1": "x"})
+        for n in range(3)
+    ]
+    with m3_client(sandbox) as m3:
+        m3.execute(program="CRS610MI", transaction="LstByNumber", params={}, maxrecs=1)  # token fetched
+        started = time.monotonic()
+        outcomes = m3.execute_bulk(program="CRS610MI", calls=calls)
+        elapsed = time.monotonic() - started
+    assert all(o.ok for o in outcomes)
+    assert elapsed >= 0.3  # one bulk POST, one round trip

@@ -117,3 +117,23 @@ def test_scale_seed_is_deterministic_and_fast() -> None:
 def test_unknown_seed_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unknown Infor seed"):
         seed(InforState("T"), "nonsense")
+
+
+def test_the_demo_seed_holds_the_first_two_bill_vendors_as_suppliers(
+    mi: MI, infor_sandbox: RunningSandboxes
+) -> None:
+    vendors = demo_business().vendors
+    suppliers = mi.records("CRS620MI/LstByNumber", SUNO="0")
+    assert [(s["SUNO"], s["SUNM"]) for s in suppliers] == [
+        ("50001", vendors[0].name),
+        ("50002", vendors[1].name),
+    ]
+    assert infor_sandbox.state("infor").truth["infor_refs"]["suppliers"] == {"V01": "50001", "V02": "50002"}
+
+
+def test_the_empty_seed_holds_no_supplier_and_no_supplier_invoice() -> None:
+    state = InforState("T")
+    seed(state, "empty")
+    company = state.company()
+    assert company is not None
+    assert [len(company.table(name)) for name in ("CIDMAS", "FAPIBH", "FPLEDG")] == [0, 0, 0]

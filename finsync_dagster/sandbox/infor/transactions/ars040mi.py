@@ -1,4 +1,12 @@
-"""ARS040MI, customer payment batches: head, lines, and ControlBatch, which applies the cash to the invoices."""
+"""ARS040MI, customer payment batches: head, lines, and ControlBatch, which applies the cash to the invoices.
+
+The caller picks the batch number ``PBID`` (numeric, 10) and each line's ``TRNO`` (numeric, 7), so every
+step can be sent again after a lost answer: a second head or line with the same number is refused
+("already exists"), and a batch is applied once: ControlBatch on a controlled batch, or a line added to
+it, is refused ("already updated"). A line's ``CKNO`` (15, "check number") is the caller's reference; it
+lands on the payment's AR entry (FSLEDG ``ESCKNO``, with ``ESPBID``), so an applied payment is found by
+EXPORTMI on FSLEDG, and by invoice with ``ARS200MI/LstInvoiceTrans`` (TRCD 20).
+"""
 
 from __future__ import annotations
 

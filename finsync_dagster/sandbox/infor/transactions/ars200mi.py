@@ -40,3 +40,15 @@ def get_invoice(ctx: Context, inputs: dict[str, str]) -> Iterator[dict[str, Any]
     if row is None:
         raise not_found("Invoice entry", "/".join(str(k) for k in key[2:]), "JRNO", code="WAR0203")
     yield {**row, "DCAM": "2", "ARAT": "1"}
+
+
+@transaction("ARS200MI", "LstInvoiceTrans")
+def list_invoice_transactions(ctx: Context, inputs: dict[str, str]) -> Iterator[dict[str, Any]]:
+    """Every AR entry of one invoice (the invoice, TRCD 10, and the cash applied to it, TRCD 20)."""
+    company = ctx.company
+    cuno = customer(company, inputs["CUNO"])["CUNO"]
+    payer, inyr, trcd = inputs["PYNO"], int(inputs["INYR"]), inputs.get("TRCD")
+    for row in company.table("FSLEDG").where("CINO", inputs["CINO"]):
+        of_invoice = row["CUNO"] == cuno and row["PYNO"] == payer and row["INYR"] == inyr
+        if of_invoice and (not trcd or int(row["TRCD"]) == int(trcd)):
+            yield row

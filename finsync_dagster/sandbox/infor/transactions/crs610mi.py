@@ -94,7 +94,7 @@ def delete(ctx: Context, inputs: dict[str, str]) -> Iterator[dict[str, Any]]:
     cuno = row["CUNO"]
     in_use = (
         any(o["CUNO"] == cuno for o in company.table("OOHEAD").scan())
-        or any(b["head"]["CUNO"] == cuno for b in company.batch_orders.values())
+        or bool(company.table("OXHEAD").where("CUNO", cuno))
         or any(e["CUNO"] == cuno for e in company.table("FSLEDG").scan())
     )
     if in_use:

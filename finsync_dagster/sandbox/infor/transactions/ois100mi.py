@@ -1,4 +1,11 @@
-"""OIS100MI, customer orders: batch entry (AddBatchHead, AddBatchLine, Confirm) and reads of OOHEAD/OOLINE."""
+"""OIS100MI, customer orders: batch entry (AddBatchHead, AddBatchLine, Confirm) into OXHEAD/OXLINE, and
+reads of the batch (LstBatchHead, GetBatchHead, LstBatchLine, GetOrderNo) and of OOHEAD/OOLINE.
+
+A batch order keeps its temporary number, its customer reference (``CUOR``) and its lines after
+``Confirm``, which stamps it ``STAT`` 90 with the real order number in ``ORNR``: a caller that lost an
+answer finds its batch by customer and ``CUOR`` (``LstBatchHead`` or EXPORTMI on OXHEAD), sees which lines
+it holds (``LstBatchLine``) and whether it became an order (``GetOrderNo``).
+"""
 
 from __future__ import annotations
 
@@ -13,23 +20,35 @@ from finsync_dagster.sandbox.infor.models import Company, Row, money
 from finsync_dagster.sandbox.infor.transactions import transaction
 from finsync_dagster.sandbox.infor.transactions.crs610mi import customer
 
-BATCH = "05"
+BATCH = "05"  # a batch head's STAT, and its lines' status, until Confirm
 CONFIRMED_BATCH = "90"
 
 
-def _batch(company: Company, orno: str) -> dict[str, Any]:
-    if orno in company.confirmed_batches or company.table("OOHEAD").get(company.cono, orno) is not None:
-        real = company.confirmed_batches.get(orno, orno)
-        head = company.table("OOHEAD").get(company.cono, real) or {}
+def _batch_head(company: Company, orno: str) -> Row:
+    head = company.table("OXHEAD").get(company.cono, orno)
+    if head is None:
+        raise not_found("Batch order", orno, "ORNO", code="OI10001")
+    return head
+
+
+def _batch_lines(company: Company, orno: str) -> list[Row]:
+    return company.table("OXLINE").where("ORNO", orno)
+
+
+def _open_batch(company: Company, orno: str) -> Row:
+    """The head of a batch order still open for entry; a confirmed one (or a real order) is closed."""
+    head = company.table("OXHEAD").get(company.cono, orno)
+    real = head["ORNR"] if head is not None and head["STAT"] == CONFIRMED_BATCH else None
+    if real is None and company.table("OOHEAD").get(company.cono, orno) is not None:
+        real = orno
+    if real is not None:
+        order = company.table("OOHEAD").get(company.cono, real) or {}
         raise BusinessError(
-            f"Customer order {real} is closed for batch entry, status {head.get('ORST', '')}",
+            f"Customer order {real} is closed for batch entry, status {order.get('ORST', '')}",
             field="ORNO",
             code="OI10003",
         )
-    batch = company.batch_orders.get(orno)
-    if batch is None:
-        raise not_found("Batch order", orno, "ORNO", code="OI10001")
-    return batch
+    return _batch_head(company, orno)
 
 
 def _head(company: Company, orno: str) -> Row:
@@ -37,6 +56,10 @@ def _head(company: Company, orno: str) -> Row:
     if head is None:
         raise not_found("Customer order number", orno, "ORNO", code="OI10002")
     return head
+
+
+def _in_range(inputs: dict[str, str], status: str) -> bool:
+    return (inputs.get("ORSL") or "00") <= status <= (inputs.get("ORST") or "99")
 
 
 @transaction("OIS100MI", "AddBatchHead")
@@ -67,6 +90,8 @@ def add_batch_head(ctx: Context, inputs: dict[str, str]) -> Iterator[dict[str, A
         "CUCD": currency,
         "TEPY": inputs.get("TEPY") or cust.get("TEPY", "30"),
         "YREF": inputs.get("YREF", ""),
+        "STAT": BATCH,
+        "ORNR": "",
         "ORSL": BATCH,
         "ORST": BATCH,
         "NTAM": Decimal("0.00"),
@@ -74,15 +99,14 @@ def add_batch_head(ctx: Context, inputs: dict[str, str]) -> Iterator[dict[str, A
         "BRAM": Decimal("0.00"),
         "VTCD": cust.get("VTCD", "00"),
     }
-    company.batch_orders[orno] = {"head": company.touch(head, new=True), "lines": []}
+    company.table("OXHEAD").insert(company.touch(head, new=True))
     yield {"ORNO": orno}
 
 
 @transaction("OIS100MI", "AddBatchLine")
 def add_batch_line(ctx: Context, inputs: dict[str, str]) -> Iterator[dict[str, Any]]:
     company = ctx.company
-    batch = _batch(company, inputs["ORNO"])
-    head = batch["head"]
+    head = _open_batch(company, inputs["ORNO"])
     item = company.table("MITMAS").get(company.cono, inputs["ITNO"])
     if item is None:
         raise not_found("Item number", inputs["ITNO"], "ITNO", code="WIT0203")
@@ -98,7 +122,7 @@ def add_batch_line(ctx: Context, inputs: dict[str, str]) -> Iterator[dict[str, A
     price = ctx.decimal(inputs, "SAPR", item["SAPR"])
     assert price is not None
     vtcd = head["VTCD"]
-    ponr = len(batch["lines"]) + 1
+    ponr = max((line["PONR"] for line in _batch_lines(company, head["ORNO"])), default=0) + 1
     line: Row = {
         "CONO": company.cono,
         "DIVI": company.divi,
@@ -120,7 +144,7 @@ def add_batch_line(ctx: Context, inputs: dict[str, str]) -> Iterator[dict[str, A
         "DWDT": ctx.date(inputs, "DWDT") or head["RLDT"],
         "ORST": BATCH,
     }
-    batch["lines"].append(company.touch(line, new=True))
+    company.table("OXLINE").insert(company.touch(line, new=True))
     company.touch(head)
     yield {"PONR": str(ponr), "POSX": "0"}
 
@@ -129,14 +153,16 @@ def add_batch_line(ctx: Context, inputs: dict[str, str]) -> Iterator[dict[str, A
 def confirm(ctx: Context, inputs: dict[str, str]) -> Iterator[dict[str, Any]]:
     company = ctx.company
     temporary = inputs["ORNO"]
-    batch = _batch(company, temporary)
-    if not batch["lines"]:
+    batch = _open_batch(company, temporary)
+    batch_lines = _batch_lines(company, temporary)
+    if not batch_lines:
         raise BusinessError(f"Batch order {temporary} has no lines", field="ORNO", code="OI10004")
     orno = str(company.next_number("ORNO"))
-    head = dict(batch["head"], ORNO=orno)
+    head = {k: v for k, v in batch.items() if k not in ("STAT", "ORNR")}
+    head["ORNO"] = orno
     company.table("OOHEAD").insert(company.touch(head))
     lines = []
-    for line in batch["lines"]:
+    for line in batch_lines:
         moved = dict(line, ORNO=orno, ORST=CONFIRMED, ALQT=line["ORQT"])
         balance = company.table("MITBAL").get(company.cono, moved["WHLO"], moved["ITNO"])
         if balance is not None:
@@ -145,9 +171,49 @@ def confirm(ctx: Context, inputs: dict[str, str]) -> Iterator[dict[str, Any]]:
             company.touch(balance)
         lines.append(company.table("OOLINE").insert(company.touch(moved)))
     set_head_status(company, head, lines)
-    del company.batch_orders[temporary]
-    company.confirmed_batches[temporary] = orno
+    batch.update(STAT=CONFIRMED_BATCH, ORNR=orno)
+    company.touch(batch)
     yield {"ORNO": orno, "STAT": CONFIRMED_BATCH}
+
+
+@transaction("OIS100MI", "DelBatchHead")
+def delete_batch_head(ctx: Context, inputs: dict[str, str]) -> Iterator[dict[str, Any]]:
+    """Abandon a batch order that was never confirmed, with its lines."""
+    company = ctx.company
+    head = _open_batch(company, inputs["ORNO"])
+    for line in _batch_lines(company, head["ORNO"]):
+        company.table("OXLINE").delete(line)
+    company.table("OXHEAD").delete(head)
+    return iter(())
+
+
+@transaction("OIS100MI", "LstBatchHead")
+def list_batch_heads(ctx: Context, inputs: dict[str, str]) -> Iterator[dict[str, Any]]:
+    """A customer's batch orders, confirmed or not, with their ``CUOR`` and (once confirmed) ``ORNR``;
+    ``ORSL``/``ORST`` bound the batch status ``STAT`` (05 entered, 90 confirmed)."""
+    company = ctx.company
+    cuno = customer(company, inputs["CUNO"])["CUNO"]
+    for head in company.table("OXHEAD").where("CUNO", cuno):
+        if _in_range(inputs, head["STAT"]):
+            yield head
+
+
+@transaction("OIS100MI", "GetBatchHead")
+def get_batch_head(ctx: Context, inputs: dict[str, str]) -> Iterator[dict[str, Any]]:
+    yield _batch_head(ctx.company, inputs["ORNO"])
+
+
+@transaction("OIS100MI", "LstBatchLine")
+def list_batch_lines(ctx: Context, inputs: dict[str, str]) -> Iterator[dict[str, Any]]:
+    company = ctx.company
+    head = _batch_head(company, inputs["ORNO"])
+    yield from _batch_lines(company, head["ORNO"])
+
+
+@transaction("OIS100MI", "GetOrderNo")
+def get_order_number(ctx: Context, inputs: dict[str, str]) -> Iterator[dict[str, Any]]:
+    """The real order number of a batch order: blank until it is confirmed (UNCONFIRMED)."""
+    yield {"ORNR": _batch_head(ctx.company, inputs["ORNO"])["ORNR"]}
 
 
 @transaction("OIS100MI", "GetHead")

@@ -62,3 +62,24 @@ def list_invoice_lines(ctx: Context, inputs: dict[str, str]) -> Iterator[dict[st
                 "CVBA": line["NLAM"],
                 "IVRF": str(head["IVNO"]),
             }
+
+
+@transaction("OIS350MI", "LstInvHeadByCo")
+def list_invoice_heads_by_order(ctx: Context, inputs: dict[str, str]) -> Iterator[dict[str, Any]]:
+    """The invoices of one customer order, with the delivery they bill: how an order finds its AR invoice
+    (``CINO`` = ``IVNO``, ``INYR`` = ``YEA4`` in the AR ledger) and its delivery number (``DLIX``)."""
+    company = ctx.company
+    orno = inputs["ORNO"]
+    if company.table("OOHEAD").get(company.cono, orno) is None:
+        raise not_found("Customer order number", orno, "ORNO", code="OI35002")
+    for head in company.table("OINVOH").scan():
+        if head["ORNO"] != orno:
+            continue
+        lines = [line for line in company.table("OINVOL").where("IVNO", head["IVNO"]) if line["ORNO"] == orno]
+        yield {
+            **_out(head),
+            "WHLO": lines[0]["WHLO"] if lines else "",
+            "DLIX": lines[0]["DLIX"] if lines else "",
+            "CUN1": head["CUNM"],
+            "IVDT": head["IDAT"],
+        }
