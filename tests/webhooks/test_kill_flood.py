@@ -27,7 +27,7 @@ from cryptography.fernet import Fernet
 
 from finsync_dagster.ledger import Ledger, freshbooks_key
 from finsync_dagster.ledger.schema import inbox
-from finsync_dagster.sandbox.webhook_flood import flood, freshbooks_request
+from finsync_dagster.sandbox.webhook_flood import FloodResult, flood, freshbooks_request
 from tests.webhooks.helpers import PAIR, VERIFIER, delivery_fields, seed_verified_callback, write_config
 
 DELIVERIES = 10_000
@@ -139,15 +139,22 @@ def test_nothing_answered_200_is_lost_across_20_kills(receiver: Receiver, ledger
             receiver.start()
             receiver.wait_healthy()
 
+    def send(batch: list[bytes]) -> FloodResult:
+        return asyncio.run(flood("127.0.0.1", port, batch, concurrency=CONCURRENCY, retry=True, timeout=60))
+
     thread = threading.Thread(target=killer)
     thread.start()
-    result = asyncio.run(flood("127.0.0.1", port, requests, concurrency=CONCURRENCY, retry=True, timeout=60))
-    finished = time.monotonic()
+    results = [send(requests)]
+    # A fast machine may finish the flood before the last kill: keep redelivering (as a provider
+    # does) until every kill has landed, so each one meets traffic and every repeat must dedupe.
+    while thread.is_alive():
+        results.append(send(random.Random(len(results)).sample(requests, 500)))
     thread.join()
 
-    assert len(kills) == KILLS and kills[-1] < finished, "every kill must land during the flood"
-    assert result.connection_failures > 0
-    assert set(result.statuses) == {200}  # the flood retried until each was answered
+    assert len(kills) == KILLS
+    assert sum(result.connection_failures for result in results) > 0
+    # the flood retried until each was answered
+    assert {status for result in results for status in result.statuses} == {200}
     receiver.stop()
 
     engine = sa.create_engine(ledger_url)
