@@ -22,7 +22,7 @@ from typing import Any
 
 from finsync_dagster.ledger import Action, Ledger, Outcome, State, utcnow
 from finsync_dagster.ledger.holders import new_owner
-from finsync_dagster.push import freshbooks, m3
+from finsync_dagster.push import freshbooks, m3, shop_orders
 from finsync_dagster.push.lane import Lane, Results
 from finsync_dagster.writeback.config import WriteBackConfig
 
@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 TARGETS = ("infor", "freshbooks")
 HANDLERS: dict[str, dict[str, Callable[[Any, Sequence[Action]], Results]]] = {
     "infor": dict(m3.HANDLERS),
-    "freshbooks": dict(freshbooks.HANDLERS),
+    "freshbooks": {**freshbooks.HANDLERS, **shop_orders.HANDLERS},
 }
 
 

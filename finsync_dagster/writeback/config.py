@@ -61,6 +61,11 @@ class Rules(_Strict):
     field_changes: Mode = Field(
         default="auto", description="matched records that differ in a field with an owner"
     )
+    shop_orders_to_freshbooks: Mode = Field(
+        default="auto",
+        description="shop order with no FreshBooks invoice: its client (matched by e-mail) and invoice; "
+        "a pair without a shop: section has no shop orders, so nothing",
+    )
 
 
 class M3Postings(_Strict):
