@@ -38,7 +38,12 @@ def build_outbox_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDe
 def _plan_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
     @dg.asset(
         key=PLAN_KEY,
-        deps=[match_asset_key(entity) for entity in MATCH_TABLES],
+        # The shop's staged orders too: the shop_orders_to_freshbooks rule plans from them directly.
+        deps=[
+            *(match_asset_key(entity) for entity in MATCH_TABLES),
+            dg.AssetKey(["staging", "shop_orders"]),
+            dg.AssetKey(["staging", "shop_order_lines"]),
+        ],
         group_name="writeback",
         kinds={"duckdb"},
         owners=["team:finance-data"],

@@ -19,8 +19,10 @@ from finsync_dagster.push.lane import Results
 from finsync_dagster.push.outcomes import sendable, waiting
 from finsync_dagster.writeback.shop_orders import CLIENT, INVOICE, client_link, order_link
 
-# Fields of a found client that finsync fills in from the shop only when FreshBooks has them empty.
-FILLABLE = ("fname", "lname", "organization", "p_country")
+# Fields of a found client that finsync fills in from the shop, only when FreshBooks has them empty: the
+# contact's names. Nothing else is touched: the organization names the client in reconciliation, and the
+# address and country are fields FreshBooks owns towards M3 (``write_back.owners``).
+FILLABLE = ("fname", "lname")
 
 
 def push_shop_clients(lane: FreshBooksLane, actions: Sequence[Action]) -> Results:

@@ -37,6 +37,9 @@ INVOICE_SPEC = "freshbooks_shop_invoice"
 LINE_SPEC = "freshbooks_shop_invoice_line"
 CLIENT_SPEC = "freshbooks_shop_client"
 CENT = Decimal("0.01")
+# The names of the lines finsync adds: words with a space, never taken for an item number downstream
+# (the FreshBooks -> M3 order lines send such text as M3's generic item).
+DISCOUNT, SHIPPING, TAX = "Shop discount", "Shop shipping", "Shop tax"
 
 
 def order_link(invoice_id: str, shop_order_id: str) -> Link:
@@ -79,7 +82,7 @@ def plan_shop_orders(
             if email not in client_actions:
                 body = clients.get(order_id)
                 payload = (
-                    {"email": email, "body": body}
+                    {"email": email, "body": {**_billing_address(order), **body}}
                     if body is not None
                     else _refused_payload("shop_customers", "shop", email,
                                           refused_clients.get(order_id, "not mapped"))
@@ -207,18 +210,27 @@ def _extra_lines(order: Mapping[str, Any]) -> list[dict[str, Any]]:
     discount = items - Decimal(order["subtotal"] or 0)
     if discount > 0:
         codes = ", ".join(str(c.get("code")) for c in raw.get("discount_codes", []) if c.get("code"))
-        extra.append(_line("Discount", codes or "order discount", -discount, currency))
+        extra.append(_line(DISCOUNT, codes or "order discount", -discount, currency))
     shipping = Decimal(order["shipping"] or 0)
     if shipping > 0:
         titles = ", ".join(str(s.get("title")) for s in raw.get("shipping_lines", []) if s.get("title"))
-        extra.append(_line("Shipping", titles or "shipping", shipping, currency))
+        extra.append(_line(SHIPPING, titles or "shipping", shipping, currency))
     tax = Decimal(order["tax"] or 0)
     if tax > 0 and not order["taxes_included"]:
         rates = ", ".join(
             f"{t.get('title')} {Decimal(str(t.get('rate'))) * 100:.4g}%" for t in raw.get("tax_lines", [])
         )
-        extra.append(_line("Tax", rates or "tax", tax, currency))
+        extra.append(_line(TAX, rates or "tax", tax, currency))
     return extra
+
+
+def _billing_address(order: Mapping[str, Any]) -> dict[str, str]:
+    """The client's address fields from the order's billing address (its shipping address for want of one)."""
+    raw = json.loads(order["raw"]) if isinstance(order["raw"], str) else (order["raw"] or {})
+    address = raw.get("billing_address") or raw.get("shipping_address") or {}
+    fields = {"p_street": "address1", "p_street2": "address2", "p_city": "city", "p_province": "province_code",
+              "p_code": "zip"}  # fmt: skip
+    return {target: str(address[source]).strip() for target, source in fields.items() if address.get(source)}
 
 
 def _presentment(record: Mapping[str, Any], field: str) -> Any:

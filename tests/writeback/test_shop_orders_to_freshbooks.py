@@ -32,7 +32,7 @@ from finsync_dagster.sandbox.runner import RunningSandboxes, SandboxOptions, sta
 from finsync_dagster.settings import PairConfig, Settings, load_settings
 from finsync_dagster.staging.load import stage_pages
 from finsync_dagster.staging.shop_tables import ORDER_LINES_CHILD, ORDERS
-from finsync_dagster.writeback.shop_orders import CLIENT, INVOICE
+from finsync_dagster.writeback.shop_orders import CLIENT, DISCOUNT, INVOICE, SHIPPING, TAX
 
 PAIR = "shop"
 SKUS = ("WIDGET-A", "WIDGET-B", "SENSOR-K1", "CABLE-5M")
@@ -126,6 +126,7 @@ def checkout(world: World, rng: random.Random, email: str) -> dict[str, Any]:
             "currency": rng.choice(["USD", "CAD"]),
             "discount_code": rng.choice([None, None, "WELCOME10", "SAVE15"]),
             "payment": "paid",
+            "guest": rng.random() < 0.2,
         },
     )
 
@@ -160,9 +161,9 @@ def assert_invoiced_exactly(world: World, orders: list[dict[str, Any]]) -> None:
         discount = sum(
             (presentment(i, "price") * i["quantity"] for i in order["line_items"]), Decimal(0)
         ) - presentment(order, "subtotal_price")
-        assert extras.get("Discount", Decimal(0)) == -discount
-        assert extras.get("Shipping", Decimal(0)) == presentment(order, "total_shipping_price")
-        assert extras.get("Tax", Decimal(0)) == presentment(order, "total_tax")
+        assert extras.get(DISCOUNT, Decimal(0)) == -discount
+        assert extras.get(SHIPPING, Decimal(0)) == presentment(order, "total_shipping_price")
+        assert extras.get(TAX, Decimal(0)) == presentment(order, "total_tax")
     emails = [client["email"].lower() for client in clients.values()]
     assert len(emails) == len(set(emails))  # one client per buyer
 
@@ -171,12 +172,15 @@ def test_generated_shop_orders_become_invoices_exact_to_the_cent_once(world: Wor
     orders = generated_orders(world, 24, seed=16)
     assert {o["presentment_currency"] for o in orders} == {"USD", "CAD"}
     assert any(o["discount_codes"] for o in orders) and any(not o["discount_codes"] for o in orders)
-    assert any(len(o["line_items"]) > 1 for o in orders)
+    assert any(len(o["line_items"]) > 1 for o in orders) and any(o["customer"] is None for o in orders)
 
     report = world.sync_and_push()
 
     assert report.errors == [] and report.count("done") == len(orders) + len({o["email"] for o in orders})
     assert_invoiced_exactly(world, orders)
+    assert all(
+        c["p_street"] and c["p_city"] and c["p_code"] for c in world.clients()
+    )  # ready to be M3 customers
     before = world.applied()
     again = world.sync_and_push()
     assert again.count("done") == 0 and world.applied() == before  # a second push creates nothing
