@@ -173,6 +173,7 @@ def test_generated_shop_orders_become_invoices_exact_to_the_cent_once(world: Wor
     assert {o["presentment_currency"] for o in orders} == {"USD", "CAD"}
     assert any(o["discount_codes"] for o in orders) and any(not o["discount_codes"] for o in orders)
     assert any(len(o["line_items"]) > 1 for o in orders) and any(o["customer"] is None for o in orders)
+    assert any(presentment(o, "total_shipping_price") > 0 for o in orders)
 
     report = world.sync_and_push()
 
