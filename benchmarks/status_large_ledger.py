@@ -166,7 +166,9 @@ def measure(name: str, url: str, rows: int) -> dict[str, float]:
     analyse(ledger)
     without_indexes = float(timed([sys.executable, "-c", _GATHER, str(config)], env, 1)[1].strip())
     ledger.engine.dispose()
-    print(f"{name}: `finsync status --json` {command:.2f} s (best of 3, end to end), {command_cpu:.2f} s of CPU")
+    print(
+        f"{name}: `finsync status --json` {command:.2f} s (best of 3, end to end), {command_cpu:.2f} s of CPU"
+    )
     print(f"{name}: figures (status.gather) {with_indexes * 1000:.0f} ms with schema 6's indexes, "
           f"{without_indexes * 1000:.0f} ms without them (baseline): {without_indexes / with_indexes:.1f}x")  # fmt: skip
     return {"command": command, "cpu": command_cpu, "figures": with_indexes, "baseline": without_indexes}
