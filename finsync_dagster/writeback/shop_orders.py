@@ -225,11 +225,12 @@ def _extra_lines(order: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def _billing_address(order: Mapping[str, Any]) -> dict[str, str]:
-    """The client's address fields from the order's billing address (its shipping address for want of one)."""
+    """The client's address fields from the order's billing address (its shipping address for want of one),
+    with the names on it, which a guest's order has no customer record for (the spec's names win)."""
     raw = json.loads(order["raw"]) if isinstance(order["raw"], str) else (order["raw"] or {})
     address = raw.get("billing_address") or raw.get("shipping_address") or {}
-    fields = {"p_street": "address1", "p_street2": "address2", "p_city": "city", "p_province": "province_code",
-              "p_code": "zip"}  # fmt: skip
+    fields = {"fname": "first_name", "lname": "last_name", "p_street": "address1", "p_street2": "address2",
+              "p_city": "city", "p_province": "province_code", "p_code": "zip"}  # fmt: skip
     return {target: str(address[source]).strip() for target, source in fields.items() if address.get(source)}
 
 

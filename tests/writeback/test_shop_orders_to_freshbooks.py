@@ -179,9 +179,9 @@ def test_generated_shop_orders_become_invoices_exact_to_the_cent_once(world: Wor
 
     assert report.errors == [] and report.count("done") == len(orders) + len({o["email"] for o in orders})
     assert_invoiced_exactly(world, orders)
-    assert all(
-        c["p_street"] and c["p_city"] and c["p_code"] for c in world.clients()
-    )  # ready to be M3 customers
+    # Ready to be M3 customers, guests included: a name, and the billing address.
+    clients = world.clients()
+    assert all(c["fname"] and c["lname"] and c["p_street"] and c["p_city"] and c["p_code"] for c in clients)
     before = world.applied()
     again = world.sync_and_push()
     assert again.count("done") == 0 and world.applied() == before  # a second push creates nothing
