@@ -26,7 +26,7 @@ from finsync_dagster.automation import (
     build_sensors,
     build_write_back_jobs,
 )
-from finsync_dagster.automation.event_sensors import build_event_sensors
+from finsync_dagster.automation.event_sensors import build_event_sensors, build_poll_sensors
 from finsync_dagster.mapping import load_specs
 from finsync_dagster.partitions import pairs_partitions
 from finsync_dagster.resources import LedgerResource, WarehouseResource
@@ -63,6 +63,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
                 settings, reconciling=jobs, write_back=write_back_jobs[0], push=write_back_jobs[1]
             ),
             *build_event_sensors(settings, event_sync=event_sync),
+            *build_poll_sensors(settings, event_sync=event_sync),
         ],
         resources=_resources(settings),
     )
