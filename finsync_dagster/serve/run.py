@@ -111,7 +111,8 @@ def _commands(
         "dagster-webserver": [
             str(bin_dir / "dagster-webserver"), "-w", str(workspace), "-h", options.host, "-p", str(ports["dagster"]),
         ],
-        "console": [*finsync, "console", "--host", options.host, "--port", str(ports["console"])],
+        "console": [*finsync, "console", "--host", options.host, "--port", str(ports["console"]),
+                    "--dagster-url", f"http://{options.host}:{ports['dagster']}"],
     }  # fmt: skip
     if channels_from(settings.alerts, os.environ, config_path=str(settings.config_path)):
         commands["alerts"] = [*finsync, "alerts", "run"]

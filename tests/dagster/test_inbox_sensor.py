@@ -15,9 +15,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from finsync_dagster.assets.outbox import planned_by
 from finsync_dagster.automation.decisions import INBOX_BATCH, inbox_batches
 from finsync_dagster.definitions import build_definitions
-from finsync_dagster.ledger import Delivery, Ledger, freshbooks_key
+from finsync_dagster.ledger import Delivery, Ledger, Outcome, PlannedAction, freshbooks_key
 from finsync_dagster.resources import LedgerResource
 from finsync_dagster.settings import PairConfig, load_settings
 
@@ -166,3 +167,36 @@ def test_rows_for_a_pair_no_longer_configured_are_set_aside(setup) -> None:
         result = tick(definitions, ledger, instance, None)
     assert result.keys == ["inbox:acme:2-2"]
     assert {row.processed_run for row in ledger.inbox_after(0)} == {"no such pair", "inbox:acme:2-2"}
+
+
+def test_the_latency_of_a_batch_runs_from_each_delivery_to_the_first_write_it_planned(setup) -> None:
+    definitions, ledger = setup
+    ledger.add_to_inbox([delivery("1"), delivery("2")])
+    with dg.instance_for_test() as instance:
+        [request] = tick(definitions, ledger, instance, None).requests
+        run = instance.create_run_for_job(
+            definitions.resolve_job_def("event_sync"),
+            tags={**request.tags, "dagster/run_key": request.run_key or ""},
+        )
+    assert planned_by(run) == request.run_key == "inbox:acme:1-2"
+    assert ledger.event_latencies(planned_by(run)) == []  # nothing written yet
+    action = PlannedAction(
+        pair="acme", action="m3.customer.add", target="infor", entity="customers", source_system="freshbooks",
+        source_id="1", source_version="v1", payload={"CUNO": "FB1"},
+    )  # fmt: skip
+    ledger.plan([action], planned_by=planned_by(run))
+    [claimed] = ledger.claim(pair="acme", target="infor", owner="t@h/b/n")
+    ledger.finish(claimed, Outcome.done("FB1"))
+    latencies = ledger.event_latencies(planned_by(run))
+    assert len(latencies) == 2 and all(seconds > 0 for seconds in latencies)  # received at T0, done now
+    assert sorted(ledger.figures().latency_seconds["acme"]) == sorted(
+        latencies
+    )  # what `finsync status` shows
+
+
+def test_a_run_no_webhook_started_plans_under_its_own_id(setup) -> None:
+    definitions, _ledger = setup
+    with dg.instance_for_test() as instance:
+        job = definitions.resolve_job_def("event_sync")
+        run = instance.create_run_for_job(job, tags={"dagster/run_key": "poll:infor:acme:abc"})
+    assert planned_by(run) == f"run {run.run_id}"

@@ -120,7 +120,7 @@ def test_a_freshbooks_invoice_becomes_an_m3_order_without_a_command(served: Serv
              "p_street": "5 Event Way", "p_city": "Toronto", "p_province": "ON", "p_code": "M5V 2T6",
              "p_country": "Canada"},
         )  # fmt: skip
-        lines = [{"name": "Widget", "qty": 2, "unit_cost": {"amount": "12.50", "code": "USD"}}]
+        lines = [{"name": "SBX-ITEM-001", "qty": 2, "unit_cost": {"amount": "12.50", "code": "USD"}}]
         invoice = fb.create(
             "invoices", {"customerid": client["id"], "create_date": "2026-12-01", "lines": lines}
         )
@@ -133,6 +133,25 @@ def test_a_freshbooks_invoice_becomes_an_m3_order_without_a_command(served: Serv
     with clients.infor(PAIR) as m3:
         [head] = m3.execute(program="OIS100MI", transaction="GetHead", params={"ORNO": order.target_id})
     assert Decimal(str(head["BRAM"])) == Decimal("25.00")
+
+
+def test_an_m3_customer_added_through_mi_becomes_a_freshbooks_client_by_the_poller(served: Served) -> None:
+    clients = served.clients()
+    with clients.infor(PAIR) as m3:
+        m3.execute(
+            program="CRS610MI",
+            transaction="Add",
+            params={"CUNO": "MI0001", "CUNM": "Made In Mi Ltd", "CUTM": "TSTD", "CUA1": "9 Poll Road",
+                    "TOWN": "Toronto", "PONO": "M5V 2T6", "CSCD": "CA", "MAIL": "ap@mi.example"},
+        )  # fmt: skip
+    ledger = served.ledger()
+    # within one poll interval of the sensor, plus the run it launches (queued behind any run of the pair)
+    created = wait_for(
+        lambda: done_action(ledger, "freshbooks.client.create", "MI0001"), 420, f"client\n{served.output()}"
+    )
+    assert created is not None and created.target_id
+    with clients.freshbooks(PAIR) as fb:
+        assert fb.get("clients", created.target_id)["organization"] == "Made In Mi Ltd"
 
 
 def test_stopping_it_stops_every_process_it_started(served: Served) -> None:
