@@ -58,6 +58,17 @@ def inbox_run_key(pair: str, ids: Sequence[int]) -> str:
 
 INBOX_KEY_PREFIX = "inbox:"
 
+# Event syncs of one pair that may be in flight at once: the one running and one waiting to run. The waiting
+# one reads whatever arrived before it starts, so launching more would only queue runs with nothing to do.
+MAX_EVENT_RUNS_IN_FLIGHT = 2
+
+
+def held_cursor(batches: Sequence[InboxBatch], held: Iterable[str], last_id: int) -> int:
+    """Where the inbox sensor's cursor goes: past every row read, or just before the first fresh row of a
+    pair held back (its rows are read again, with what arrives meanwhile, once a run of it is done)."""
+    firsts = [batch.ids[0] for batch in batches if batch.fresh and batch.pair in set(held)]
+    return min(firsts) - 1 if firsts else last_id
+
 
 def inbox_batches(
     rows: Sequence[tuple[int, str, str | None]], *, pairs: Iterable[str]

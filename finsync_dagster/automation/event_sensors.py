@@ -5,7 +5,10 @@
 batch's first and last ids. It marks the rows processed as it asks (the inbox's contract: a prompt for the
 same object arriving after that is stored again and makes a new run). If the tick fails after marking, its
 cursor is not saved: the next tick reads the same rows, finds them taken by an inbox run key, and asks for
-that run again under the same key, which Dagster skips if it was launched and launches if it was not.
+that run again under the same key, which Dagster skips if it was launched and launches if it was not. A
+pair with two event syncs in flight (one running, one waiting) is held back: its rows stay waiting, the
+cursor stops before them, and the next tick takes them with whatever arrived meanwhile, so a steady stream
+of deliveries makes a few large batches rather than a queue of runs with nothing left to do.
 
 ``infor_poll_sensor`` and ``freshbooks_poll_sensor`` ask each pair's systems, every
 ``schedules.poll_interval_seconds``, for the records changed since their cursor (:mod:`.poll_cursor`,
@@ -25,7 +28,13 @@ from typing import Any
 
 import dagster as dg
 
-from finsync_dagster.automation.decisions import INBOX_BATCH, inbox_batches
+from finsync_dagster.automation.decisions import (
+    INBOX_BATCH,
+    MAX_EVENT_RUNS_IN_FLIGHT,
+    held_cursor,
+    inbox_batches,
+)
+from finsync_dagster.automation.jobs import EVENT_SYNC_JOB
 from finsync_dagster.automation.poll_cursor import (
     Change,
     PollCursor,
@@ -75,8 +84,15 @@ def build_event_sensors(
         if not rows:
             return dg.SensorResult(skip_reason=f"no webhook deliveries after inbox id {after}")
         batches, orphans = inbox_batches([(r.id, r.pair, r.processed_run) for r in rows], pairs=pairs)
+        held = {
+            b.pair
+            for b in batches
+            if b.fresh and _in_flight(context.instance, b.pair) >= MAX_EVENT_RUNS_IN_FLIGHT
+        }
         requests = []
         for batch in batches:
+            if batch.fresh and batch.pair in held:
+                continue
             if batch.fresh:
                 store.mark_inbox_processed(batch.ids, run=batch.run_key)
             span = f"{batch.ids[0]}-{batch.ids[-1]}"
@@ -90,13 +106,30 @@ def build_event_sensors(
         if orphans:
             context.log.warning(f"{len(orphans)} inbox row(s) for pairs no longer configured; not synced")
             store.mark_inbox_processed(orphans, run="no such pair")
+        cursor = held_cursor(batches, held, rows[-1].id)
+        waiting = f"; waiting for a run of {', '.join(sorted(held))} to finish" if held else ""
         return dg.SensorResult(
             run_requests=requests,
-            cursor=str(rows[-1].id),
-            skip_reason=None if requests else f"inbox rows up to {rows[-1].id} were for no known pair",
+            cursor=str(cursor) if cursor > after else context.cursor,
+            skip_reason=None
+            if requests
+            else f"no event sync to launch for inbox rows up to {rows[-1].id}{waiting}",
         )
 
     return [inbox_sensor]
+
+
+_IN_FLIGHT = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+]
+
+
+def _in_flight(instance: dg.DagsterInstance, pair: str) -> int:
+    filters = dg.RunsFilter(job_name=EVENT_SYNC_JOB, statuses=_IN_FLIGHT, tags={PAIR_TAG: pair})
+    return len(instance.get_run_ids(filters=filters, limit=MAX_EVENT_RUNS_IN_FLIGHT))
 
 
 def build_poll_sensors(

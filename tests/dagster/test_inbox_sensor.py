@@ -200,3 +200,19 @@ def test_a_run_no_webhook_started_plans_under_its_own_id(setup) -> None:
         job = definitions.resolve_job_def("event_sync")
         run = instance.create_run_for_job(job, tags={"dagster/run_key": "poll:infor:acme:abc"})
     assert planned_by(run) == f"run {run.run_id}"
+
+
+def test_a_pair_with_two_event_syncs_in_flight_is_held_until_one_is_done(setup) -> None:
+    definitions, ledger = setup
+    job = definitions.resolve_job_def("event_sync")
+    with dg.instance_for_test() as instance:
+        runs = [instance.create_run_for_job(job, tags={"finsync/pair": "acme"}) for _ in range(2)]
+        ledger.add_to_inbox([delivery("1"), delivery("2", pair="beta"), delivery("3")])
+        held = tick(definitions, ledger, instance, None)
+        assert held.keys == ["inbox:beta:2-2"] and held.cursor is None  # acme's row 1 stays unread
+        assert [row.processed_run for row in ledger.inbox_after(0)] == [None, "inbox:beta:2-2", None]
+        ledger.add_to_inbox([delivery("4")])
+        instance.report_run_failed(runs[0])
+        later = tick(definitions, ledger, instance, held.cursor)
+        assert later.keys == ["inbox:acme:1-4", "inbox:beta:2-2"]  # beta's again, under its key: skipped
+        assert later.cursor == "4"
