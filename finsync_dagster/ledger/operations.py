@@ -166,6 +166,23 @@ def _inbox_figures(connection: sa.Connection, found: LedgerFigures) -> None:
         found.latency_seconds.setdefault(pair, []).append((_utc(written) - _utc(received)).total_seconds())
 
 
+def run_latencies(engine: sa.Engine, run: str) -> list[float]:
+    """Seconds from each delivery ``run`` took (``processed_run``) to the first write done that it planned
+    (``planned_by``): the same figure as ``finsync status``'s, for one run's metadata."""
+    if not has_table(engine, "inbox"):
+        return []
+    with _reading(engine) as connection:
+        written = connection.execute(
+            sa.select(sa.func.min(outbox.c.done_at)).where(
+                outbox.c.planned_by == run, outbox.c.done_at.is_not(None)
+            )
+        ).scalar()
+        if written is None:
+            return []
+        received = connection.execute(sa.select(_inbox.c.received_at).where(_inbox.c.processed_run == run))
+        return [(_utc(written) - _utc(at)).total_seconds() for (at,) in received]
+
+
 def _utc(value: datetime) -> datetime:
     result = aware(value)
     assert result is not None

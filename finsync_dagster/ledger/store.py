@@ -410,6 +410,10 @@ class Ledger:
         """Mark rows taken by ``run``; call when the re-fetching run is requested (see ``inbox``)."""
         return inbox.mark_processed(self.engine, ids, run=run, at=utcnow())
 
+    def event_latencies(self, run: str) -> list[float]:
+        """Seconds from each delivery ``run`` took to the first write it planned that is done."""
+        return operations.run_latencies(self.engine, run)
+
     def inbox_backlog(self, *, pair: str | None = None) -> Backlog:
         return inbox.backlog(self.engine, pair=pair)
 
