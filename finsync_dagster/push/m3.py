@@ -337,19 +337,12 @@ def _resume_orders(
 
 
 def _confirmed_order(lane: M3Lane, action: Action) -> str | None:
-    """The real order number of a confirmed order carrying this action's customer reference, if any."""
-    cuno = str(action.payload["head"]["CUNO"])
-    rows = [
-        row
-        for batch in lane.client.iter_export(
-            table="OOHEAD",
-            columns=["OAORNO", "OACUNO", "OACUOR", "OASTAT"],
-            where=[("OACUOR", "=", action.stamp or "")],
-        )
-        for row in batch
-        if str(row.get("OACUNO", "")).strip() == cuno and str(row.get("OASTAT", "")).strip() == BATCH_OPEN
-    ]
-    return str(rows[0]["OAORNO"]).strip() if rows else None
+    """The real order number of a confirmed order carrying this action's customer reference, if any.
+
+    OOHEAD holds confirmed orders only (it has no batch status), so any row of the customer is one.
+    """
+    orders = orders_by_reference(lane.client, str(action.payload["head"]["CUNO"]), action.stamp or "")
+    return orders[0] if orders else None
 
 
 def _batch_heads(lane: M3Lane, action: Action) -> list[str]:
