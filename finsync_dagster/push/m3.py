@@ -15,7 +15,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from finsync_dagster.errors import SAFE_TO_RESEND, ApiError, MappingError, UnavailableError
+from finsync_dagster.errors import (
+    SAFE_TO_RESEND,
+    ApiError,
+    MappingError,
+    RequestNotSentError,
+    UnavailableError,
+)
 from finsync_dagster.ledger import Action, Call, Link, Outcome, State
 from finsync_dagster.push.lane import Entry, Lane, Results
 from finsync_dagster.push.outcomes import refused, sendable, waiting
@@ -55,17 +61,29 @@ class _Step:
 
 
 def _send(lane: M3Lane, program: str, steps: Sequence[_Step], *, idempotent: bool = False) -> list[MiOutcome]:
-    if not steps:
-        return []
+    """Send the steps whose claims certainly still hold in one bulk call; the others are not sent."""
+    lapsed = [s for s in steps if not lane.may_send(s.action)]
+    for step in lapsed:
+        step.outcome = MiOutcome(index=-1, transaction=step.call.transaction, error=_lapsed(program, step))
+    sending = [s for s in steps if s not in lapsed]
+    if not sending:
+        return [s.outcome for s in steps]
     with lane.timed() as elapsed:
         outcomes = lane.client.execute_bulk(
-            program=program, calls=[s.call for s in steps], idempotent=idempotent
+            program=program, calls=[s.call for s in sending], idempotent=idempotent
         )
     latency = elapsed()
-    for step, outcome in zip(steps, outcomes, strict=True):
+    for step, outcome in zip(sending, outcomes, strict=True):
         step.latency_ms = latency
         step.outcome = outcome
-    return outcomes
+    return [s.outcome for s in steps]
+
+
+def _lapsed(program: str, step: _Step) -> RequestNotSentError:
+    return RequestNotSentError(
+        f"{program}/{step.call.transaction} not sent: the claim may have lapsed (the worker was stalled)",
+        system="infor",
+    )
 
 
 def _call(
