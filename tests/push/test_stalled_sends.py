@@ -7,13 +7,13 @@ monotonic clock past the lease); the M3 client is a recorder, since what is test
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from finsync_dagster.ledger import Ledger, PlannedAction, State
-from finsync_dagster.push import lane as lane_module
 from finsync_dagster.push.lane import Lane
 from finsync_dagster.push.m3 import push_customer_adds
 from finsync_dagster.resources.infor.models import MiOutcome
@@ -61,10 +61,10 @@ def test_a_worker_stalled_past_its_lease_after_renewing_sends_nothing(
     [action] = ledger.claim(pair="p", target="infor", owner="worker", lease_seconds=LEASE)
     client = RecordingM3()
     lane = _lane(ledger, client)
-    real = lane_module.time.monotonic
+    real = time.monotonic
     renewed = lane.held([action])
     assert renewed == [action] and lane.may_send(action)
-    monkeypatch.setattr(lane_module.time, "monotonic", lambda: real() + LEASE + 1)  # SIGSTOP ... SIGCONT
+    monkeypatch.setattr(time, "monotonic", lambda: real() + LEASE + 1)  # SIGSTOP ... SIGCONT
     assert not lane.may_send(action)
     monkeypatch.setattr(lane, "held", lambda actions: list(actions))  # stalled right after its renewal
     [(_, outcome)] = push_customer_adds(lane, [action])
