@@ -403,7 +403,9 @@ def push_payment_adds(lane: M3Lane, actions: Sequence[Action]) -> Results:
     """One ARS040MI batch per payment (head, line, control), its number derived from the action key.
 
     The payment applies to the M3 AR invoice of the order that carries the FreshBooks invoice number; until
-    M3 has invoiced that order the action waits (blocked, rechecked later), it is not an error.
+    M3 has invoiced that order the action waits (blocked, rechecked later), it is not an error. Finding
+    that invoice takes two reads per payment, so each claim is renewed before its reads: a batch of 100
+    at a SaaS round trip outlasts a lease.
     """
     results: Results = []
     ready: list[tuple[Action, dict[str, Any]]] = []
@@ -412,6 +414,8 @@ def push_payment_adds(lane: M3Lane, actions: Sequence[Action]) -> Results:
         if dead is not None:
             results.append((action, dead))
             continue
+        if not lane.held([action]):
+            continue  # taken over while the ones before it were looked up: the new holder carries on
         try:
             invoice = _ar_invoice(lane, action)
         except ApiError as error:
