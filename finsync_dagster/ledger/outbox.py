@@ -456,18 +456,29 @@ def _unblock(connection: sa.Connection, pair: str, now: datetime) -> None:
 
 def renew(engine: sa.Engine, action: Action, *, lease_seconds: float = 30.0) -> bool:
     """Extend the claim before the next external call; False means the action changed hands: stop."""
+    return renew_many(engine, [action], lease_seconds=lease_seconds)[0]
+
+
+def renew_many(engine: sa.Engine, actions: Sequence[Action], *, lease_seconds: float = 30.0) -> list[bool]:
+    """:func:`renew` for a bulk call's actions in one transaction (one commit, not one per action)."""
+    if not actions:
+        return []
     with engine.begin() as connection:
-        return bool(
-            connection.execute(
-                outbox.update()
-                .where(
-                    outbox.c.key == action.key,
-                    outbox.c.fence == action.fence,
-                    outbox.c.state == State.SENDING,
-                )
-                .values(lease_until=utcnow() + timedelta(seconds=lease_seconds))
-            ).rowcount
-        )
+        until = utcnow() + timedelta(seconds=lease_seconds)
+        return [
+            bool(
+                connection.execute(
+                    outbox.update()
+                    .where(
+                        outbox.c.key == action.key,
+                        outbox.c.fence == action.fence,
+                        outbox.c.state == State.SENDING,
+                    )
+                    .values(lease_until=until)
+                ).rowcount
+            )
+            for action in actions
+        ]
 
 
 # -- recording calls and progress -----------------------------------------------------------------------

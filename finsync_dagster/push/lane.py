@@ -55,12 +55,11 @@ class Lane(Generic[C]):
 
     def held(self, actions: Sequence[Action]) -> list[Action]:
         """The actions still ours, leases renewed: call right before sending anything for them."""
-        ours = []
-        for action in actions:
-            renewed_from = time.monotonic()  # the lease runs at least this long from here
-            if self.ledger.renew(action, lease_seconds=self.lease_seconds):
-                self._leased_until[action.key] = renewed_from + self.lease_seconds
-                ours.append(action)
+        renewed_from = time.monotonic()  # the leases run at least this long from here
+        renewed = self.ledger.renew_many(actions, lease_seconds=self.lease_seconds)
+        ours = [action for action, held in zip(actions, renewed, strict=True) if held]
+        for action in ours:
+            self._leased_until[action.key] = renewed_from + self.lease_seconds
         return ours
 
     def may_send(self, action: Action) -> bool:
