@@ -182,6 +182,9 @@ class Ledger:
     def finish(self, action: Action, outcome: Outcome) -> bool:
         return outbox.finish(self.engine, action, outcome)
 
+    def finish_many(self, results: Sequence[tuple[Action, Outcome]]) -> list[bool]:
+        return outbox.finish_many(self.engine, results)
+
     def release(self, actions: Sequence[Action]) -> None:
         outbox.release(self.engine, actions)
 
