@@ -127,6 +127,8 @@ def _push_asset(target: str, partitions: dg.PartitionsDefinition) -> dg.AssetsDe
             peers=openers,
             company=config.infor.company if config.infor is not None else "",
             settle_seconds=sync_options.push_settle_seconds,
+            lease_seconds=config.write_back.lease_seconds,
+            hang_seconds=config.write_back.hang_seconds,
         )
         report = pusher.run([target])
         latencies = store.event_latencies(planned_by(context.run))

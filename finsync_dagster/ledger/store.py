@@ -166,6 +166,9 @@ class Ledger:
     def renew(self, action: Action, *, lease_seconds: float = 30.0) -> bool:
         return outbox.renew(self.engine, action, lease_seconds=lease_seconds)
 
+    def renew_many(self, actions: Sequence[Action], *, lease_seconds: float = 30.0) -> list[bool]:
+        return outbox.renew_many(self.engine, actions, lease_seconds=lease_seconds)
+
     def record(
         self, action: Action, calls: Iterable[Call], *, progress: dict[str, Any] | None = None
     ) -> bool:
@@ -178,6 +181,9 @@ class Ledger:
 
     def finish(self, action: Action, outcome: Outcome) -> bool:
         return outbox.finish(self.engine, action, outcome)
+
+    def finish_many(self, results: Sequence[tuple[Action, Outcome]]) -> list[bool]:
+        return outbox.finish_many(self.engine, results)
 
     def release(self, actions: Sequence[Action]) -> None:
         outbox.release(self.engine, actions)
