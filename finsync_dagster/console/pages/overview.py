@@ -15,9 +15,10 @@ from starlette.responses import JSONResponse, Response
 
 from finsync_dagster.console.auth import page
 from finsync_dagster.console.data import open_queue
-from finsync_dagster.console.events import EventFigures, event_figures
+from finsync_dagster.console.events import EventFigures, event_figures, ledger_figures
 from finsync_dagster.console.web import Console, console_of, render
 from finsync_dagster.ledger import State
+from finsync_dagster.ledger.operations import LedgerFigures
 
 
 @dataclass
@@ -81,7 +82,7 @@ def dagster_links(base: str | None, pair: str) -> dict[str, str]:
     }
 
 
-def pair_figures(console: Console, pair: str) -> PairFigures:
+def pair_figures(console: Console, pair: str, figures: LedgerFigures) -> PairFigures:
     snapshot, queue = open_queue(console, pair)
     ledger = console.ledger
     reconciled = snapshot.written_at if snapshot else None
@@ -95,20 +96,25 @@ def pair_figures(console: Console, pair: str) -> PairFigures:
         outbox=ledger.outbox_counts(pair),
         dead_letters=len(ledger.dead_letters(pair=pair)),
         oldest_in_doubt=ledger.oldest_in_doubt(pair),
-        events=event_figures(ledger, pair),
+        events=event_figures(figures, pair),
         links=dagster_links(console.dagster_url, pair),
     )
+
+
+def every_pair(console: Console) -> list[PairFigures]:
+    figures = ledger_figures(console.ledger)
+    return [pair_figures(console, pair, figures) for pair in console.settings.pair_names]
 
 
 @page()
 async def overview(request: Request) -> Response:
     console = console_of(request)
-    rows = await run_in_threadpool(lambda: [pair_figures(console, p) for p in console.settings.pair_names])
+    rows = await run_in_threadpool(every_pair, console)
     return render(request, "overview.html.j2", active="overview", rows=rows)
 
 
 @page()
 async def overview_json(request: Request) -> Response:
     console = console_of(request)
-    rows = await run_in_threadpool(lambda: [pair_figures(console, p) for p in console.settings.pair_names])
+    rows = await run_in_threadpool(every_pair, console)
     return JSONResponse({"pairs": [row.as_json() for row in rows]})
