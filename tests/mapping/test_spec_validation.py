@@ -44,7 +44,8 @@ def test_the_shipped_specs_are_valid_offline_and_against_staged_data(warehouse) 
     directions = {(s.source.split(".")[0], s.target.kind) for s in specs}
     assert directions == {("staging", "core"), ("core", "m3"), ("core", "freshbooks")}
     assert {s.target.name for s in specs if s.source.startswith("staging.freshbooks")} == {
-        "customers", "invoices", "invoice_lines", "payments", "expenses", "gl_accounts", "items",
+        "customers", "invoices", "invoice_lines", "payments", "expenses", "gl_accounts", "items", "suppliers",
+        "bills", "bill_lines",
     }  # fmt: skip
     assert [str(p) for s in specs for p in check_data(s, warehouse)] == []
 
