@@ -19,7 +19,14 @@ from finsync_dagster.assets.reports import build_report_asset
 from finsync_dagster.assets.staging_freshbooks import build_freshbooks_staging
 from finsync_dagster.assets.staging_infor import build_infor_staging
 from finsync_dagster.assets.staging_shop import build_shop_staging
-from finsync_dagster.automation import build_jobs, build_schedules, build_sensors, build_write_back_jobs
+from finsync_dagster.automation import (
+    build_event_sync_job,
+    build_jobs,
+    build_schedules,
+    build_sensors,
+    build_write_back_jobs,
+)
+from finsync_dagster.automation.event_sensors import build_event_sensors, build_poll_sensors
 from finsync_dagster.mapping import load_specs
 from finsync_dagster.partitions import pairs_partitions
 from finsync_dagster.resources import LedgerResource, WarehouseResource
@@ -43,17 +50,21 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     read_side = [*staging, *core, *recon]
     write_back = build_outbox_assets(partitions)
     jobs = build_jobs(dg.AssetSelection.assets(*read_side), home=settings.home)
-    write_back_jobs = build_write_back_jobs(
-        dg.AssetSelection.assets(PLAN_KEY), dg.AssetSelection.assets(*PUSH_KEYS.values()), home=settings.home
-    )
+    plan, push = dg.AssetSelection.assets(PLAN_KEY), dg.AssetSelection.assets(*PUSH_KEYS.values())
+    write_back_jobs = build_write_back_jobs(plan, push, home=settings.home)
+    event_sync = build_event_sync_job(dg.AssetSelection.assets(*read_side), plan, push, home=settings.home)
     return dg.Definitions(
         assets=[*operations.ASSETS, *read_side, *write_back],
         asset_checks=build_quality_checks(partitions),
-        jobs=[*jobs, *write_back_jobs],
+        jobs=[*jobs, *write_back_jobs, event_sync],
         schedules=build_schedules(settings, jobs),
-        sensors=build_sensors(
-            settings, reconciling=jobs, write_back=write_back_jobs[0], push=write_back_jobs[1]
-        ),
+        sensors=[
+            *build_sensors(
+                settings, reconciling=jobs, write_back=write_back_jobs[0], push=write_back_jobs[1]
+            ),
+            *build_event_sensors(settings, event_sync=event_sync),
+            *build_poll_sensors(settings, event_sync=event_sync),
+        ],
         resources=_resources(settings),
     )
 

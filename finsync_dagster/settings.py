@@ -201,6 +201,8 @@ class ScheduleConfig(_Strict):
     incremental_cron: str = "*/15 * * * *"
     full_refresh_cron: str = "0 2 * * *"
     default_status: Literal["running", "stopped"] = "stopped"
+    # How often the poll sensors look for changes the webhooks missed (and Infor, which sends none).
+    poll_interval_seconds: int = Field(default=300, ge=5)
 
     @field_validator("timezone")
     @classmethod

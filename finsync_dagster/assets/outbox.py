@@ -13,6 +13,7 @@ from typing import Any
 import dagster as dg
 
 from finsync_dagster.assets.recon import match_asset_key
+from finsync_dagster.automation.decisions import INBOX_KEY_PREFIX
 from finsync_dagster.ledger import State, utcnow
 from finsync_dagster.push import Pusher
 from finsync_dagster.push.planning import plan_pair, record
@@ -20,12 +21,14 @@ from finsync_dagster.recon import MATCH_TABLES
 from finsync_dagster.resources import LedgerResource, WarehouseResource
 from finsync_dagster.resources.pair_clients import PairClients
 from finsync_dagster.resources.settings import SettingsResource, SyncOptions
+from finsync_dagster.status.figures import percentile
 
 PLAN_KEY = dg.AssetKey(["writeback", "plan"])
 PUSH_KEYS = {
     "infor": dg.AssetKey(["writeback", "pushed_to_m3"]),
     "freshbooks": dg.AssetKey(["writeback", "pushed_to_freshbooks"]),
 }
+RUN_KEY_TAG = "dagster/run_key"
 POOLS = {"infor": "infor_api", "freshbooks": "freshbooks_api"}
 IN_DOUBT_LIMIT = timedelta(minutes=10)
 _SAMPLE = 20
@@ -38,7 +41,12 @@ def build_outbox_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDe
 def _plan_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
     @dg.asset(
         key=PLAN_KEY,
-        deps=[match_asset_key(entity) for entity in MATCH_TABLES],
+        # The shop's staged orders too: the shop_orders_to_freshbooks rule plans from them directly.
+        deps=[
+            *(match_asset_key(entity) for entity in MATCH_TABLES),
+            dg.AssetKey(["staging", "shop_orders"]),
+            dg.AssetKey(["staging", "shop_order_lines"]),
+        ],
         group_name="writeback",
         kinds={"duckdb"},
         owners=["team:finance-data"],
@@ -55,7 +63,7 @@ def _plan_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
         store = ledger.get()
         with warehouse.connect(pair, read_only=True) as connection:
             planned = plan_pair(connection, settings.get(), store, pair)
-        result = record(store, planned, planned_by=f"run {context.run.run_id}")
+        result = record(store, planned, planned_by=planned_by(context.run))
         left = [
             {"entity": item.entity, "source": item.source_system, "id": item.source_id,
              "reference": item.reference, "would": item.action, "why": item.reason}
@@ -119,10 +127,14 @@ def _push_asset(target: str, partitions: dg.PartitionsDefinition) -> dg.AssetsDe
             peers=openers,
             company=config.infor.company if config.infor is not None else "",
             settle_seconds=sync_options.push_settle_seconds,
+            lease_seconds=config.write_back.lease_seconds,
+            hang_seconds=config.write_back.hang_seconds,
         )
         report = pusher.run([target])
+        latencies = store.event_latencies(planned_by(context.run))
         yield dg.MaterializeResult(
             metadata={
+                **_latency_metadata(latencies),
                 "outcomes": dg.MetadataValue.json(report.as_dict()["by_action"]),
                 "done": dg.MetadataValue.int(report.count(State.DONE)),
                 "dead": dg.MetadataValue.int(report.count(State.DEAD)),
@@ -134,6 +146,24 @@ def _push_asset(target: str, partitions: dg.PartitionsDefinition) -> dg.AssetsDe
         yield from _checks(store, pair, target, PUSH_KEYS[target])
 
     return push
+
+
+def planned_by(run: dg.DagsterRun) -> str:
+    """Who planned an action: the inbox batch when the run answers one (its run key, which the inbox rows
+    name as ``processed_run``: that is how ``finsync status`` times webhook -> target), else the run."""
+    key = run.tags.get(RUN_KEY_TAG, "")
+    return key if key.startswith(INBOX_KEY_PREFIX) else f"run {run.run_id}"
+
+
+def _latency_metadata(latencies: list[float]) -> dict[str, Any]:
+    """Received -> written, per delivery this run answered (empty for runs no webhook started)."""
+    if not latencies:
+        return {}
+    return {
+        "events": dg.MetadataValue.int(len(latencies)),
+        "event_latency_p50_seconds": dg.MetadataValue.float(percentile(latencies, 0.5) or 0.0),
+        "event_latency_p95_seconds": dg.MetadataValue.float(percentile(latencies, 0.95) or 0.0),
+    }
 
 
 def _checks(store: Any, pair: str, target: str, key: dg.AssetKey) -> Any:

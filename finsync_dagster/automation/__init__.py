@@ -7,11 +7,13 @@ sensor).
 """
 
 from finsync_dagster.automation.jobs import (
+    EVENT_SYNC_JOB,
     FULL_REFRESH_JOB,
     FULL_REFRESH_RUN_CONFIG,
     PUSH_JOB,
     READ_SIDE_JOB,
     WRITE_BACK_JOB,
+    build_event_sync_job,
     build_jobs,
     build_write_back_jobs,
 )
@@ -19,11 +21,13 @@ from finsync_dagster.automation.schedules import build_schedules
 from finsync_dagster.automation.sensors import build_sensors
 
 __all__ = [
+    "EVENT_SYNC_JOB",
     "FULL_REFRESH_JOB",
     "FULL_REFRESH_RUN_CONFIG",
     "PUSH_JOB",
     "READ_SIDE_JOB",
     "WRITE_BACK_JOB",
+    "build_event_sync_job",
     "build_jobs",
     "build_schedules",
     "build_sensors",

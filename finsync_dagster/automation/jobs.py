@@ -1,4 +1,5 @@
-"""The read side's jobs: an incremental sync and a full refresh, over the same assets, one pair a run."""
+"""The jobs, one pair a run: the read side (incremental, full refresh), the write side (plan and push, push
+alone), and the event sync that does both for what the webhooks and pollers saw change."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ READ_SIDE_JOB = "read_side"
 FULL_REFRESH_JOB = "full_refresh"
 WRITE_BACK_JOB = "write_back"
 PUSH_JOB = "push"
+EVENT_SYNC_JOB = "event_sync"
 
 # The full refresh is the read side with this one switch (SyncOptions.full_refresh). Stated once: the job
 # carries it, and `finsync sync --full-refresh` passes it again because a run config given to a run
@@ -60,3 +62,20 @@ def build_write_back_jobs(
         description="Push the outbox's due writes to both systems (retries, in-doubt lookups, new plans).",
     )
     return write_back, push_job
+
+
+def build_event_sync_job(
+    read_side: dg.AssetSelection, plan: dg.AssetSelection, push: dg.AssetSelection, *, home: Path
+) -> dg.UnresolvedAssetJobDefinition:
+    """Read, reconcile, plan and push in one run: what the inbox and poll sensors launch for a pair.
+
+    The read is the pair's incremental one (its cursors overlap, so a changed object is always in it);
+    fetching only the announced objects by id would be cheaper per event, but staging replaces an
+    entity's rows by window, not by id, so that stays for later.
+    """
+    return dg.define_asset_job(
+        EVENT_SYNC_JOB,
+        selection=read_side | plan | push,
+        executor_def=pair_locked_executor(home),
+        description="Sync a pair because something changed: incremental read, reconcile, plan and push.",
+    )

@@ -22,6 +22,7 @@ _COMMANDS = {
     "status": "status", "sandbox": "sandbox", "connect": "connect", "sync": "sync", "push": "push", "mapping": "mapping",
     "report": "report", "demo": "demo", "outbox": "outbox", "dlq": "dlq", "audit": "audit", "alerts": "alerts",
     "retention": "retention", "users": "users", "console": "console", "webhooks": "webhooks",
+    "serve": "serve",
 }  # fmt: skip
 
 

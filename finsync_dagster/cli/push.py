@@ -22,31 +22,19 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from finsync_dagster.cli.sync import DEFAULT_WAIT_SECONDS, connect_sandbox, hold_pair_for_cli
+from finsync_dagster.cli.sync import connect_sandbox, hold_pair_for_cli, sandbox_option, wait_option
 from finsync_dagster.partitions import DEFAULT_PAIR
 from finsync_dagster.settings import Settings, load_settings
 
 
 @click.command("push")
 @click.option("--pair", "pair_name", help="The pair to push (default: every pair in finsync.yaml).")
-@click.option(
-    "--sandbox",
-    "sandbox_dir",
-    type=click.Path(file_okay=False, exists=True, path_type=Path),
-    help="Point the pair at the sandboxes described in DIR/sandbox.json, connecting both accounts.",
-)
+@sandbox_option
 @click.option("--dry-run", is_flag=True, help="Show what would be written; write nothing anywhere.")
 @click.option(
     "--json", "as_json", is_flag=True, help="Print one JSON object (stable keys) instead of tables."
 )
-@click.option(
-    "--wait",
-    "wait_seconds",
-    type=click.FloatRange(min=0),
-    default=DEFAULT_WAIT_SECONDS,
-    show_default=True,
-    help="Seconds to wait for a sync of the same pair to finish.",
-)
+@wait_option
 @click.pass_context
 def command(
     ctx: click.Context,

@@ -24,29 +24,32 @@ if TYPE_CHECKING:
 # How long `finsync sync` waits by default for another sync of the same pair to finish.
 DEFAULT_WAIT_SECONDS = 300.0
 
-
-@click.command("sync")
-@click.option("--pair", "pair_name", help="The pair to sync (default: every pair in finsync.yaml).")
-@click.option(
+sandbox_option = click.option(
     "--sandbox",
     "sandbox_dir",
     type=click.Path(file_okay=False, exists=True, path_type=Path),
     help="Point the pair at the sandboxes described in DIR/sandbox.json, connecting both accounts.",
 )
+wait_option = click.option(
+    "--wait",
+    "wait_seconds",
+    type=click.FloatRange(min=0),
+    default=DEFAULT_WAIT_SECONDS,
+    show_default=True,
+    help="Seconds to wait for another run of the same pair to finish (0: fail at once, naming it).",
+)
+
+
+@click.command("sync")
+@click.option("--pair", "pair_name", help="The pair to sync (default: every pair in finsync.yaml).")
+@sandbox_option
 @click.option("--full-refresh", is_flag=True, help="Re-read everything instead of what changed.")
 @click.option(
     "--write-back",
     is_flag=True,
     help="Then plan and push the resolved differences to both systems, and reconcile again.",
 )
-@click.option(
-    "--wait",
-    "wait_seconds",
-    type=click.FloatRange(min=0),
-    default=DEFAULT_WAIT_SECONDS,
-    show_default=True,
-    help="Seconds to wait for another sync of the same pair to finish (0: fail at once, naming it).",
-)
+@wait_option
 @click.pass_context
 def command(
     ctx: click.Context,

@@ -9,9 +9,43 @@ from __future__ import annotations
 
 from finsync_dagster.ledger import CrosswalkConflictError, Decision, Ledger, Link, Session
 
+_VERB = {Decision.ACCEPTED: "accept", Decision.REJECTED: "reject", Decision.IGNORED: "ignore"}
+
 
 def _name(entity: str, freshbooks_id: str | None, infor_id: str | None) -> str:
     return f"{entity} FreshBooks {freshbooks_id or '-'} / M3 {infor_id or '-'}"
+
+
+def _remember(
+    ledger: Ledger,
+    session: Session,
+    decision: Decision,
+    *,
+    pair: str,
+    entity: str,
+    freshbooks_id: str | None,
+    infor_id: str | None,
+    reason: str | None = None,
+) -> None:
+    """The decision, under the reviewer's name and session, and its audit row."""
+    actor = session.user.name
+    ledger.decide(
+        pair=pair,
+        entity=entity,
+        freshbooks_id=freshbooks_id,
+        infor_id=infor_id,
+        decision=decision,
+        actor=actor,
+        session=session.ref,
+        reason=reason,
+    )
+    ledger.audit(
+        pair=pair,
+        call=f"review {_VERB[decision]} {_name(entity, freshbooks_id, infor_id)}"[:128],
+        outcome=decision.value,
+        actor=actor,
+        error=reason,
+    )
 
 
 def accept(
@@ -30,20 +64,14 @@ def accept(
             error=str(exc),
         )
         return str(exc)
-    ledger.decide(
+    _remember(
+        ledger,
+        session,
+        Decision.ACCEPTED,
         pair=pair,
         entity=entity,
         freshbooks_id=freshbooks_id,
         infor_id=infor_id,
-        decision=Decision.ACCEPTED,
-        actor=actor,
-        session=session.ref,
-    )
-    ledger.audit(
-        pair=pair,
-        call=f"review accept {_name(entity, freshbooks_id, infor_id)}"[:128],
-        outcome="accepted",
-        actor=actor,
     )
     return None
 
@@ -58,23 +86,15 @@ def reject(
     infor_id: str,
     reason: str | None = None,
 ) -> None:
-    actor = session.user.name
-    ledger.decide(
+    _remember(
+        ledger,
+        session,
+        Decision.REJECTED,
         pair=pair,
         entity=entity,
         freshbooks_id=freshbooks_id,
         infor_id=infor_id,
-        decision=Decision.REJECTED,
-        actor=actor,
-        session=session.ref,
         reason=reason,
-    )
-    ledger.audit(
-        pair=pair,
-        call=f"review reject {_name(entity, freshbooks_id, infor_id)}"[:128],
-        outcome="rejected",
-        actor=actor,
-        error=reason,
     )
 
 
@@ -88,23 +108,15 @@ def ignore(
     infor_id: str | None,
     reason: str,
 ) -> None:
-    actor = session.user.name
-    ledger.decide(
+    _remember(
+        ledger,
+        session,
+        Decision.IGNORED,
         pair=pair,
         entity=entity,
         freshbooks_id=freshbooks_id,
         infor_id=infor_id,
-        decision=Decision.IGNORED,
-        actor=actor,
-        session=session.ref,
         reason=reason,
-    )
-    ledger.audit(
-        pair=pair,
-        call=f"review ignore {_name(entity, freshbooks_id, infor_id)}"[:128],
-        outcome="ignored",
-        actor=actor,
-        error=reason,
     )
 
 

@@ -9,7 +9,7 @@ figures then say "not available" rather than failing.
 from __future__ import annotations
 
 import hashlib
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -102,12 +102,17 @@ def figures(
             .group_by(dead_letters.c.pair)
         )
         found.dead_letters_new = {pair: int(n) for pair, n in new_letters}
-        pushes = connection.execute(
-            sa.select(audit_log.c.pair, sa.func.count())
-            .where(audit_log.c.at >= since, audit_log.c.outcome == "applied")
-            .group_by(audit_log.c.pair)
+        # Counted here, not with GROUP BY pair: that grouping lets SQLite prefer scanning the (pair, at)
+        # index whole over a range of the time index (0.35 s against 1 ms on a million audit rows).
+        found.pushes = dict(
+            Counter(
+                connection.execute(
+                    sa.select(audit_log.c.pair).where(
+                        audit_log.c.at >= since, audit_log.c.outcome == "applied"
+                    )
+                ).scalars()
+            )
         )
-        found.pushes = {pair: int(n) for pair, n in pushes}
         found.tokens = [
             TokenHealth(row.provider, row.account, aware(row.expires_at), bool(row.has_refresh), row.reason)
             for row in connection.execute(
@@ -159,6 +164,23 @@ def _inbox_figures(connection: sa.Connection, found: LedgerFigures) -> None:
     )
     for pair, received, written in rows:
         found.latency_seconds.setdefault(pair, []).append((_utc(written) - _utc(received)).total_seconds())
+
+
+def run_latencies(engine: sa.Engine, run: str) -> list[float]:
+    """Seconds from each delivery ``run`` took (``processed_run``) to the first write done that it planned
+    (``planned_by``): the same figure as ``finsync status``'s, for one run's metadata."""
+    if not has_table(engine, "inbox"):
+        return []
+    with _reading(engine) as connection:
+        written = connection.execute(
+            sa.select(sa.func.min(outbox.c.done_at)).where(
+                outbox.c.planned_by == run, outbox.c.done_at.is_not(None)
+            )
+        ).scalar()
+        if written is None:
+            return []
+        received = connection.execute(sa.select(_inbox.c.received_at).where(_inbox.c.processed_run == run))
+        return [(_utc(written) - _utc(at)).total_seconds() for (at,) in received]
 
 
 def _utc(value: datetime) -> datetime:

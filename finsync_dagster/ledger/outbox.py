@@ -456,18 +456,29 @@ def _unblock(connection: sa.Connection, pair: str, now: datetime) -> None:
 
 def renew(engine: sa.Engine, action: Action, *, lease_seconds: float = 30.0) -> bool:
     """Extend the claim before the next external call; False means the action changed hands: stop."""
+    return renew_many(engine, [action], lease_seconds=lease_seconds)[0]
+
+
+def renew_many(engine: sa.Engine, actions: Sequence[Action], *, lease_seconds: float = 30.0) -> list[bool]:
+    """:func:`renew` for a bulk call's actions in one transaction (one commit, not one per action)."""
+    if not actions:
+        return []
     with engine.begin() as connection:
-        return bool(
-            connection.execute(
-                outbox.update()
-                .where(
-                    outbox.c.key == action.key,
-                    outbox.c.fence == action.fence,
-                    outbox.c.state == State.SENDING,
-                )
-                .values(lease_until=utcnow() + timedelta(seconds=lease_seconds))
-            ).rowcount
-        )
+        until = utcnow() + timedelta(seconds=lease_seconds)
+        return [
+            bool(
+                connection.execute(
+                    outbox.update()
+                    .where(
+                        outbox.c.key == action.key,
+                        outbox.c.fence == action.fence,
+                        outbox.c.state == State.SENDING,
+                    )
+                    .values(lease_until=until)
+                ).rowcount
+            )
+            for action in actions
+        ]
 
 
 # -- recording calls and progress -----------------------------------------------------------------------
@@ -572,6 +583,22 @@ def finish(engine: sa.Engine, action: Action, outcome: Outcome, *, actor: str | 
     done writes the crosswalk links; dead writes a dead letter; every state counts an attempt unless the
     outcome says otherwise (a condition still to be met is no attempt).
     """
+    return finish_many(engine, [(action, outcome)], actor=actor)[0]
+
+
+def finish_many(
+    engine: sa.Engine, results: Sequence[tuple[Action, Outcome]], *, actor: str | None = None
+) -> list[bool]:
+    """:func:`finish` for a batch's outcomes in one transaction (one commit, not one per action).
+
+    A crosswalk conflict rolls the whole batch back (nothing is half-recorded); the caller can then finish
+    the actions one by one so that only the conflicting one fails.
+    """
+    with engine.begin() as connection:
+        return [_finish(connection, action, outcome, actor) for action, outcome in results]
+
+
+def _finish(connection: sa.Connection, action: Action, outcome: Outcome, actor: str | None) -> bool:
     now = utcnow()
     values: dict[str, Any] = {
         "state": outcome.state,
@@ -587,35 +614,32 @@ def finish(engine: sa.Engine, action: Action, outcome: Outcome, *, actor: str | 
         values.update(done_at=now, last_error=None, last_error_class=None)
     elif outcome.error is not None:
         values.update(last_error=outcome.error[:2000], last_error_class=outcome.error_class)
-    with engine.begin() as connection:
-        held = connection.execute(
-            outbox.update()
-            .where(
-                outbox.c.key == action.key, outbox.c.fence == action.fence, outbox.c.state == State.SENDING
+    held = connection.execute(
+        outbox.update()
+        .where(outbox.c.key == action.key, outbox.c.fence == action.fence, outbox.c.state == State.SENDING)
+        .values(**values)
+    ).rowcount
+    if not held:
+        return False
+    for link in outcome.links:
+        _link(connection, action.pair, link, origin="created", action_key=action.key, by=actor, at=now)
+    if outcome.state == State.DEAD:
+        connection.execute(
+            dead_letters.insert().values(
+                pair=action.pair,
+                action_key=action.key,
+                action=action.action,
+                target=action.target,
+                error_class=outcome.error_class or "Error",
+                error_code=outcome.error_code,
+                message=(outcome.error or "")[:4000],
+                pattern=error_pattern(outcome.error_class or "Error", outcome.error or ""),
+                # Masked before they are kept: a dead letter is read by people and exported.
+                request=None if outcome.request is None else _dump(mask_secrets(outcome.request)),
+                response=None if outcome.response is None else _dump(mask_secrets(outcome.response)),
+                created_at=now,
             )
-            .values(**values)
-        ).rowcount
-        if not held:
-            return False
-        for link in outcome.links:
-            _link(connection, action.pair, link, origin="created", action_key=action.key, by=actor, at=now)
-        if outcome.state == State.DEAD:
-            connection.execute(
-                dead_letters.insert().values(
-                    pair=action.pair,
-                    action_key=action.key,
-                    action=action.action,
-                    target=action.target,
-                    error_class=outcome.error_class or "Error",
-                    error_code=outcome.error_code,
-                    message=(outcome.error or "")[:4000],
-                    pattern=error_pattern(outcome.error_class or "Error", outcome.error or ""),
-                    # Masked before they are kept: a dead letter is read by people and exported.
-                    request=None if outcome.request is None else _dump(mask_secrets(outcome.request)),
-                    response=None if outcome.response is None else _dump(mask_secrets(outcome.response)),
-                    created_at=now,
-                )
-            )
+        )
     return True
 
 

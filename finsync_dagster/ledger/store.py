@@ -166,6 +166,9 @@ class Ledger:
     def renew(self, action: Action, *, lease_seconds: float = 30.0) -> bool:
         return outbox.renew(self.engine, action, lease_seconds=lease_seconds)
 
+    def renew_many(self, actions: Sequence[Action], *, lease_seconds: float = 30.0) -> list[bool]:
+        return outbox.renew_many(self.engine, actions, lease_seconds=lease_seconds)
+
     def record(
         self, action: Action, calls: Iterable[Call], *, progress: dict[str, Any] | None = None
     ) -> bool:
@@ -178,6 +181,9 @@ class Ledger:
 
     def finish(self, action: Action, outcome: Outcome) -> bool:
         return outbox.finish(self.engine, action, outcome)
+
+    def finish_many(self, results: Sequence[tuple[Action, Outcome]]) -> list[bool]:
+        return outbox.finish_many(self.engine, results)
 
     def release(self, actions: Sequence[Action]) -> None:
         outbox.release(self.engine, actions)
@@ -409,6 +415,10 @@ class Ledger:
     def mark_inbox_processed(self, ids: Iterable[int], *, run: str) -> int:
         """Mark rows taken by ``run``; call when the re-fetching run is requested (see ``inbox``)."""
         return inbox.mark_processed(self.engine, ids, run=run, at=utcnow())
+
+    def event_latencies(self, run: str) -> list[float]:
+        """Seconds from each delivery ``run`` took to the first write it planned that is done."""
+        return operations.run_latencies(self.engine, run)
 
     def inbox_backlog(self, *, pair: str | None = None) -> Backlog:
         return inbox.backlog(self.engine, pair=pair)

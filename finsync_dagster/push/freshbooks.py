@@ -13,7 +13,13 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from finsync_dagster.errors import SAFE_TO_RESEND, ApiError, OutcomeUnknownError, UnavailableError
+from finsync_dagster.errors import (
+    SAFE_TO_RESEND,
+    ApiError,
+    OutcomeUnknownError,
+    RequestNotSentError,
+    UnavailableError,
+)
 from finsync_dagster.ledger import Action, Call, Link, Outcome
 from finsync_dagster.push.lane import Lane, Results
 from finsync_dagster.push.m3 import order_invoices
@@ -23,6 +29,8 @@ from finsync_dagster.resources.freshbooks.client import FreshBooksClient
 FreshBooksLane = Lane[FreshBooksClient]
 
 IN_FLIGHT = 4  # concurrent writes: enough to use the quota at a SaaS round trip, few enough to stay polite
+RENEW_EVERY = 20  # claims renewed together: about a second of the default quota (a commit per action was
+# the lane's bottleneck, not the quota)
 FINSYNC_MARK = "(finsync)"  # ends the one line of an invoice's notes finsync writes and replaces
 _FINSYNC_LINE = re.compile(r"^M3 order .*\(finsync\)$", re.MULTILINE)
 
@@ -40,20 +48,31 @@ def _each(
         else:
             live.append(action)
 
-    def guarded(action: Action) -> tuple[Action, list[Call], Outcome] | None:
-        if not lane.held([action]):
-            return None  # changed hands: the new holder carries on
+    def run(action: Action) -> tuple[Action, list[Call], Outcome]:
         calls, outcome = one(action)
         return action, calls, outcome
 
+    finished: list[tuple[Action, list[Call], Outcome]] = []
     with ThreadPoolExecutor(max_workers=IN_FLIGHT, thread_name_prefix="freshbooks-push") as pool:
-        finished = [r for r in pool.map(guarded, live) if r is not None]
+        for start in range(0, len(live), RENEW_EVERY):
+            # Claims renewed a few seconds' worth at a time (one commit), just before their writes;
+            # those that changed hands are the new holder's.
+            finished += pool.map(run, lane.held(live[start : start + RENEW_EVERY]))
     lane.record([(action, calls, None) for action, calls, _ in finished])
     return results + [(action, outcome) for action, _, outcome in finished]
 
 
-def _timed_call(lane: FreshBooksLane, label: str, step: str, fn: Callable[[], Any]) -> tuple[Any, Call]:
-    """Run one request; its audit entry says whether it applied, failed for sure, or may have applied."""
+def _timed_call(
+    lane: FreshBooksLane, label: str, step: str, fn: Callable[[], Any], *, write_for: Action | None = None
+) -> tuple[Any, Call]:
+    """Run one request; its audit entry says whether it applied, failed for sure, or may have applied.
+
+    A write (``write_for``: the action it is for) is not sent once that action's claim may have lapsed.
+    """
+    if write_for is not None and not lane.may_send(write_for):
+        error = RequestNotSentError(f"{label} not sent: the claim may have lapsed (the worker was stalled)",
+                                    system="freshbooks")  # fmt: skip
+        raise _Failed(error, Call(label, "failed", step=step, error=str(error)))
     with lane.timed() as elapsed:
         try:
             value = fn()
@@ -96,7 +115,11 @@ def push_client_creates(lane: FreshBooksLane, actions: Sequence[Action]) -> Resu
                     return calls, Outcome.done(client_id, Link("customers", client_id, action.source_id))
                 calls.append(Call(call.call, "absent", step="lookup", latency_ms=call.latency_ms))
             created, call = _timed_call(
-                lane, "POST clients", "create", lambda: lane.client.create("clients", payload)
+                lane,
+                "POST clients",
+                "create",
+                lambda: lane.client.create("clients", payload),
+                write_for=action,
             )
         except _Failed as failed:
             return [*calls, failed.call], lane.failed(
@@ -136,7 +159,11 @@ def push_client_updates(lane: FreshBooksLane, actions: Sequence[Action]) -> Resu
         label = f"PUT clients/{client_id}"
         try:
             _value, call = _timed_call(
-                lane, label, "update", lambda: lane.client.update("clients", client_id, fields)
+                lane,
+                label,
+                "update",
+                lambda: lane.client.update("clients", client_id, fields),
+                write_for=action,
             )
         except _Failed as failed:
             return [failed.call], lane.failed(action, failed.error, {"call": label, "body": fields})
@@ -167,7 +194,8 @@ def push_invoice_marks(lane: FreshBooksLane, actions: Sequence[Action]) -> Resul
             calls.append(call)
             if str(current.get("v3_status") or "") == "draft" or current.get("status") in (1, "1"):
                 _v, call = _timed_call(lane, f"PUT invoices/{invoice_id} action_mark_as_sent", "mark_sent",
-                                       lambda: lane.client.update("invoices", invoice_id, {"action_mark_as_sent": True}))  # fmt: skip
+                                       lambda: lane.client.update("invoices", invoice_id, {"action_mark_as_sent": True}),
+                                       write_for=action)  # fmt: skip
                 calls.append(
                     Call(
                         call.call,
@@ -181,7 +209,8 @@ def push_invoice_marks(lane: FreshBooksLane, actions: Sequence[Action]) -> Resul
             notes = with_finsync_line(current.get("notes") or "", line)
             if notes != (current.get("notes") or ""):
                 _v, call = _timed_call(lane, f"PUT invoices/{invoice_id} notes", "notes",
-                                       lambda: lane.client.update("invoices", invoice_id, {"notes": notes}))  # fmt: skip
+                                       lambda: lane.client.update("invoices", invoice_id, {"notes": notes}),
+                                       write_for=action)  # fmt: skip
                 calls.append(
                     Call(call.call, "applied", step="notes", target_id=invoice_id, latency_ms=call.latency_ms)
                 )

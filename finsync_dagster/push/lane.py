@@ -2,6 +2,11 @@
 
 Handlers make calls only through a lane, so every call is timed and written to the audit log, each step's
 progress is saved under the action's fence, and a claim that changed hands stops before its next call.
+
+The fence keeps a stalled worker from recording anything once it wakes, but neither FreshBooks nor M3
+checks fences, so a worker must also not *send* on a claim that may have lapsed while it was stopped
+(SIGSTOP, a long GC pause, a suspended VM): :meth:`Lane.may_send` says whether the lease the last
+:meth:`Lane.held` renewed is still certainly running, timed from before the renewal.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ class Lane(Generic[C]):
     # Openers of the other systems' clients, for a write that needs to read there first.
     peers: dict[str, Callable[[], Any]] = field(default_factory=dict)
     _opened: dict[str, Any] = field(default_factory=dict, repr=False)
+    _leased_until: dict[str, float] = field(default_factory=dict, repr=False)  # action key -> monotonic
 
     def peer(self, system: str) -> Any:
         """The client of another system (opened once, on first use; closed by :meth:`close_peers`)."""
@@ -49,7 +55,16 @@ class Lane(Generic[C]):
 
     def held(self, actions: Sequence[Action]) -> list[Action]:
         """The actions still ours, leases renewed: call right before sending anything for them."""
-        return [action for action in actions if self.ledger.renew(action, lease_seconds=self.lease_seconds)]
+        renewed_from = time.monotonic()  # the leases run at least this long from here
+        renewed = self.ledger.renew_many(actions, lease_seconds=self.lease_seconds)
+        ours = [action for action, held in zip(actions, renewed, strict=True) if held]
+        for action in ours:
+            self._leased_until[action.key] = renewed_from + self.lease_seconds
+        return ours
+
+    def may_send(self, action: Action) -> bool:
+        """Whether the lease renewed by :meth:`held` certainly still runs: check right before a write."""
+        return time.monotonic() < self._leased_until.get(action.key, 0.0)
 
     def record(self, entries: Sequence[Entry]) -> list[bool]:
         return self.ledger.record_many(entries)

@@ -15,7 +15,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from finsync_dagster.errors import SAFE_TO_RESEND, ApiError, MappingError, UnavailableError
+from finsync_dagster.errors import (
+    SAFE_TO_RESEND,
+    ApiError,
+    MappingError,
+    RequestNotSentError,
+    UnavailableError,
+)
 from finsync_dagster.ledger import Action, Call, Link, Outcome, State
 from finsync_dagster.push.lane import Entry, Lane, Results
 from finsync_dagster.push.outcomes import refused, sendable, waiting
@@ -57,17 +63,29 @@ class _Step:
 
 
 def _send(lane: M3Lane, program: str, steps: Sequence[_Step], *, idempotent: bool = False) -> list[MiOutcome]:
-    if not steps:
-        return []
+    """Send the steps whose claims certainly still hold in one bulk call; the others are not sent."""
+    lapsed = [s for s in steps if not lane.may_send(s.action)]
+    for step in lapsed:
+        step.outcome = MiOutcome(index=-1, transaction=step.call.transaction, error=_lapsed(program, step))
+    sending = [s for s in steps if s not in lapsed]
+    if not sending:
+        return [s.outcome for s in steps]
     with lane.timed() as elapsed:
         outcomes = lane.client.execute_bulk(
-            program=program, calls=[s.call for s in steps], idempotent=idempotent
+            program=program, calls=[s.call for s in sending], idempotent=idempotent
         )
     latency = elapsed()
-    for step, outcome in zip(steps, outcomes, strict=True):
+    for step, outcome in zip(sending, outcomes, strict=True):
         step.latency_ms = latency
         step.outcome = outcome
-    return outcomes
+    return [s.outcome for s in steps]
+
+
+def _lapsed(program: str, step: _Step) -> RequestNotSentError:
+    return RequestNotSentError(
+        f"{program}/{step.call.transaction} not sent: the claim may have lapsed (the worker was stalled)",
+        system="infor",
+    )
 
 
 def _call(
@@ -341,19 +359,12 @@ def _resume_orders(
 
 
 def _confirmed_order(lane: M3Lane, action: Action) -> str | None:
-    """The real order number of a confirmed order carrying this action's customer reference, if any."""
-    cuno = str(action.payload["head"]["CUNO"])
-    rows = [
-        row
-        for batch in lane.client.iter_export(
-            table="OOHEAD",
-            columns=["OAORNO", "OACUNO", "OACUOR", "OASTAT"],
-            where=[("OACUOR", "=", action.stamp or "")],
-        )
-        for row in batch
-        if str(row.get("OACUNO", "")).strip() == cuno and str(row.get("OASTAT", "")).strip() == BATCH_OPEN
-    ]
-    return str(rows[0]["OAORNO"]).strip() if rows else None
+    """The real order number of a confirmed order carrying this action's customer reference, if any.
+
+    OOHEAD holds confirmed orders only (it has no batch status), so any row of the customer is one.
+    """
+    orders = orders_by_reference(lane.client, str(action.payload["head"]["CUNO"]), action.stamp or "")
+    return orders[0] if orders else None
 
 
 def _batch_heads(lane: M3Lane, action: Action) -> list[str]:
@@ -396,7 +407,9 @@ def push_payment_adds(lane: M3Lane, actions: Sequence[Action]) -> Results:
     """One ARS040MI batch per payment (head, line, control), its number derived from the action key.
 
     The payment applies to the M3 AR invoice of the order that carries the FreshBooks invoice number; until
-    M3 has invoiced that order the action waits (blocked, rechecked later), it is not an error.
+    M3 has invoiced that order the action waits (blocked, rechecked later), it is not an error. Finding
+    that invoice takes two reads per payment, so each claim is renewed before its reads: a batch of 100
+    at a SaaS round trip outlasts a lease.
     """
     results: Results = []
     ready: list[tuple[Action, dict[str, Any]]] = []
@@ -405,6 +418,8 @@ def push_payment_adds(lane: M3Lane, actions: Sequence[Action]) -> Results:
         if dead is not None:
             results.append((action, dead))
             continue
+        if not lane.held([action]):
+            continue  # taken over while the ones before it were looked up: the new holder carries on
         try:
             invoice = _ar_invoice(lane, action)
         except ApiError as error:

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from finsync_dagster.ledger import Action, Ledger, Outcome, State, utcnow
+from finsync_dagster.ledger import Action, CrosswalkConflictError, Ledger, Outcome, State, utcnow
 from finsync_dagster.ledger.holders import new_owner
-from finsync_dagster.push import freshbooks, m3, m3_payables
+from finsync_dagster.push import freshbooks, m3, m3_payables, shop_orders
 from finsync_dagster.push.lane import Lane, Results
 from finsync_dagster.writeback.config import WriteBackConfig
 
@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 TARGETS = ("infor", "freshbooks")
 HANDLERS: dict[str, dict[str, Callable[[Any, Sequence[Action]], Results]]] = {
     "infor": {**m3.HANDLERS, **m3_payables.HANDLERS},
-    "freshbooks": dict(freshbooks.HANDLERS),
+    "freshbooks": {**freshbooks.HANDLERS, **shop_orders.HANDLERS},
 }
 
 
@@ -141,8 +141,12 @@ class Pusher:
                 report.errors.append(f"{name}: {type(error).__name__}: {error}")
                 results = [(action, lane.failed(action, error)) for action in actions]
             answered = {action.key for action, _ in results}
-            for action, outcome in results:
-                report.add(action, outcome, held=self.ledger.finish(action, outcome))
+            try:
+                held = self.ledger.finish_many(results)
+            except CrosswalkConflictError:  # one at a time, so that only the contradicting one fails
+                held = [self.ledger.finish(action, outcome) for action, outcome in results]
+            for (action, outcome), kept in zip(results, held, strict=True):
+                report.add(action, outcome, held=kept)
             untouched = [action for action in actions if action.key not in answered]
             if untouched:  # claims lost mid-batch are the new holder's; any still ours go back
                 self.ledger.release(untouched)

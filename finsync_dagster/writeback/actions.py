@@ -65,6 +65,14 @@ KINDS: dict[str, ActionKind] = {
             "freshbooks.invoice.mark_sent", "freshbooks", "invoices", "infor", True, "freshbooks_invoice_m3_reference",
             "mark the FreshBooks invoice sent, with M3's order, delivery and invoice numbers on it",
         ),
+        ActionKind(
+            "freshbooks.client.from_shop", "freshbooks", "shop_customers", "shop", False, "freshbooks_shop_client",
+            "find the shop buyer's FreshBooks client by e-mail (filling its empty fields), or create it",
+        ),
+        ActionKind(
+            "freshbooks.invoice.from_shop", "freshbooks", "shop_orders", "shop", False, "freshbooks_shop_invoice",
+            "create the shop order as a FreshBooks invoice, the order's name in its po_number",
+        ),
     )
 }  # fmt: skip
 

@@ -68,6 +68,11 @@ class Rules(_Strict):
     field_changes: Mode = Field(
         default="auto", description="matched records that differ in a field with an owner"
     )
+    shop_orders_to_freshbooks: Mode = Field(
+        default="auto",
+        description="shop order with no FreshBooks invoice: its client (matched by e-mail) and invoice; "
+        "a pair without a shop: section has no shop orders, so nothing",
+    )
 
 
 class M3Postings(_Strict):
@@ -102,6 +107,20 @@ class WriteBackConfig(_Strict):
         ge=1,
         le=1440,
         description="how often a waiting action looks again (e.g. for M3's AR invoice)",
+    )
+    lease_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description="how long a pusher's claim on an action lasts between renewals; a worker never sends "
+        "on a claim older than this",
+    )
+    hang_seconds: float = Field(
+        default=600.0,
+        ge=0,
+        le=86400,
+        description="how long past its lease a live but stalled pusher of this host keeps its claims "
+        "before another takes them over (a killed one loses them at once)",
     )
 
     @field_validator("owners")

@@ -31,6 +31,7 @@ from finsync_dagster.recon.model import MATCH_TABLES, Status
 from finsync_dagster.warehouse import table_exists
 from finsync_dagster.writeback.actions import KINDS, kind
 from finsync_dagster.writeback.config import WriteBackConfig
+from finsync_dagster.writeback.shop_orders import plan_shop_orders
 
 # M3 customer numbers finsync gives the FreshBooks clients it creates; such a customer without a
 # FreshBooks partner had one, so it is never copied back.
@@ -82,6 +83,7 @@ def plan(con: duckdb.DuckDBPyConnection, context: Context) -> Plan:
     customers = _CustomerLinks(con, context)
     suppliers = procure.SupplierLinks(con, context)
     steps: list[tuple[str, Callable[[], None]]] = [
+        (rules.shop_orders_to_freshbooks, lambda: plan_shop_orders(con, context, result)),
         (rules.customers_to_m3, lambda: _customers_to_m3(con, context, customers, result)),
         (rules.suppliers_to_m3, lambda: procure.suppliers_to_m3(con, context, suppliers, result)),
         (rules.bills_to_m3, lambda: procure.bills_to_m3(con, context, suppliers, result)),
@@ -126,6 +128,7 @@ def creates_for(
         ("payments", "freshbooks"): lambda: _payments_to_m3(con, context, customers, result, ids),
         ("expenses", "freshbooks"): lambda: _expenses_to_m3(con, context, result, ids),
         ("customers", "infor"): lambda: _customers_to_freshbooks(con, context, result, ids),
+        ("shop_orders", "shop"): lambda: plan_shop_orders(con, context, result, ids),
     }
     build = builders.get((entity, source))
     if build is None:

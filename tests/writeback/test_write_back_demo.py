@@ -38,7 +38,9 @@ _KIND = {
 def written(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     home = tmp_path_factory.mktemp("write_back")
     sandbox_dir = home / "sandbox"
-    running = start(SandboxOptions(dir=sandbox_dir, seed="demo"))
+    # No shop: its orders would become FreshBooks invoices (tests/writeback/test_shop_orders_to_freshbooks.py),
+    # and this test is about what reconciliation alone writes.
+    running = start(SandboxOptions(dir=sandbox_dir, seed="demo"), ["freshbooks", "infor"])
     try:
         with pytest.MonkeyPatch.context() as patch:
             patch.setenv("FINSYNC_HOME", str(home))
