@@ -19,10 +19,12 @@ from finsync_dagster.recon import (
     MATCH_TABLES,
     STATUSES,
     Tolerances,
+    match_bills,
     match_customers,
     match_expenses,
     match_invoices,
     match_payments,
+    match_suppliers,
     replace_match_table,
 )
 from finsync_dagster.resources import LedgerResource, WarehouseResource
@@ -37,7 +39,11 @@ _MATCHERS: dict[
     "invoices": (match_invoices, ("invoices", "invoice_lines", "orders", "customers"), ("customers",)),
     "payments": (match_payments, ("payments", "customers"), ("invoices", "customers")),
     "expenses": (match_expenses, ("expenses",), ()),
+    "suppliers": (lambda con, _tolerances: match_suppliers(con), ("suppliers",), ()),
+    "bills": (lambda con, _tolerances: match_bills(con), ("bills", "suppliers"), ("suppliers",)),
 }
+# Entities matched crosswalk first: pairs finsync created or a person confirmed are facts.
+_CROSSWALKED = {"suppliers": match_suppliers, "bills": match_bills}
 
 
 def match_asset_key(entity: str) -> dg.AssetKey:
@@ -92,6 +98,12 @@ def _build(entity: str, partitions: dg.PartitionsDefinition) -> dg.AssetsDefinit
                 links = ledger.get().links(context.partition_key, "customers")
                 crosswalk = pd.DataFrame(links, columns=["freshbooks_id", "infor_id"]) if links else None
                 table = match_customers(connection, tolerances, crosswalk=crosswalk)
+            elif entity in _CROSSWALKED:
+                pairs = [
+                    (link["freshbooks_id"], link["infor_id"])
+                    for link in ledger.get().links(context.partition_key, entity)
+                ]
+                table = _CROSSWALKED[entity](connection, crosswalk=pairs)
             else:
                 table = matcher(connection, tolerances)
             rows = replace_match_table(connection, entity, table)

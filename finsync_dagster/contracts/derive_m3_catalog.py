@@ -26,6 +26,8 @@ KEEP: dict[str, tuple[str, ...]] = {
     "MMS200MI": ("AddItmBasic", "GetItmBasic", "GetItmWhsBal", "LstItmByItm"),
     "GLS200MI": ("LstVoucherLines",),
     "GLS840MI": ("AddBatchHead", "AddBatchLine", "UpdBatch"),
+    "CRS620MI": ("AddSupplier", "GetBasicData", "LstSuppliers"),
+    "APS450MI": ("AddHead", "AddLine", "ApproveInvoice", "GetHead", "LstLines", "LstInvBySupInv"),
 }
 
 

@@ -152,6 +152,51 @@ ENTITIES: dict[str, TableSchema] = {
             "One expense (FreshBooks expense, M3 GL voucher line).",
         ),
         TableSchema.of(
+            "suppliers",
+            _tagged(
+                _text("name", "Supplier name", required=True),
+                _text(
+                    "supplier_number", "M3 supplier number (SUNO); in FreshBooks, the one finsync gives it"
+                ),
+                _text("email", "Contact e-mail address"),
+                _text("phone", "Telephone number"),
+                _text("city", "City or town"),
+                _text("postal_code", "Postal or ZIP code"),
+                _text("country_code", "ISO 3166-1 alpha-2 country code"),
+                _text("currency_code", "ISO 4217 currency the supplier invoices in"),
+                _text("account_number", "Our account number with the supplier"),
+            ),
+            "One supplier (FreshBooks bill vendor, M3 supplier).",
+        ),
+        TableSchema.of(
+            "bills",
+            _tagged(
+                _text("bill_number", "The supplier's invoice number (M3 SINO)", required=True),
+                _text("supplier_source_id", "The supplier's id in the same source system", required=True),
+                _date("issue_date", "Invoice date", required=True),
+                _date("due_date", "Payment due date"),
+                _text("currency_code", "ISO 4217 currency of every amount on the bill", required=True),
+                _money("total_amount", "Bill total including tax (a positive payable)", required=True),
+                _money("tax_amount", "Tax included in the total"),
+                _text("status", "unpaid, partial, paid, overdue (FreshBooks); posted (M3)"),
+            ),
+            "One supplier invoice (FreshBooks bill, M3 AP ledger invoice).",
+        ),
+        TableSchema.of(
+            "bill_lines",
+            _tagged(
+                _text("bill_source_id", "The bill's id in the same source system", required=True),
+                Field("line_number", INTEGER, "INTEGER", description="Position on the bill, from 1"),
+                _text("category", "Expense category name (FreshBooks)"),
+                _text("gl_account", "General-ledger account the line posts to (M3 AITM)"),
+                _text("description", "Line description"),
+                _money("line_amount", "Net amount of the line, before tax", required=True),
+                _money("tax_amount", "Tax on the line"),
+                _text("currency_code", "ISO 4217 currency of the amounts"),
+            ),
+            "One cost line of a supplier invoice (FreshBooks bill line, M3 supplier invoice line).",
+        ),
+        TableSchema.of(
             "gl_accounts",
             _tagged(
                 _text("account_code", "General-ledger account code (M3 AITM)", required=True),

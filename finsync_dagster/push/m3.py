@@ -33,7 +33,9 @@ M3Lane = Lane[M3Client]
 
 # M3's answers to a key the caller chose and a step already done (the sandbox's codes, and the words M3
 # uses for them); any of them after a resend means "done before".
-_EXISTS_CODES = frozenset({"WCU0201", "WPB0201", "WPB0211", "GL84006", "GL84007"})
+_EXISTS_CODES = frozenset(
+    {"WCU0201", "WSU0201", "WPB0201", "WPB0211", "GL84006", "GL84007", "AP45003", "AP45013"}
+)
 _DONE_CODES = frozenset({"WPB0204", "GL84005", "OI10003"})
 
 
@@ -132,7 +134,9 @@ def _single_step(
     transaction: str,
     *,
     link: Callable[[Action, str], Link] | None,
+    key: str = "CUNO",
 ) -> Results:
+    """One transaction per action, keyed by the number the caller chose (``key``: CUNO, SUNO)."""
     results: Results = []
     ready = []
     for action in actions:
@@ -147,7 +151,7 @@ def _single_step(
     for step in steps:
         outcome = step.outcome
         action = step.action
-        cuno = str(action.payload.get("CUNO") or action.stamp or "")
+        cuno = str(action.payload.get(key) or action.stamp or "")
         if outcome.ok or _exists(outcome.error):
             entries.append(
                 (

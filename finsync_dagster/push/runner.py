@@ -22,7 +22,7 @@ from typing import Any
 
 from finsync_dagster.ledger import Action, CrosswalkConflictError, Ledger, Outcome, State, utcnow
 from finsync_dagster.ledger.holders import new_owner
-from finsync_dagster.push import freshbooks, m3, shop_orders
+from finsync_dagster.push import freshbooks, m3, m3_payables, shop_orders
 from finsync_dagster.push.lane import Lane, Results
 from finsync_dagster.writeback.config import WriteBackConfig
 
@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 
 TARGETS = ("infor", "freshbooks")
 HANDLERS: dict[str, dict[str, Callable[[Any, Sequence[Action]], Results]]] = {
-    "infor": dict(m3.HANDLERS),
+    "infor": {**m3.HANDLERS, **m3_payables.HANDLERS},
     "freshbooks": {**freshbooks.HANDLERS, **shop_orders.HANDLERS},
 }
 

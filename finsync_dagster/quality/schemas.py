@@ -166,6 +166,13 @@ class FreshBooksBills(_Staging):
     paid: Series[MONEY] = optional()
 
 
+class FreshBooksBillLines(_Staging):
+    bill_id: Series[TEXT] = required()
+    categoryid: Series[INT] = required()
+    amount: Series[MONEY] = required()
+    amount_code: Series[TEXT] = currency()
+
+
 # -- Infor M3 --------------------------------------------------------------------------------------------
 
 
@@ -251,6 +258,20 @@ class InforItems(_Staging):
     CUCD: Series[TEXT] = currency()
 
 
+class InforSuppliers(_Staging):
+    SUNO: Series[TEXT] = m3("SUNO", nullable=False)
+    SUNM: Series[TEXT] = m3("SUNM")
+    CUCD: Series[TEXT] = currency()
+
+
+class InforSupplierInvoices(_Staging):
+    SUNO: Series[TEXT] = m3("SUNO", nullable=False)
+    SINO: Series[TEXT] = m3("SINO")
+    CUCD: Series[TEXT] = currency(nullable=False)
+    CUAM: Series[MONEY] = required()
+    IVDT: Series[DATE] = sane_date(nullable=False)
+
+
 class InforStock(_Staging):
     WHLO: Series[TEXT] = m3("WHLO", nullable=False)
     ITNO: Series[TEXT] = m3("ITNO", nullable=False)
@@ -307,6 +328,7 @@ SCHEMAS: dict[str, type[pa.DataFrameModel]] = {
     "freshbooks_taxes": FreshBooksTaxes,
     "freshbooks_bill_vendors": FreshBooksBillVendors,
     "freshbooks_bills": FreshBooksBills,
+    "freshbooks_bill_lines": FreshBooksBillLines,
     "infor_customers": InforCustomers,
     "infor_orders": InforOrders,
     "infor_order_lines": InforOrderLines,
@@ -316,6 +338,8 @@ SCHEMAS: dict[str, type[pa.DataFrameModel]] = {
     "infor_gl_entries": InforGlEntries,
     "infor_items": InforItems,
     "infor_stock": InforStock,
+    "infor_suppliers": InforSuppliers,
+    "infor_supplier_invoices": InforSupplierInvoices,
     "shop_orders": ShopOrders,
     "shop_order_lines": ShopOrderLines,
 }

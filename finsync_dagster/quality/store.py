@@ -21,6 +21,7 @@ from finsync_dagster.warehouse.schemas import HELD, QUARANTINE, STAGING, ensure_
 CHILDREN = {
     "freshbooks_invoices": ("freshbooks_invoice_lines", "invoice_id"),
     "infor_orders": ("infor_order_lines", "order_id"),
+    "freshbooks_bills": ("freshbooks_bill_lines", "bill_id"),
 }
 
 

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
         Tolerances,
     )
     from finsync_dagster.recon.payments import match_payments
+    from finsync_dagster.recon.procure import match_bills, match_suppliers
     from finsync_dagster.recon.store import read_match_table, replace_match_table
 
 _WHERE = {
@@ -36,6 +37,8 @@ _WHERE = {
     "match_expenses": "expenses",
     "match_invoices": "invoices",
     "match_payments": "payments",
+    "match_bills": "procure",
+    "match_suppliers": "procure",
     "read_match_table": "store",
     "replace_match_table": "store",
 }
@@ -47,10 +50,12 @@ __all__ = [
     "STATUSES",
     "Status",
     "Tolerances",
+    "match_bills",
     "match_customers",
     "match_expenses",
     "match_invoices",
     "match_payments",
+    "match_suppliers",
     "read_match_table",
     "replace_match_table",
 ]

@@ -28,6 +28,8 @@ MATCH_TABLES = {
     "invoices": "recon.invoice_matches",
     "payments": "recon.payment_matches",
     "expenses": "recon.expense_matches",
+    "suppliers": "recon.supplier_matches",
+    "bills": "recon.bill_matches",
 }
 
 

@@ -22,6 +22,8 @@ ENTITY_TITLES = {
     "invoices": "Invoices",
     "payments": "Payments",
     "expenses": "Expenses",
+    "suppliers": "Suppliers",
+    "bills": "Supplier bills",
 }
 STATUS_TITLES = {
     "matched": "Matched",

@@ -33,6 +33,8 @@ RECORD_SOURCES: dict[str, tuple[tuple[str, str, tuple[str, ...]], ...]] = {
     ),
     "payments": (("payments", "payment", ("freshbooks", "infor")),),
     "expenses": (("expenses", "expense", ("freshbooks", "infor")),),
+    "suppliers": (("suppliers", "supplier", ("freshbooks", "infor")),),
+    "bills": (("bills", "bill", ("freshbooks", "infor")),),
 }
 
 _EMPTY_REVIEW = (

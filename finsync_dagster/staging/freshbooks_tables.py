@@ -277,6 +277,33 @@ BILLS = TableSpec(
     ),
 )
 
+BILL_LINES = TableSpec(
+    name="freshbooks_bill_lines",
+    system="freshbooks",
+    description="FreshBooks bill lines; id is '<bill id>-<line id>', bill_id the parent bill.",
+    id_expression="parent_id || '-' || json_extract_string(raw, '$.id')",
+    updated_expression="parent_updated",
+    deleted_expression="parent_deleted",
+    parent_column="bill_id",
+    parent_expression="parent_id",
+    columns=(
+        C("line_number", Kind.INT, path="id"),
+        C("categoryid", Kind.INT),
+        C("description"),
+        C("quantity", Kind.DECIMAL),
+        C("unit_cost", Kind.MONEY),
+        C("amount", Kind.MONEY),
+        C("tax_name1"),
+        C("tax_percent1", Kind.DECIMAL),
+        C("tax_amount1", Kind.MONEY),
+        C("tax_name2"),
+        C("tax_percent2", Kind.DECIMAL),
+        C("tax_amount2", Kind.MONEY),
+        C("total_amount", Kind.MONEY),
+    ),
+)
+BILL_LINES_CHILD = ChildSpec(table=BILL_LINES, list_path="$.lines")
+
 
 @dataclass(frozen=True)
 class ListingSource:
@@ -300,6 +327,6 @@ FRESHBOOKS_TABLES: dict[str, tuple[TableSpec, ListingSource]] = {
         (ITEMS, ListingSource("items", incremental=True)),
         (TAXES, ListingSource("taxes", incremental=True)),
         (BILL_VENDORS, ListingSource("bill_vendors")),
-        (BILLS, ListingSource("bills")),
+        (BILLS, ListingSource("bills", BILL_LINES_CHILD)),
     )
 }

@@ -271,6 +271,56 @@ STOCK = TableSpec(
     ),
 )
 
+SUPPLIERS = TableSpec(
+    name="infor_suppliers",
+    system="infor",
+    description="M3 suppliers (CIDMAS), one row per supplier number SUNO.",
+    id_expression=_field("SUNO"),
+    updated_expression=_UPDATED,
+    columns=(
+        C("SUNO", description="supplier number"),
+        C("SUNM", description="supplier name"),
+        C("ALSU", description="search key"),
+        C("STAT"),
+        C("CSCD", description="country"),
+        C("ECAR", description="state/province"),
+        C("CUCD", description="currency"),
+        C("TEPY", description="payment terms"),
+        C("PYME"),
+        C("PHNO"),
+        C("VRNO", description="VAT number"),
+        C("SUCM", description="communication (e-mail where the sandbox keeps it)"),
+        *_STAMPS,
+    ),
+)
+
+SUPPLIER_INVOICES = TableSpec(
+    name="infor_supplier_invoices",
+    system="infor",
+    description="M3 AP ledger supplier invoices (FPLEDG transaction code 40); id is '<YEA4>-<JRNO>-<JSNO>'.",
+    id_expression=f"{_field('YEA4')} || '-' || {_field('JRNO')} || '-' || {_field('JSNO')}",
+    updated_expression=_UPDATED,
+    columns=(
+        C("SUNO"),
+        C("SPYN", description="payee"),
+        C("SINO", description="supplier's invoice number"),
+        C("INYR", _I),
+        C("TRCD"),
+        C("CUCD", description="currency"),
+        C("CUAM", _A, description="invoice amount incl. VAT (negative: a payable)"),
+        C("VTAM", _A, description="VAT amount (negative)"),
+        C("IVDT", _D, description="invoice date"),
+        C("DUDT", _D, description="due date"),
+        C("ACDT", _D),
+        C("VONO"),
+        C("RECO"),
+        C("YEA4", _I),
+        C("JRNO", _I),
+        C("JSNO", _I),
+        *_STAMPS,
+    ),
+)
+
 # staging table -> (its spec, the M3 table it comes from); keyed as FRESHBOOKS_TABLES is.
 INFOR_TABLES: dict[str, tuple[TableSpec, ExportSource]] = {
     spec.name: (spec, ExportSource(table, prefix, _columns(spec), where, key))
@@ -284,5 +334,7 @@ INFOR_TABLES: dict[str, tuple[TableSpec, ExportSource]] = {
         (GL_ENTRIES, "FGLEDG", "EG", (), None),
         (ITEMS, "MITMAS", "MM", (), "ITNO"),
         (STOCK, "MITBAL", "MB", (), None),
+        (SUPPLIERS, "CIDMAS", "ID", (), "SUNO"),
+        (SUPPLIER_INVOICES, "FPLEDG", "EP", (("TRCD", "=", "40"),), None),
     )
 }

@@ -46,6 +46,14 @@ KINDS: dict[str, ActionKind] = {
             "post the FreshBooks expense to the general ledger (GLS840MI batch, balanced)",
         ),
         ActionKind(
+            "m3.supplier.add", "infor", "suppliers", "freshbooks", False, "m3_supplier_add",
+            "create the FreshBooks bill vendor as an M3 supplier (CRS620MI/AddSupplier)",
+        ),
+        ActionKind(
+            "m3.supplier_invoice.add", "infor", "bills", "freshbooks", False, "m3_supplier_invoice_head",
+            "enter the FreshBooks bill as an M3 supplier invoice and approve it (APS450MI batch, balanced)",
+        ),
+        ActionKind(
             "freshbooks.client.create", "freshbooks", "customers", "infor", False, "freshbooks_client_payload",
             "create the M3 customer as a FreshBooks client",
         ),

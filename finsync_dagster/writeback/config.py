@@ -53,6 +53,13 @@ class Rules(_Strict):
     expenses_to_m3: Mode = Field(
         default="auto", description="FreshBooks expense with no GL entry: a GLS840MI batch"
     )
+    suppliers_to_m3: Mode = Field(
+        default="auto", description="FreshBooks bill vendor with no M3 supplier: CRS620MI/AddSupplier"
+    )
+    bills_to_m3: Mode = Field(
+        default="auto",
+        description="FreshBooks bill with no M3 supplier invoice: an APS450MI batch, approved when balanced",
+    )
     customers_to_freshbooks: Mode = Field(default="auto", description="M3 customer with no FreshBooks client")
     invoice_status_to_freshbooks: Mode = Field(
         default="auto",

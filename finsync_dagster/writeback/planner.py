@@ -78,10 +78,15 @@ def plan(con: duckdb.DuckDBPyConnection, context: Context) -> Plan:
     """Every write the latest reconciliation calls for, in dependency order."""
     result = Plan()
     rules = context.config.rules
+    from finsync_dagster.writeback import procure  # it builds on this module's helpers
+
     customers = _CustomerLinks(con, context)
+    suppliers = procure.SupplierLinks(con, context)
     steps: list[tuple[str, Callable[[], None]]] = [
         (rules.shop_orders_to_freshbooks, lambda: plan_shop_orders(con, context, result)),
         (rules.customers_to_m3, lambda: _customers_to_m3(con, context, customers, result)),
+        (rules.suppliers_to_m3, lambda: procure.suppliers_to_m3(con, context, suppliers, result)),
+        (rules.bills_to_m3, lambda: procure.bills_to_m3(con, context, suppliers, result)),
         (rules.invoices_to_m3, lambda: _invoices_to_m3(con, context, customers, result)),
         (rules.payments_to_m3, lambda: _payments_to_m3(con, context, customers, result)),
         (rules.expenses_to_m3, lambda: _expenses_to_m3(con, context, result)),
@@ -111,8 +116,13 @@ def creates_for(
     (the console's "create in M3 / FreshBooks"): the rules' own builders, payload specs and dependencies,
     whatever reconciliation concluded about these records."""
     result = Plan()
+    from finsync_dagster.writeback import procure  # it builds on this module's helpers
+
     customers = _CustomerLinks(con, context)
+    suppliers = procure.SupplierLinks(con, context)
     builders: dict[tuple[str, str], Callable[[], None]] = {
+        ("suppliers", "freshbooks"): lambda: procure.suppliers_to_m3(con, context, suppliers, result, ids),
+        ("bills", "freshbooks"): lambda: procure.bills_to_m3(con, context, suppliers, result, ids),
         ("customers", "freshbooks"): lambda: _customers_to_m3(con, context, customers, result, ids),
         ("invoices", "freshbooks"): lambda: _invoices_to_m3(con, context, customers, result, ids),
         ("payments", "freshbooks"): lambda: _payments_to_m3(con, context, customers, result, ids),

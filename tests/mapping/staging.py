@@ -142,6 +142,34 @@ INFOR_ITEMS = [
 ]
 
 
+FRESHBOOKS_BILL_VENDORS = [
+    {"id": "60001", "vendorid": 60001, "vendor_name": " Air Canada ", "currency_code": "cad",
+     "primary_contact_email": "AP@AirCanada.example", "country": "Canada", "updated_at": T0},
+]  # fmt: skip
+
+FRESHBOOKS_BILLS = [
+    {"id": "40001", "vendorid": 60001, "bill_number": "AC-981", "issue_date": date(2024, 2, 10),
+     "due_date": date(2024, 3, 11), "currency_code": "CAD", "total_amount": Decimal("113.00"),
+     "total_amount_code": "CAD", "tax_amount": Decimal("13.00"), "tax_amount_code": "CAD", "status": "unpaid",
+     "updated_at": T0},
+]  # fmt: skip
+
+FRESHBOOKS_BILL_LINES = [
+    {"id": "40001-1", "bill_id": "40001", "line_number": 1, "categoryid": 31, "description": "Flight YYZ-YUL",
+     "amount": Decimal("100.00"), "amount_code": "CAD", "tax_amount1": Decimal("13.00")},
+]  # fmt: skip
+
+INFOR_SUPPLIERS = [
+    {"id": "50001", "SUNO": "50001", "SUNM": "Air Canada", "CSCD": "CA", "CUCD": "CAD"},
+]
+
+INFOR_SUPPLIER_INVOICES = [
+    {"id": "2024-5-1", "SUNO": "50001", "SPYN": "50001", "SINO": "AC-981", "TRCD": "40", "CUCD": "CAD",
+     "CUAM": Decimal("-113.0000"), "VTAM": Decimal("-13.0000"), "IVDT": date(2024, 2, 10),
+     "DUDT": date(2024, 3, 11), "RECO": "0"},
+]  # fmt: skip
+
+
 def sample_warehouse() -> duckdb.DuckDBPyConnection:
     """Every staging table of both systems with a few hand-written rows."""
     con = duckdb.connect()
@@ -161,6 +189,11 @@ def sample_warehouse() -> duckdb.DuckDBPyConnection:
         "staging.infor_gl_accounts": INFOR_GL_ACCOUNTS,
         "staging.infor_gl_entries": INFOR_GL_ENTRIES,
         "staging.infor_items": INFOR_ITEMS,
+        "staging.freshbooks_bill_vendors": FRESHBOOKS_BILL_VENDORS,
+        "staging.freshbooks_bills": FRESHBOOKS_BILLS,
+        "staging.freshbooks_bill_lines": FRESHBOOKS_BILL_LINES,
+        "staging.infor_suppliers": INFOR_SUPPLIERS,
+        "staging.infor_supplier_invoices": INFOR_SUPPLIER_INVOICES,
     }.items():
         create_table(con, table, rows)
     return con

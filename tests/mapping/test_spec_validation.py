@@ -53,7 +53,8 @@ def test_the_shipped_specs_are_valid_offline_and_against_staged_data(warehouse) 
         "staging.shop_orders", "staging.shop_order_lines",
     }  # fmt: skip
     assert {s.target.name for s in specs if s.source.startswith("staging.freshbooks")} == {
-        "customers", "invoices", "invoice_lines", "payments", "expenses", "gl_accounts", "items",
+        "customers", "invoices", "invoice_lines", "payments", "expenses", "gl_accounts", "items", "suppliers",
+        "bills", "bill_lines",
     }  # fmt: skip
     assert [str(p) for s in specs for p in check_data(s, warehouse)] == []
 

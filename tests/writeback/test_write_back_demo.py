@@ -1,7 +1,8 @@
 """``finsync sync --write-back`` on the demo business, end to end against both sandboxes.
 
-The four records the demo plants as missing in Infor (a client, an invoice, a payment, an expense) are
-created in M3 and read back through the API with their amounts exact to the cent; nothing else is
+The four records the demo plants as missing in Infor (a client, an invoice, a payment, an expense), and
+procure-to-pay's bill vendors M3 has no supplier for and every bill (the demo seeds no supplier invoice),
+are created in M3 and read back through the API with their amounts exact to the cent; nothing else is
 written (money differences and duplicates stay with people); a second push creates nothing; the fresh
 reconciliation shows the four as matched.
 """
@@ -88,13 +89,23 @@ def _planted_missing(sandbox: Path) -> dict[str, str]:
     }
 
 
+def _procure_to_pay(sandbox: Path) -> list[tuple[str, str]]:
+    """The vendors M3 has no supplier for, and every bill: what procure-to-pay creates in M3."""
+    ids = json.loads((sandbox / "freshbooks-truth.json").read_text())["freshbooks_ids"]
+    seeded = json.loads((sandbox / "demo-truth.json").read_text())["infor_refs"]["suppliers"]
+    vendors = [("m3.supplier.add", str(i)) for key, i in ids["vendors"].items() if key not in seeded]
+    return vendors + [("m3.supplier_invoice.add", str(i)) for i in ids["bills"].values()]
+
+
 def test_exactly_the_planted_absences_are_written_once_each(written) -> None:
     missing = _planted_missing(written["sandbox"])
     actions = written["ledger"].actions(pair="sandbox")
+    expected = [(_KIND[entity][0], source_id) for entity, source_id in missing.items()]
+    expected += _procure_to_pay(written["sandbox"])
     assert sorted((a.action, a.source_id, a.state) for a in actions) == sorted(
-        (_KIND[entity][0], source_id, State.DONE) for entity, source_id in missing.items()
+        (action, source_id, State.DONE) for action, source_id in expected
     )
-    assert "created 4, updated 0, waiting 0, in doubt 0, dead-lettered 0" in written["output"]
+    assert f"created {len(expected)}, updated 0, waiting 0, in doubt 0, dead-lettered 0" in written["output"]
 
 
 def test_what_was_written_reads_back_from_m3_exact_to_the_cent(written) -> None:
@@ -152,5 +163,26 @@ def test_the_fresh_reconciliation_shows_them_matched(written) -> None:
                 f"SELECT status FROM {tables[entity]} WHERE freshbooks_id = $id", params={"id": source_id}
             ).fetchall()
             assert status == "matched", (entity, source_id, status)
+        statuses = con.sql(
+            "SELECT status, count(*) FROM (SELECT status FROM recon.supplier_matches UNION ALL "
+            "SELECT status FROM recon.bill_matches) GROUP BY status"
+        ).fetchall()
+        assert statuses == [("matched", 18)]  # 8 vendors (2 were suppliers already) and 10 bills
     crosswalk = {(link["entity"], link["freshbooks_id"]) for link in written["ledger"].links("sandbox")}
-    assert crosswalk == {(_KIND[entity][1], source_id) for entity, source_id in missing.items()}
+    entities = {"m3.supplier.add": "suppliers", "m3.supplier_invoice.add": "bills"}
+    assert crosswalk == {(_KIND[entity][1], source_id) for entity, source_id in missing.items()} | {
+        (entities[action], source_id) for action, source_id in _procure_to_pay(written["sandbox"])
+    }
+
+
+def test_every_bill_is_an_approved_m3_supplier_invoice_exact_to_the_cent(written) -> None:
+    clients = PairClients.of(written["settings"])
+    done = {a.source_id: a for a in written["ledger"].actions(pair="sandbox") if a.entity == "bills"}
+    links = {link["freshbooks_id"] for link in written["ledger"].links("sandbox", "bills")}
+    assert links == set(done)  # the crosswalk holds every bill
+    with clients.freshbooks("sandbox") as fb, clients.infor("sandbox") as m3:
+        for bill_id, action in done.items():
+            bill = fb.get("bills", bill_id)
+            [head] = m3.execute(program="APS450MI", transaction="GetHead", params={"INBN": action.target_id})
+            assert (str(head["SUPA"]), head["SINO"]) == ("90", action.stamp)
+            assert Decimal(str(head["CUAM"])) == Decimal(bill["total_amount"]["amount"])
