@@ -35,7 +35,7 @@ FINSYNC_MARK = "(finsync)"  # ends the one line of an invoice's notes finsync wr
 _FINSYNC_LINE = re.compile(r"^M3 order .*\(finsync\)$", re.MULTILINE)
 
 
-def _each(
+def each_action(
     lane: FreshBooksLane, actions: Sequence[Action], one: Callable[[Action], tuple[list[Call], Outcome]]
 ) -> Results:
     """Run ``one`` for every action (a few at once), record its calls, and collect the outcomes."""
@@ -62,7 +62,7 @@ def _each(
     return results + [(action, outcome) for action, _, outcome in finished]
 
 
-def _timed_call(
+def timed_call(
     lane: FreshBooksLane, label: str, step: str, fn: Callable[[], Any], *, write_for: Action | None = None
 ) -> tuple[Any, Call]:
     """Run one request; its audit entry says whether it applied, failed for sure, or may have applied.
@@ -72,7 +72,7 @@ def _timed_call(
     if write_for is not None and not lane.may_send(write_for):
         error = RequestNotSentError(f"{label} not sent: the claim may have lapsed (the worker was stalled)",
                                     system="freshbooks")  # fmt: skip
-        raise _Failed(error, Call(label, "failed", step=step, error=str(error)))
+        raise WriteFailed(error, Call(label, "failed", step=step, error=str(error)))
     with lane.timed() as elapsed:
         try:
             value = fn()
@@ -82,11 +82,11 @@ def _timed_call(
             )
             call = Call(label, "in_doubt" if maybe else "refused", step=step, error=str(error)[:500],
                         latency_ms=elapsed())  # fmt: skip
-            raise _Failed(error, call) from error
+            raise WriteFailed(error, call) from error
     return value, Call(label, "applied", step=step, latency_ms=elapsed())
 
 
-class _Failed(Exception):
+class WriteFailed(Exception):
     def __init__(self, error: ApiError, call: Call) -> None:
         super().__init__(str(error))
         self.error = error
@@ -102,7 +102,7 @@ def push_client_creates(lane: FreshBooksLane, actions: Sequence[Action]) -> Resu
         payload = sendable(action.payload)
         try:
             if action.resumed:
-                found, call = _timed_call(
+                found, call = timed_call(
                     lane, "GET clients?note_like", "lookup", lambda: _client_by_stamp(lane, action)
                 )
                 if found is not None:
@@ -114,14 +114,14 @@ def push_client_creates(lane: FreshBooksLane, actions: Sequence[Action]) -> Resu
                     )
                     return calls, Outcome.done(client_id, Link("customers", client_id, action.source_id))
                 calls.append(Call(call.call, "absent", step="lookup", latency_ms=call.latency_ms))
-            created, call = _timed_call(
+            created, call = timed_call(
                 lane,
                 "POST clients",
                 "create",
                 lambda: lane.client.create("clients", payload),
                 write_for=action,
             )
-        except _Failed as failed:
+        except WriteFailed as failed:
             return [*calls, failed.call], lane.failed(
                 action, failed.error, {"call": "POST clients", "body": payload}
             )
@@ -131,7 +131,7 @@ def push_client_creates(lane: FreshBooksLane, actions: Sequence[Action]) -> Resu
         )
         return calls, Outcome.done(client_id, Link("customers", client_id, action.source_id))
 
-    return _each(lane, actions, one)
+    return each_action(lane, actions, one)
 
 
 def _client_by_stamp(lane: FreshBooksLane, action: Action) -> dict[str, Any] | None:
@@ -158,20 +158,20 @@ def push_client_updates(lane: FreshBooksLane, actions: Sequence[Action]) -> Resu
         fields = action.payload["fields"]
         label = f"PUT clients/{client_id}"
         try:
-            _value, call = _timed_call(
+            _value, call = timed_call(
                 lane,
                 label,
                 "update",
                 lambda: lane.client.update("clients", client_id, fields),
                 write_for=action,
             )
-        except _Failed as failed:
+        except WriteFailed as failed:
             return [failed.call], lane.failed(action, failed.error, {"call": label, "body": fields})
         return [
             Call(call.call, "applied", step="update", target_id=client_id, latency_ms=call.latency_ms)
         ], Outcome.done(client_id)
 
-    return _each(lane, actions, one)
+    return each_action(lane, actions, one)
 
 
 # -- invoices ------------------------------------------------------------------------------------------
@@ -188,12 +188,12 @@ def push_invoice_marks(lane: FreshBooksLane, actions: Sequence[Action]) -> Resul
         invoice_id = str(action.payload["invoiceid"])
         calls: list[Call] = []
         try:
-            current, call = _timed_call(
+            current, call = timed_call(
                 lane, f"GET invoices/{invoice_id}", "read", lambda: lane.client.get("invoices", invoice_id)
             )
             calls.append(call)
             if str(current.get("v3_status") or "") == "draft" or current.get("status") in (1, "1"):
-                _v, call = _timed_call(lane, f"PUT invoices/{invoice_id} action_mark_as_sent", "mark_sent",
+                _v, call = timed_call(lane, f"PUT invoices/{invoice_id} action_mark_as_sent", "mark_sent",
                                        lambda: lane.client.update("invoices", invoice_id, {"action_mark_as_sent": True}),
                                        write_for=action)  # fmt: skip
                 calls.append(
@@ -208,17 +208,17 @@ def push_invoice_marks(lane: FreshBooksLane, actions: Sequence[Action]) -> Resul
             line = _m3_line(lane, action)
             notes = with_finsync_line(current.get("notes") or "", line)
             if notes != (current.get("notes") or ""):
-                _v, call = _timed_call(lane, f"PUT invoices/{invoice_id} notes", "notes",
+                _v, call = timed_call(lane, f"PUT invoices/{invoice_id} notes", "notes",
                                        lambda: lane.client.update("invoices", invoice_id, {"notes": notes}),
                                        write_for=action)  # fmt: skip
                 calls.append(
                     Call(call.call, "applied", step="notes", target_id=invoice_id, latency_ms=call.latency_ms)
                 )
-        except _Failed as failed:
+        except WriteFailed as failed:
             return [*calls, failed.call], lane.failed(action, failed.error, {"invoiceid": invoice_id})
         return calls, Outcome.done(invoice_id)
 
-    return _each(lane, actions, one)
+    return each_action(lane, actions, one)
 
 
 def _m3_line(lane: FreshBooksLane, action: Action) -> str:

@@ -39,7 +39,7 @@ _EXISTS_CODES = frozenset(
 _DONE_CODES = frozenset({"WPB0204", "GL84005", "OI10003"})
 
 
-def _exists(error: ApiError | None) -> bool:
+def refused_as_existing(error: ApiError | None) -> bool:
     return error is not None and (error.code in _EXISTS_CODES or "already exists" in error.message.lower())
 
 
@@ -52,7 +52,7 @@ def _already_done(error: ApiError | None) -> bool:
 
 
 @dataclass
-class _Step:
+class MiStep:
     """One transaction for one action, sent in a bulk POST with others; ``outcome`` once it was sent."""
 
     action: Action
@@ -62,7 +62,9 @@ class _Step:
     latency_ms: int | None = None
 
 
-def _send(lane: M3Lane, program: str, steps: Sequence[_Step], *, idempotent: bool = False) -> list[MiOutcome]:
+def send_steps(
+    lane: M3Lane, program: str, steps: Sequence[MiStep], *, idempotent: bool = False
+) -> list[MiOutcome]:
     """Send the steps whose claims certainly still hold in one bulk call; the others are not sent."""
     lapsed = [s for s in steps if not lane.may_send(s.action)]
     for step in lapsed:
@@ -81,15 +83,15 @@ def _send(lane: M3Lane, program: str, steps: Sequence[_Step], *, idempotent: boo
     return [s.outcome for s in steps]
 
 
-def _lapsed(program: str, step: _Step) -> RequestNotSentError:
+def _lapsed(program: str, step: MiStep) -> RequestNotSentError:
     return RequestNotSentError(
         f"{program}/{step.call.transaction} not sent: the claim may have lapsed (the worker was stalled)",
         system="infor",
     )
 
 
-def _call(
-    program: str, step: _Step, outcome: MiOutcome, *, result: str | None = None, target_id: str | None = None
+def audit_call(
+    program: str, step: MiStep, outcome: MiOutcome, *, result: str | None = None, target_id: str | None = None
 ) -> Call:
     """The audit entry of one transaction: applied, or how it failed (``result`` overrides)."""
     if result is None:
@@ -108,7 +110,7 @@ def _maybe_applied(error: ApiError | None) -> bool:
     return isinstance(error, UnavailableError) and not isinstance(error, SAFE_TO_RESEND)
 
 
-def _request(program: str, call: MiCall) -> dict[str, Any]:
+def request_of(program: str, call: MiCall) -> dict[str, Any]:
     return {"call": f"{program}/{call.transaction}", "record": dict(call.record)}
 
 
@@ -117,17 +119,17 @@ def _request(program: str, call: MiCall) -> dict[str, Any]:
 
 def push_customer_adds(lane: M3Lane, actions: Sequence[Action]) -> Results:
     """CRS610MI/Add with the customer number the plan chose; "already exists" is the earlier attempt."""
-    return _single_step(
+    return single_step(
         lane, actions, "CRS610MI", "Add", link=lambda a, cuno: Link("customers", a.source_id, cuno)
     )
 
 
 def push_customer_changes(lane: M3Lane, actions: Sequence[Action]) -> Results:
     """CRS610MI/ChgBasicData: absolute values, so a resend of one in doubt changes nothing more."""
-    return _single_step(lane, actions, "CRS610MI", "ChgBasicData", link=None)
+    return single_step(lane, actions, "CRS610MI", "ChgBasicData", link=None)
 
 
-def _single_step(
+def single_step(
     lane: M3Lane,
     actions: Sequence[Action],
     program: str,
@@ -145,27 +147,31 @@ def _single_step(
             results.append((action, dead))
         else:
             ready.append(action)
-    steps = [_Step(a, MiCall(transaction, sendable(a.payload)), transaction) for a in lane.held(ready)]
-    _send(lane, program, steps)
+    steps = [MiStep(a, MiCall(transaction, sendable(a.payload)), transaction) for a in lane.held(ready)]
+    send_steps(lane, program, steps)
     entries: list[Entry] = []
     for step in steps:
         outcome = step.outcome
         action = step.action
         cuno = str(action.payload.get(key) or action.stamp or "")
-        if outcome.ok or _exists(outcome.error):
+        if outcome.ok or refused_as_existing(outcome.error):
             entries.append(
                 (
                     action,
-                    [_call(program, step, outcome, result=None if outcome.ok else "found", target_id=cuno)],
+                    [
+                        audit_call(
+                            program, step, outcome, result=None if outcome.ok else "found", target_id=cuno
+                        )
+                    ],
                     None,
                 )
             )
             links = (link(action, cuno),) if link is not None else ()
             results.append((action, Outcome.done(cuno, *links)))
         else:
-            entries.append((action, [_call(program, step, outcome)], None))
+            entries.append((action, [audit_call(program, step, outcome)], None))
             assert outcome.error is not None
-            results.append((action, lane.failed(action, outcome.error, _request(program, step.call))))
+            results.append((action, lane.failed(action, outcome.error, request_of(program, step.call))))
     lane.record(entries)
     return results
 
@@ -196,9 +202,9 @@ def push_order_adds(lane: M3Lane, actions: Sequence[Action]) -> Results:
 
     # Heads.
     steps = [
-        _Step(a, MiCall("AddBatchHead", a.payload["head"]), "head") for a in lane.held(open_steps("head"))
+        MiStep(a, MiCall("AddBatchHead", a.payload["head"]), "head") for a in lane.held(open_steps("head"))
     ]
-    _send(lane, "OIS100MI", steps)
+    send_steps(lane, "OIS100MI", steps)
     entries: list[Entry] = []
     for step in steps:
         outcome = step.outcome
@@ -208,14 +214,14 @@ def push_order_adds(lane: M3Lane, actions: Sequence[Action]) -> Results:
             entries.append(
                 (
                     step.action,
-                    [_call("OIS100MI", step, outcome, target_id=temporary)],
+                    [audit_call("OIS100MI", step, outcome, target_id=temporary)],
                     progress[step.action.key],
                 )
             )
         else:
-            entries.append((step.action, [_call("OIS100MI", step, outcome)], None))
+            entries.append((step.action, [audit_call("OIS100MI", step, outcome)], None))
             finished[step.action.key] = lane.failed(step.action, outcome.error or _no_output("AddBatchHead"),
-                                                    _request("OIS100MI", step.call))  # fmt: skip
+                                                    request_of("OIS100MI", step.call))  # fmt: skip
     lane.record(entries)
 
     # Lines, in order; an order stops at its first refused line.
@@ -224,12 +230,12 @@ def push_order_adds(lane: M3Lane, actions: Sequence[Action]) -> Results:
         state = progress[action.key]
         for number, record in enumerate(action.payload["lines"][state["lines"] :], start=state["lines"] + 1):
             line_steps.append(
-                _Step(
+                MiStep(
                     action, MiCall("AddBatchLine", {**record, "ORNO": state["temporary"]}), f"line {number}"
                 )
             )
-    _send(lane, "OIS100MI", line_steps)
-    by_action: dict[str, list[_Step]] = {}
+    send_steps(lane, "OIS100MI", line_steps)
+    by_action: dict[str, list[MiStep]] = {}
     for step in line_steps:
         by_action.setdefault(step.action.key, []).append(step)
     entries = []
@@ -238,9 +244,9 @@ def push_order_adds(lane: M3Lane, actions: Sequence[Action]) -> Results:
         calls = []
         for step in steps:
             outcome = step.outcome
-            calls.append(_call("OIS100MI", step, outcome, target_id=progress[key]["temporary"]))
+            calls.append(audit_call("OIS100MI", step, outcome, target_id=progress[key]["temporary"]))
             if outcome.error is not None:
-                finished[key] = lane.failed(action, outcome.error, _request("OIS100MI", step.call))
+                finished[key] = lane.failed(action, outcome.error, request_of("OIS100MI", step.call))
                 break
             progress[key]["lines"] += 1
         entries.append((action, calls, progress[key]))
@@ -248,10 +254,10 @@ def push_order_adds(lane: M3Lane, actions: Sequence[Action]) -> Results:
 
     # Confirm: M3 gives the order its real number.
     steps = [
-        _Step(a, MiCall("Confirm", {"ORNO": progress[a.key]["temporary"]}), "confirm")
+        MiStep(a, MiCall("Confirm", {"ORNO": progress[a.key]["temporary"]}), "confirm")
         for a in lane.held(open_steps("confirm"))
     ]
-    _send(lane, "OIS100MI", steps)
+    send_steps(lane, "OIS100MI", steps)
     entries = []
     for step in steps:
         outcome = step.outcome
@@ -260,7 +266,11 @@ def push_order_adds(lane: M3Lane, actions: Sequence[Action]) -> Results:
             order_number = str(outcome.record["ORNO"])
             progress[action.key]["order"] = order_number
             entries.append(
-                (action, [_call("OIS100MI", step, outcome, target_id=order_number)], progress[action.key])
+                (
+                    action,
+                    [audit_call("OIS100MI", step, outcome, target_id=order_number)],
+                    progress[action.key],
+                )
             )
             finished[action.key] = Outcome.done(
                 order_number, Link("invoices", action.source_id, order_number)
@@ -272,7 +282,7 @@ def push_order_adds(lane: M3Lane, actions: Sequence[Action]) -> Results:
                 (
                     action,
                     [
-                        _call(
+                        audit_call(
                             "OIS100MI", step, outcome, result="found" if found else "refused", target_id=found
                         )
                     ],
@@ -283,13 +293,13 @@ def push_order_adds(lane: M3Lane, actions: Sequence[Action]) -> Results:
                 Outcome.done(found, Link("invoices", action.source_id, found))
                 if found
                 else lane.failed(
-                    action, outcome.error or _no_output("Confirm"), _request("OIS100MI", step.call)
+                    action, outcome.error or _no_output("Confirm"), request_of("OIS100MI", step.call)
                 )
             )
         else:
-            entries.append((action, [_call("OIS100MI", step, outcome)], None))
+            entries.append((action, [audit_call("OIS100MI", step, outcome)], None))
             finished[action.key] = lane.failed(
-                action, outcome.error or _no_output("Confirm"), _request("OIS100MI", step.call)
+                action, outcome.error or _no_output("Confirm"), request_of("OIS100MI", step.call)
             )
     lane.record(entries)
     for action in live:
@@ -572,22 +582,22 @@ def _batch_steps(
     for name, build in stages:
         pending = [(a, e) for a, e in live.values() if name not in done_steps[a.key]]
         held = {a.key for a in lane.held([a for a, _ in pending])}
-        steps = [_Step(a, build(a, e), name) for a, e in pending if a.key in held]
-        _send(lane, program, steps)
+        steps = [MiStep(a, build(a, e), name) for a, e in pending if a.key in held]
+        send_steps(lane, program, steps)
         entries: list[Entry] = []
         for step in steps:
             outcome = step.outcome
             action = step.action
-            repeated = _exists(outcome.error) or (name == last and _already_done(outcome.error))
+            repeated = refused_as_existing(outcome.error) or (name == last and _already_done(outcome.error))
             if outcome.ok or repeated:
                 done_steps[action.key].add(name)
                 result = "applied" if outcome.ok else "found"
-                entries.append((action, [_call(program, step, outcome, result=result, target_id=target_id(action))],
+                entries.append((action, [audit_call(program, step, outcome, result=result, target_id=target_id(action))],
                                 {"steps": sorted(done_steps[action.key])}))  # fmt: skip
             else:
-                entries.append((action, [_call(program, step, outcome)], None))
+                entries.append((action, [audit_call(program, step, outcome)], None))
                 assert outcome.error is not None
-                results.append((action, lane.failed(action, outcome.error, _request(program, step.call))))
+                results.append((action, lane.failed(action, outcome.error, request_of(program, step.call))))
                 live.pop(action.key)
         for action, _extra in pending:
             if action.key not in held:

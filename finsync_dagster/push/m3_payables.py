@@ -17,7 +17,15 @@ from typing import Any
 from finsync_dagster.errors import ApiError, UnavailableError
 from finsync_dagster.ledger import Action, Call, Link, Outcome, State
 from finsync_dagster.push.lane import Entry, Results
-from finsync_dagster.push.m3 import M3Lane, _call, _exists, _request, _send, _single_step, _Step
+from finsync_dagster.push.m3 import (
+    M3Lane,
+    MiStep,
+    audit_call,
+    refused_as_existing,
+    request_of,
+    send_steps,
+    single_step,
+)
 from finsync_dagster.push.outcomes import refused
 from finsync_dagster.resources.infor.models import MiCall
 
@@ -27,7 +35,7 @@ ENTERED, REJECTED, POSTED = "10", "80", "90"
 
 def push_supplier_adds(lane: M3Lane, actions: Sequence[Action]) -> Results:
     """CRS620MI/AddSupplier with the supplier number the plan chose; "already exists" is the earlier attempt."""
-    return _single_step(
+    return single_step(
         lane,
         actions,
         "CRS620MI",
@@ -104,8 +112,8 @@ def ledger_entry(lane: M3Lane, head: Mapping[str, Any]) -> str | None:
 def _heads(
     lane: M3Lane, actions: Sequence[Action], progress: dict[str, dict[str, Any]], finished: dict[str, Outcome]
 ) -> None:
-    steps = [_Step(a, MiCall("AddHead", a.payload["head"]), "head") for a in lane.held(actions)]
-    _send(lane, PROGRAM, steps)
+    steps = [MiStep(a, MiCall("AddHead", a.payload["head"]), "head") for a in lane.held(actions)]
+    send_steps(lane, PROGRAM, steps)
     entries: list[Entry] = []
     found_later: list[Action] = []
     for step in steps:
@@ -113,17 +121,19 @@ def _heads(
         inbn = str(outcome.record.get("INBN") or "") if outcome.ok else ""
         if inbn:
             progress[action.key] = {"inbn": inbn, "lines": []}
-            entries.append((action, [_call(PROGRAM, step, outcome, target_id=inbn)], progress[action.key]))
-        elif _exists(outcome.error):
+            entries.append(
+                (action, [audit_call(PROGRAM, step, outcome, target_id=inbn)], progress[action.key])
+            )
+        elif refused_as_existing(outcome.error):
             # An earlier attempt entered it and its answer was lost: find that batch.
-            entries.append((action, [_call(PROGRAM, step, outcome, result="found")], None))
+            entries.append((action, [audit_call(PROGRAM, step, outcome, result="found")], None))
             found_later.append(action)
         else:
-            entries.append((action, [_call(PROGRAM, step, outcome)], None))
+            entries.append((action, [audit_call(PROGRAM, step, outcome)], None))
             error = outcome.error or UnavailableError(
                 "APS450MI/AddHead answered without INBN", system="infor"
             )
-            finished[action.key] = lane.failed(action, error, _request(PROGRAM, step.call))
+            finished[action.key] = lane.failed(action, error, request_of(PROGRAM, step.call))
     lane.record(entries)
     _resume(lane, found_later, progress, finished)
 
@@ -138,9 +148,9 @@ def _lines(
         for record in action.payload["lines"]:
             if str(record["TRNO"]) not in sent:
                 call = MiCall("AddLine", {**record, "INBN": state["inbn"]})
-                steps.append(_Step(action, call, f"line {record['TRNO']}"))
-    _send(lane, PROGRAM, steps)
-    by_action: dict[str, list[_Step]] = {}
+                steps.append(MiStep(action, call, f"line {record['TRNO']}"))
+    send_steps(lane, PROGRAM, steps)
+    by_action: dict[str, list[MiStep]] = {}
     for step in steps:
         by_action.setdefault(step.action.key, []).append(step)
     entries: list[Entry] = []
@@ -149,14 +159,14 @@ def _lines(
         calls = []
         for step in action_steps:
             outcome = step.outcome
-            if outcome.ok or _exists(outcome.error):
+            if outcome.ok or refused_as_existing(outcome.error):
                 result = "applied" if outcome.ok else "found"
-                calls.append(_call(PROGRAM, step, outcome, result=result, target_id=state["inbn"]))
+                calls.append(audit_call(PROGRAM, step, outcome, result=result, target_id=state["inbn"]))
                 state["lines"] = sorted({*state.get("lines", []), str(step.call.record["TRNO"])})
             else:
-                calls.append(_call(PROGRAM, step, outcome))
+                calls.append(audit_call(PROGRAM, step, outcome))
                 assert outcome.error is not None
-                finished[key] = lane.failed(action, outcome.error, _request(PROGRAM, step.call))
+                finished[key] = lane.failed(action, outcome.error, request_of(PROGRAM, step.call))
                 break
         entries.append((action, calls, state))
     lane.record(entries)
@@ -166,16 +176,18 @@ def _approve(
     lane: M3Lane, actions: Sequence[Action], progress: dict[str, dict[str, Any]], finished: dict[str, Outcome]
 ) -> None:
     steps = [
-        _Step(a, MiCall("ApproveInvoice", {"INBN": progress[a.key]["inbn"]}), "approve")
+        MiStep(a, MiCall("ApproveInvoice", {"INBN": progress[a.key]["inbn"]}), "approve")
         for a in lane.held(actions)
     ]
-    _send(lane, PROGRAM, steps)
+    send_steps(lane, PROGRAM, steps)
     entries: list[Entry] = []
     for step in steps:
         outcome, action = step.outcome, step.action
         inbn = progress[action.key]["inbn"]
         if outcome.ok:
-            entries.append((action, [_call(PROGRAM, step, outcome, target_id=inbn)], progress[action.key]))
+            entries.append(
+                (action, [audit_call(PROGRAM, step, outcome, target_id=inbn)], progress[action.key])
+            )
             finished[action.key] = _done(lane, action, inbn)
             continue
         status = None
@@ -185,15 +197,17 @@ def _approve(
                 status = _status(lane, inbn)
             except ApiError as error:
                 finished[action.key] = lane.failed(action, error)
-                entries.append((action, [_call(PROGRAM, step, outcome)], None))
+                entries.append((action, [audit_call(PROGRAM, step, outcome)], None))
                 continue
         if status == POSTED:
-            entries.append((action, [_call(PROGRAM, step, outcome, result="found", target_id=inbn)], None))
+            entries.append(
+                (action, [audit_call(PROGRAM, step, outcome, result="found", target_id=inbn)], None)
+            )
             finished[action.key] = _done(lane, action, inbn)
         else:
-            entries.append((action, [_call(PROGRAM, step, outcome)], None))
+            entries.append((action, [audit_call(PROGRAM, step, outcome)], None))
             assert outcome.error is not None
-            finished[action.key] = lane.failed(action, outcome.error, _request(PROGRAM, step.call))
+            finished[action.key] = lane.failed(action, outcome.error, request_of(PROGRAM, step.call))
     lane.record(entries)
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from finsync_dagster.errors import OutcomeUnknownError
 from finsync_dagster.ledger import Action, Call, Outcome
-from finsync_dagster.push.freshbooks import FreshBooksLane, _each, _Failed, _timed_call
+from finsync_dagster.push.freshbooks import FreshBooksLane, WriteFailed, each_action, timed_call
 from finsync_dagster.push.lane import Results
 from finsync_dagster.push.outcomes import sendable, waiting
 from finsync_dagster.writeback.shop_orders import CLIENT, INVOICE, client_link, order_link
@@ -31,7 +31,7 @@ def push_shop_clients(lane: FreshBooksLane, actions: Sequence[Action]) -> Result
         body = sendable(action.payload["body"])
         calls: list[Call] = []
         try:
-            found, call = _timed_call(
+            found, call = timed_call(
                 lane, "GET clients?email", "lookup", lambda: client_by_email(lane, email)
             )
             if found is not None:
@@ -42,7 +42,7 @@ def push_shop_clients(lane: FreshBooksLane, actions: Sequence[Action]) -> Result
                 blanks = {k: body[k] for k in FILLABLE if body.get(k) and not found.get(k)}
                 if blanks:
                     label = f"PUT clients/{client_id}"
-                    _v, put = _timed_call(
+                    _v, put = timed_call(
                         lane, label, "update", lambda: lane.client.update("clients", client_id, blanks)
                     )
                     calls.append(
@@ -50,13 +50,13 @@ def push_shop_clients(lane: FreshBooksLane, actions: Sequence[Action]) -> Result
                     )
                 return calls, Outcome.done(client_id, client_link(client_id, email))
             calls.append(Call(call.call, "absent", step="lookup", latency_ms=call.latency_ms))
-            created, call = _timed_call(
+            created, call = timed_call(
                 lane,
                 "POST clients",
                 "create",
                 lambda: lane.client.create("clients", body, lookup={"email": email}),
             )
-        except _Failed as failed:
+        except WriteFailed as failed:
             return [*calls, failed.call], lane.failed(
                 action, failed.error, {"call": failed.call.call, "body": body}
             )
@@ -66,7 +66,7 @@ def push_shop_clients(lane: FreshBooksLane, actions: Sequence[Action]) -> Result
         )
         return calls, Outcome.done(client_id, client_link(client_id, email))
 
-    return _each(lane, actions, one)
+    return each_action(lane, actions, one)
 
 
 def client_by_email(lane: FreshBooksLane, email: str) -> dict[str, Any] | None:
@@ -87,7 +87,7 @@ def push_shop_invoices(lane: FreshBooksLane, actions: Sequence[Action]) -> Resul
         body = dict(sendable(action.payload["body"]))
         try:
             if action.resumed:
-                found, call = _timed_call(
+                found, call = timed_call(
                     lane, "GET invoices?po_number", "lookup", lambda: invoice_by_name(lane, name)
                 )
                 if found is not None:
@@ -110,11 +110,11 @@ def push_shop_invoices(lane: FreshBooksLane, actions: Sequence[Action]) -> Resul
                     recheck_minutes=lane.config.recheck_minutes,
                 )
             body["customerid"] = int(customerid)
-            created, call = _timed_call(
+            created, call = timed_call(
                 lane, "POST invoices", "create",
                 lambda: lane.client.create("invoices", body, lookup={"po_number": name}),
             )  # fmt: skip
-        except _Failed as failed:
+        except WriteFailed as failed:
             return [*calls, failed.call], lane.failed(
                 action, failed.error, {"call": failed.call.call, "body": body}
             )
@@ -124,7 +124,7 @@ def push_shop_invoices(lane: FreshBooksLane, actions: Sequence[Action]) -> Resul
         )
         return calls, Outcome.done(invoice_id, order_link(invoice_id, action.source_id))
 
-    return _each(lane, actions, one)
+    return each_action(lane, actions, one)
 
 
 def invoice_by_name(lane: FreshBooksLane, name: str) -> dict[str, Any] | None:

@@ -144,7 +144,7 @@ def creates_for(
 # -- what reconciliation says ----------------------------------------------------------------------
 
 
-def _rows(con: duckdb.DuckDBPyConnection, sql: str, **params: Any) -> list[dict[str, Any]]:
+def rows_of(con: duckdb.DuckDBPyConnection, sql: str, **params: Any) -> list[dict[str, Any]]:
     relation = con.sql(sql, params=params or None)
     names = relation.columns
     return [dict(zip(names, row, strict=True)) for row in relation.fetchall()]
@@ -157,7 +157,7 @@ def _missing(con: duckdb.DuckDBPyConnection, entity: str, side: str) -> list[dic
         return []
     status = Status.MISSING_IN_INFOR if side == "freshbooks" else Status.MISSING_IN_FRESHBOOKS
     column = f"{side}_id"
-    return _rows(
+    return rows_of(
         con,
         f"SELECT {column} AS id, reference, note FROM {table} "
         f"WHERE status = $status AND NOT coalesce(suggestion, false) AND {column} IS NOT NULL ORDER BY {column}",
@@ -165,7 +165,7 @@ def _missing(con: duckdb.DuckDBPyConnection, entity: str, side: str) -> list[dic
     )
 
 
-def _wanted(
+def wanted_records(
     con: duckdb.DuckDBPyConnection, entity: str, side: str, ids: Sequence[str] | None
 ) -> dict[str, dict[str, Any]]:
     """The records to create: those reconciliation calls missing, or the ones a person named."""
@@ -174,7 +174,9 @@ def _wanted(
     return {str(source_id): {"id": str(source_id), "reference": None, "note": None} for source_id in ids}
 
 
-def _versions(con: duckdb.DuckDBPyConnection, entity: str, source: str, ids: Iterable[str]) -> dict[str, str]:
+def source_versions(
+    con: duckdb.DuckDBPyConnection, entity: str, source: str, ids: Iterable[str]
+) -> dict[str, str]:
     """Each record's change stamp (its ``updated_at``), the version an action is planned from."""
     wanted = list(ids)
     if not wanted or not table_exists(con, CORE_TABLES[entity]):
@@ -187,7 +189,7 @@ def _versions(con: duckdb.DuckDBPyConnection, entity: str, source: str, ids: Ite
     return {str(source_id): stamp or "" for source_id, stamp in rows}
 
 
-def _mapped(
+def mapped_payloads(
     con: duckdb.DuckDBPyConnection, context: Context, spec_name: str, ids: Iterable[str], *, m3: bool
 ) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
     """The spec's payload for each wanted source key, and the reason for each one the spec refused."""
@@ -211,12 +213,12 @@ def _mapped(
     return payloads, refused
 
 
-def _refused_payload(entity: str, source: str, source_id: str, reason: str) -> dict[str, Any]:
+def refused_payload(entity: str, source: str, source_id: str, reason: str) -> dict[str, Any]:
     """A payload the mapping refused: the action is planned so the refusal reaches the dead letters."""
     return {"_refused": reason, "_entity": entity, "_source": source, "_source_id": source_id}
 
 
-def _planned(
+def new_action(
     context: Context,
     action: str,
     source_id: str,
@@ -260,7 +262,7 @@ class _CustomerLinks:
         self.confirmed: set[str] = set()  # linked by the crosswalk or a clear match, not by a create
         table = MATCH_TABLES["customers"]
         if table_exists(con, table):
-            for row in _rows(
+            for row in rows_of(
                 con,
                 f"SELECT freshbooks_id, infor_id FROM {table} WHERE status IN ($a, $b) AND NOT coalesce(suggestion, false) "
                 "AND freshbooks_id IS NOT NULL AND infor_id IS NOT NULL",
@@ -296,16 +298,16 @@ def _customers_to_m3(
     result: Plan,
     ids: Sequence[str] | None = None,
 ) -> None:
-    missing = _wanted(con, "customers", "freshbooks", ids)
+    missing = wanted_records(con, "customers", "freshbooks", ids)
     missing = {k: v for k, v in missing.items() if k not in customers.confirmed}
-    payloads, refused = _mapped(con, context, KINDS["m3.customer.add"].spec, missing, m3=True)
-    versions = _versions(con, "customers", "freshbooks", missing)
+    payloads, refused = mapped_payloads(con, context, KINDS["m3.customer.add"].spec, missing, m3=True)
+    versions = source_versions(con, "customers", "freshbooks", missing)
     for source_id in missing:
-        payload = payloads.get(source_id) or _refused_payload(
+        payload = payloads.get(source_id) or refused_payload(
             "customers", "freshbooks", source_id, refused.get(source_id, "not mapped")
         )
         stamp = payload.get("CUNO") or f"FB{source_id}"
-        action = _planned(
+        action = new_action(
             context, "m3.customer.add", source_id, versions.get(source_id, ""), payload, stamp=stamp
         )
         customers.planned(action)
@@ -319,21 +321,21 @@ def _invoices_to_m3(
     result: Plan,
     ids: Sequence[str] | None = None,
 ) -> None:
-    missing = _wanted(con, "invoices", "freshbooks", ids)
+    missing = wanted_records(con, "invoices", "freshbooks", ids)
     if not missing:
         return
     invoices = {
         str(r["source_id"]): r
-        for r in _rows(
+        for r in rows_of(
             con,
             f"SELECT source_id, customer_source_id, invoice_number, status FROM {CORE_TABLES['invoices']} "
             "WHERE source = 'freshbooks' AND source_id IN (SELECT unnest($ids))",
             ids=list(missing),
         )
     }
-    heads, refused_heads = _mapped(con, context, KINDS["m3.order.add"].spec, missing, m3=True)
+    heads, refused_heads = mapped_payloads(con, context, KINDS["m3.order.add"].spec, missing, m3=True)
     lines, refused_lines = _lines(con, context, missing)
-    versions = _versions(con, "invoices", "freshbooks", missing)
+    versions = source_versions(con, "invoices", "freshbooks", missing)
     for source_id, match in missing.items():
         invoice = invoices.get(source_id, {})
         customer = customers.of(invoice.get("customer_source_id"))
@@ -349,11 +351,11 @@ def _invoices_to_m3(
         if source_id in heads and not lines.get(source_id) and reason is None:
             reason = "the invoice has no lines; M3 cannot confirm an order without lines"
         if reason is not None:
-            payload = _refused_payload("invoices", "freshbooks", source_id, reason)
+            payload = refused_payload("invoices", "freshbooks", source_id, reason)
         else:
             payload = {"head": {**heads[source_id], "CUNO": cuno}, "lines": lines[source_id]}
         result.actions.append(
-            _planned(
+            new_action(
                 context, "m3.order.add", source_id, versions.get(source_id, ""), payload,
                 stamp=reference, depends_on=waiting_for,
             )
@@ -400,12 +402,12 @@ def _payments_to_m3(
     result: Plan,
     ids: Sequence[str] | None = None,
 ) -> None:
-    missing = _wanted(con, "payments", "freshbooks", ids)
+    missing = wanted_records(con, "payments", "freshbooks", ids)
     if not missing:
         return
     payments = {
         str(r["source_id"]): r
-        for r in _rows(
+        for r in rows_of(
             con,
             f"SELECT p.source_id, p.customer_source_id, p.invoice_source_id, i.invoice_number "
             f"FROM {CORE_TABLES['payments']} p LEFT JOIN {CORE_TABLES['invoices']} i "
@@ -414,8 +416,8 @@ def _payments_to_m3(
             ids=list(missing),
         )
     }
-    lines, refused = _mapped(con, context, KINDS["m3.payment.add"].spec, missing, m3=True)
-    versions = _versions(con, "payments", "freshbooks", missing)
+    lines, refused = mapped_payloads(con, context, KINDS["m3.payment.add"].spec, missing, m3=True)
+    versions = source_versions(con, "payments", "freshbooks", missing)
     orders = {(a.source_id): a for (name, _), a in context.creates.items() if name == "m3.order.add"}
     for source_id in missing:
         payment = payments.get(source_id, {})
@@ -444,13 +446,13 @@ def _payments_to_m3(
             order_action.key if order_action is not None and order_action.state != State.DONE else None
         )
         if source_id in refused:
-            payload = _refused_payload("payments", "freshbooks", source_id, refused[source_id])
+            payload = refused_payload("payments", "freshbooks", source_id, refused[source_id])
         else:
             record = {k: v for k, v in lines[source_id].items() if k not in ("PBID", "TRNO", "CINO", "INYR")}
             payload = {"line": {**record, "CUNO": customer[0]}, "invoice_reference": invoice_number}
         stamp = f"FBP{source_id}"[:15]
         result.actions.append(
-            _planned(context, "m3.payment.add", source_id, versions.get(source_id, ""), payload,
+            new_action(context, "m3.payment.add", source_id, versions.get(source_id, ""), payload,
                      stamp=stamp, depends_on=waiting_for)
         )  # fmt: skip
 
@@ -458,12 +460,12 @@ def _payments_to_m3(
 def _expenses_to_m3(
     con: duckdb.DuckDBPyConnection, context: Context, result: Plan, ids: Sequence[str] | None = None
 ) -> None:
-    missing = _wanted(con, "expenses", "freshbooks", ids)
-    lines, refused = _mapped(con, context, KINDS["m3.gl.add"].spec, missing, m3=True)
-    versions = _versions(con, "expenses", "freshbooks", missing)
+    missing = wanted_records(con, "expenses", "freshbooks", ids)
+    lines, refused = mapped_payloads(con, context, KINDS["m3.gl.add"].spec, missing, m3=True)
+    versions = source_versions(con, "expenses", "freshbooks", missing)
     for source_id in missing:
         if source_id in refused:
-            payload = _refused_payload("expenses", "freshbooks", source_id, refused[source_id])
+            payload = refused_payload("expenses", "freshbooks", source_id, refused[source_id])
         else:
             payload = {
                 "debit": lines[source_id]["PARM"],
@@ -472,7 +474,7 @@ def _expenses_to_m3(
                 "company": context.company,
             }
         result.actions.append(
-            _planned(
+            new_action(
                 context,
                 "m3.gl.add",
                 source_id,
@@ -489,7 +491,7 @@ def _expenses_to_m3(
 def _customers_to_freshbooks(
     con: duckdb.DuckDBPyConnection, context: Context, result: Plan, ids: Sequence[str] | None = None
 ) -> None:
-    missing = _wanted(con, "customers", "infor", ids)
+    missing = wanted_records(con, "customers", "infor", ids)
     from_freshbooks = {k for k in missing if re.fullmatch(FROM_FRESHBOOKS, k)}
     for source_id in sorted(from_freshbooks):
         result.left.append(
@@ -499,8 +501,10 @@ def _customers_to_freshbooks(
     wanted = {k: v for k, v in missing.items() if k not in from_freshbooks}
     linked = {str(link["infor_id"]) for link in context.links if link["entity"] == "customers"}
     wanted = {k: v for k, v in wanted.items() if k not in linked}
-    payloads, refused = _mapped(con, context, KINDS["freshbooks.client.create"].spec, wanted, m3=False)
-    versions = _versions(con, "customers", "infor", wanted)
+    payloads, refused = mapped_payloads(
+        con, context, KINDS["freshbooks.client.create"].spec, wanted, m3=False
+    )
+    versions = source_versions(con, "customers", "infor", wanted)
     for source_id in wanted:
         stamp = f"finsync M3 customer {source_id}"
         if source_id in payloads:
@@ -508,9 +512,9 @@ def _customers_to_freshbooks(
             note = body.get("note")
             payload = {**body, "note": f"{note}\n{stamp}" if note else stamp}
         else:
-            payload = _refused_payload("customers", "infor", source_id, refused.get(source_id, "not mapped"))
+            payload = refused_payload("customers", "infor", source_id, refused.get(source_id, "not mapped"))
         result.actions.append(
-            _planned(
+            new_action(
                 context,
                 "freshbooks.client.create",
                 source_id,
@@ -526,7 +530,7 @@ def _invoice_status_to_freshbooks(con: duckdb.DuckDBPyConnection, context: Conte
     table = MATCH_TABLES["invoices"]
     if not (table_exists(con, table) and table_exists(con, CORE_TABLES["orders"])):
         return
-    rows = _rows(
+    rows = rows_of(
         con,
         f"""SELECT m.freshbooks_id, m.reference, o.source_id AS order_id, o.order_number, o.status AS m3_status,
                    ar.invoice_number AS m3_invoice, CAST(o.updated_at AS VARCHAR) AS m3_version
@@ -541,7 +545,7 @@ def _invoice_status_to_freshbooks(con: duckdb.DuckDBPyConnection, context: Conte
     )
     if not rows:
         return
-    notes, _refused = _mapped(
+    notes, _refused = mapped_payloads(
         con, context, KINDS["freshbooks.invoice.mark_sent"].spec, {str(r["order_id"]) for r in rows}, m3=False
     )
     for row in rows:
@@ -554,7 +558,7 @@ def _invoice_status_to_freshbooks(con: duckdb.DuckDBPyConnection, context: Conte
         }
         version = f"{row['m3_status']}:{row['m3_invoice'] or ''}:{row['m3_version'] or ''}"
         result.actions.append(
-            _planned(context, "freshbooks.invoice.mark_sent", str(row["freshbooks_id"]), version, payload,
+            new_action(context, "freshbooks.invoice.mark_sent", str(row["freshbooks_id"]), version, payload,
                      stamp=row["reference"])
         )  # fmt: skip
 
@@ -568,7 +572,7 @@ def _field_changes(
     table = MATCH_TABLES["customers"]
     if not table_exists(con, table):
         return
-    rows = _rows(
+    rows = rows_of(
         con,
         f"SELECT freshbooks_id, infor_id, reference, differences FROM {table} "
         "WHERE status = $status AND NOT coalesce(suggestion, false) ORDER BY freshbooks_id",
@@ -603,11 +607,11 @@ def _changes(
     if not wanted:
         return
     spec = context.specs[kind(action).spec]
-    payloads, refused = _mapped(con, context, spec.name, wanted, m3=m3)
-    versions = _versions(con, "customers", source, wanted)
+    payloads, refused = mapped_payloads(con, context, spec.name, wanted, m3=m3)
+    versions = source_versions(con, "customers", source, wanted)
     for source_id, (partner, fields) in wanted.items():
         if source_id in refused:
-            payload = _refused_payload("customers", source, source_id, refused[source_id])
+            payload = refused_payload("customers", source, source_id, refused[source_id])
         else:
             body = payloads.get(source_id, {})
             targets = {name for name, used in _fields_reading(spec).items() if used & fields}
@@ -617,7 +621,7 @@ def _changes(
             else:
                 payload = {"clientid": partner, "fields": payload}
         result.actions.append(
-            _planned(context, action, source_id, versions.get(source_id, ""), payload, stamp=partner)
+            new_action(context, action, source_id, versions.get(source_id, ""), payload, stamp=partner)
         )
 
 

@@ -26,12 +26,12 @@ from finsync_dagster.writeback.planner import (
     Context,
     Left,
     Plan,
-    _mapped,
-    _planned,
-    _refused_payload,
-    _rows,
-    _versions,
-    _wanted,
+    mapped_payloads,
+    new_action,
+    refused_payload,
+    rows_of,
+    source_versions,
+    wanted_records,
 )
 
 SUPPLIER_ADD = "m3.supplier.add"
@@ -49,7 +49,7 @@ class SupplierLinks:
         self.known: dict[str, tuple[str, str | None]] = {}
         table = MATCH_TABLES["suppliers"]
         if table_exists(con, table):
-            for row in _rows(
+            for row in rows_of(
                 con,
                 f"SELECT freshbooks_id, infor_id FROM {table} WHERE status IN ($a, $b) "
                 "AND freshbooks_id IS NOT NULL AND infor_id IS NOT NULL",
@@ -83,16 +83,20 @@ def suppliers_to_m3(
     ids: Sequence[str] | None = None,
 ) -> None:
     missing = {
-        k: v for k, v in _wanted(con, "suppliers", "freshbooks", ids).items() if k not in suppliers.confirmed
+        k: v
+        for k, v in wanted_records(con, "suppliers", "freshbooks", ids).items()
+        if k not in suppliers.confirmed
     }
-    payloads, refused = _mapped(con, context, KINDS[SUPPLIER_ADD].spec, missing, m3=True)
-    versions = _versions(con, "suppliers", "freshbooks", missing)
+    payloads, refused = mapped_payloads(con, context, KINDS[SUPPLIER_ADD].spec, missing, m3=True)
+    versions = source_versions(con, "suppliers", "freshbooks", missing)
     for source_id in missing:
-        payload = payloads.get(source_id) or _refused_payload(
+        payload = payloads.get(source_id) or refused_payload(
             "suppliers", "freshbooks", source_id, refused.get(source_id, "not mapped")
         )
         suno = str(payload.get("SUNO") or f"FBV{source_id}")
-        action = _planned(context, SUPPLIER_ADD, source_id, versions.get(source_id, ""), payload, stamp=suno)
+        action = new_action(
+            context, SUPPLIER_ADD, source_id, versions.get(source_id, ""), payload, stamp=suno
+        )
         suppliers.planned(source_id, suno, action.key)
         result.actions.append(action)
 
@@ -104,12 +108,12 @@ def bills_to_m3(
     result: Plan,
     ids: Sequence[str] | None = None,
 ) -> None:
-    missing = _wanted(con, "bills", "freshbooks", ids)
+    missing = wanted_records(con, "bills", "freshbooks", ids)
     if not missing:
         return
     bills = {
         str(r["source_id"]): r
-        for r in _rows(
+        for r in rows_of(
             con,
             f"SELECT source_id, supplier_source_id, bill_number, count(*) OVER "
             f"(PARTITION BY supplier_source_id, bill_number) AS same_number FROM {CORE_TABLES['bills']} "
@@ -117,9 +121,9 @@ def bills_to_m3(
             ids=list(missing),
         )
     }
-    heads, refused_heads = _mapped(con, context, KINDS[BILL_ADD].spec, missing, m3=True)
+    heads, refused_heads = mapped_payloads(con, context, KINDS[BILL_ADD].spec, missing, m3=True)
     lines, refused_lines = _bill_lines(con, context, missing)
-    versions = _versions(con, "bills", "freshbooks", missing)
+    versions = source_versions(con, "bills", "freshbooks", missing)
     for source_id, match in missing.items():
         bill = bills.get(source_id, {})
         reference = bill.get("bill_number") or match.get("reference")
@@ -143,12 +147,12 @@ def bills_to_m3(
         if reason is None:
             reason = unbalanced(heads[source_id], lines[source_id])
         if reason is not None:
-            payload = _refused_payload("bills", "freshbooks", source_id, reason)
+            payload = refused_payload("bills", "freshbooks", source_id, reason)
         else:
             head = {**heads[source_id], "SUNO": suno, "SPYN": suno}
             payload = {"head": head, "lines": lines[source_id]}
         result.actions.append(
-            _planned(context, BILL_ADD, source_id, versions.get(source_id, ""), payload,
+            new_action(context, BILL_ADD, source_id, versions.get(source_id, ""), payload,
                      stamp=reference, depends_on=waiting_for)
         )  # fmt: skip
 

@@ -59,13 +59,13 @@ def plan_shop_orders(
 ) -> None:
     """Add the client and invoice actions of every shop order still without a FreshBooks invoice."""
     # The planner's helpers, imported here: ``planner`` imports this module to list it among its steps.
-    from finsync_dagster.writeback.planner import Left, _mapped, _planned, _refused_payload
+    from finsync_dagster.writeback.planner import Left, mapped_payloads, new_action, refused_payload
 
     orders = _orders(con, context, ids)
     if not orders:
         return
-    heads, refused_heads = _mapped(con, context, INVOICE_SPEC, orders, m3=False)
-    clients, refused_clients = _mapped(con, context, CLIENT_SPEC, orders, m3=False)
+    heads, refused_heads = mapped_payloads(con, context, INVOICE_SPEC, orders, m3=False)
+    clients, refused_clients = mapped_payloads(con, context, CLIENT_SPEC, orders, m3=False)
     lines, refused_lines = _lines(con, context, orders)
     known = _known_clients(con, context)
     client_actions: dict[str, Any] = {}
@@ -84,10 +84,10 @@ def plan_shop_orders(
                 payload = (
                     {"email": email, "body": {**_billing_address(order), **body}}
                     if body is not None
-                    else _refused_payload("shop_customers", "shop", email,
+                    else refused_payload("shop_customers", "shop", email,
                                           refused_clients.get(order_id, "not mapped"))
                 )  # fmt: skip
-                client_actions[email] = _planned(
+                client_actions[email] = new_action(
                     context, CLIENT, email, order["version"], payload, stamp=email
                 )
                 result.actions.append(client_actions[email])
@@ -100,11 +100,11 @@ def plan_shop_orders(
             body["lines"] = [*lines[order_id], *_extra_lines(order)]
             reason = _total_differs(order, body["lines"])
         if reason is not None:
-            payload = _refused_payload("shop_orders", "shop", order_id, reason)
+            payload = refused_payload("shop_orders", "shop", order_id, reason)
         else:
             payload = {"body": body, "customerid": customerid, "client_action": waiting_for, "email": email}
         result.actions.append(
-            _planned(context, INVOICE, order_id, order["version"], payload, stamp=order["name"],
+            new_action(context, INVOICE, order_id, order["version"], payload, stamp=order["name"],
                      depends_on=waiting_for)
         )  # fmt: skip
 
@@ -175,7 +175,7 @@ def _lines(
     con: duckdb.DuckDBPyConnection, context: Any, orders: Mapping[str, Any]
 ) -> tuple[dict[str, list[dict[str, Any]]], dict[str, str]]:
     """Each order's line items as invoice lines, in line order, and why an order with a refused line is refused."""
-    from finsync_dagster.writeback.planner import _mapped
+    from finsync_dagster.writeback.planner import mapped_payloads
 
     parents = {
         str(line_id): str(order_id)
@@ -184,7 +184,7 @@ def _lines(
             params={"ids": list(orders)},
         ).fetchall()
     }
-    bodies, refused = _mapped(con, context, LINE_SPEC, parents, m3=False)
+    bodies, refused = mapped_payloads(con, context, LINE_SPEC, parents, m3=False)
     found: dict[str, list[tuple[int, dict[str, Any]]]] = {}
     for line_id, body in bodies.items():
         order_id = parents[line_id]
