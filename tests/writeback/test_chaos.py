@@ -56,7 +56,7 @@ WORKERS = 2
 # 10 % transient faults and 5 % applied-then-lost, reads 15 % transient faults.
 FAULTS = "rate=0.15;kinds=500,503,429,drop,commit_then_timeout,commit_then_timeout;retry_after=1;ctt=drop"
 PAIR = "sandbox"
-CHAOS_BUDGET = 1200.0  # seconds for the pushes (300 s seen under load 5); a hang fails the test with what is left
+CHAOS_BUDGET = 1200.0  # seconds for the pushes (about 300 at load 5); a hang fails with what is left
 
 
 class Pushers:
