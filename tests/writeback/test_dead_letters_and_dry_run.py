@@ -19,6 +19,7 @@ from finsync_dagster.mapping.registry import SPECS_DIR
 from finsync_dagster.resources.pair_clients import PairClients
 from finsync_dagster.sandbox.runner import SandboxOptions, start
 from finsync_dagster.settings import load_settings
+from tests.writeback.homes import finsync_home
 
 pytestmark = pytest.mark.slow
 SHIPPED = SPECS_DIR / "core_to_m3" / "customers_crs610mi_add.yaml"
@@ -46,12 +47,7 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     )
     running = start(SandboxOptions(dir=sandbox_dir, seed="empty"))
     try:
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setenv("FINSYNC_HOME", str(home))
-            patch.setenv("DAGSTER_HOME", str(home / "dagster"))
-            patch.delenv("FINSYNC_LEDGER_URL", raising=False)
-            (home / "dagster").mkdir()
-            patch.chdir(home)
+        with finsync_home(home):
             runner = CliRunner()
 
             def run(*args: str) -> str:

@@ -30,6 +30,7 @@ from finsync_dagster.sandbox.runner import SandboxOptions, start
 from finsync_dagster.settings import PairConfig, load_settings
 from tests.cli_processes import finsync
 from tests.sandbox.infor.m3 import control
+from tests.writeback.homes import finsync_home
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(2400)]
 
@@ -89,12 +90,7 @@ def chaos(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     running.state("freshbooks").limiter.per_minute = 0  # not about the rate limit
     rng = random.Random(SEED)
     try:
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setenv("FINSYNC_HOME", str(home))
-            patch.setenv("DAGSTER_HOME", str(home / "dagster"))
-            patch.delenv("FINSYNC_LEDGER_URL", raising=False)
-            (home / "dagster").mkdir()
-            patch.chdir(home)
+        with finsync_home(home):
             _sync(home, sandbox)  # connects both accounts
             settings = load_settings(env={"FINSYNC_HOME": str(home)}, require_file=False)
             settings = settings.with_pair(PairConfig(name="sandbox", sandbox_dir=str(sandbox)))

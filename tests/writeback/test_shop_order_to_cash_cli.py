@@ -22,6 +22,7 @@ from finsync_dagster.ledger import Ledger, State
 from finsync_dagster.resources.pair_clients import PairClients
 from finsync_dagster.sandbox.runner import SandboxOptions, start
 from finsync_dagster.settings import PairConfig, load_settings
+from tests.writeback.homes import finsync_home
 
 pytestmark = pytest.mark.slow
 
@@ -33,12 +34,7 @@ def synced(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     running = start(SandboxOptions(dir=sandbox_dir, seed="demo"))
     running.state("freshbooks").limiter.per_minute = 0
     try:
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setenv("FINSYNC_HOME", str(home))
-            patch.setenv("DAGSTER_HOME", str(home / "dagster"))
-            patch.delenv("FINSYNC_LEDGER_URL", raising=False)
-            (home / "dagster").mkdir()
-            patch.chdir(home)
+        with finsync_home(home):
             # A FreshBooks draft goes to M3 as an order at once, rather than once it is sent.
             (home / "finsync.yaml").write_text(
                 "version: 1\nreconciliation:\n  draft_without_order_is_exception: true\n", encoding="utf-8"

@@ -23,6 +23,7 @@ from finsync_dagster.ledger import Ledger, State
 from finsync_dagster.resources.pair_clients import PairClients
 from finsync_dagster.sandbox.runner import SandboxOptions, start
 from finsync_dagster.settings import PairConfig, load_settings
+from tests.writeback.homes import finsync_home
 
 pytestmark = pytest.mark.slow
 
@@ -42,12 +43,7 @@ def written(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     # and this test is about what reconciliation alone writes.
     running = start(SandboxOptions(dir=sandbox_dir, seed="demo"), ["freshbooks", "infor"])
     try:
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setenv("FINSYNC_HOME", str(home))
-            patch.setenv("DAGSTER_HOME", str(home / "dagster"))
-            patch.delenv("FINSYNC_LEDGER_URL", raising=False)
-            (home / "dagster").mkdir()
-            patch.chdir(home)
+        with finsync_home(home):
             runner = CliRunner()
             result = runner.invoke(
                 cli, ["sync", "--sandbox", str(sandbox_dir), "--write-back"], catch_exceptions=False
