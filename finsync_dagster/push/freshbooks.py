@@ -23,7 +23,7 @@ from finsync_dagster.errors import (
 from finsync_dagster.ledger import Action, Call, Link, Outcome
 from finsync_dagster.push.lane import Lane, Results
 from finsync_dagster.push.m3 import order_invoices
-from finsync_dagster.push.outcomes import refused, sendable
+from finsync_dagster.push.outcomes import sendable, split_refused
 from finsync_dagster.resources.freshbooks.client import FreshBooksClient
 
 FreshBooksLane = Lane[FreshBooksClient]
@@ -39,14 +39,7 @@ def each_action(
     lane: FreshBooksLane, actions: Sequence[Action], one: Callable[[Action], tuple[list[Call], Outcome]]
 ) -> Results:
     """Run ``one`` for every action (a few at once), record its calls, and collect the outcomes."""
-    results: Results = []
-    live = []
-    for action in actions:
-        dead = refused(action)
-        if dead is not None:
-            results.append((action, dead))
-        else:
-            live.append(action)
+    results, live = split_refused(actions)
 
     def run(action: Action) -> tuple[Action, list[Call], Outcome]:
         calls, outcome = one(action)

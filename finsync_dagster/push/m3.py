@@ -24,7 +24,7 @@ from finsync_dagster.errors import (
 )
 from finsync_dagster.ledger import Action, Call, Link, Outcome, State
 from finsync_dagster.push.lane import Entry, Lane, Results
-from finsync_dagster.push.outcomes import refused, sendable, waiting
+from finsync_dagster.push.outcomes import refused, sendable, split_refused, waiting
 from finsync_dagster.resources.infor.client import M3Client
 from finsync_dagster.resources.infor.models import MiCall, MiOutcome
 from finsync_dagster.writeback.actions import m3_number
@@ -139,14 +139,7 @@ def single_step(
     key: str = "CUNO",
 ) -> Results:
     """One transaction per action, keyed by the number the caller chose (``key``: CUNO, SUNO)."""
-    results: Results = []
-    ready = []
-    for action in actions:
-        dead = refused(action)
-        if dead is not None:
-            results.append((action, dead))
-        else:
-            ready.append(action)
+    results, ready = split_refused(actions)
     steps = [MiStep(a, MiCall(transaction, sendable(a.payload)), transaction) for a in lane.held(ready)]
     send_steps(lane, program, steps)
     entries: list[Entry] = []
@@ -181,14 +174,7 @@ def single_step(
 
 def push_order_adds(lane: M3Lane, actions: Sequence[Action]) -> Results:
     """OIS100MI batch entry, each order resumed at its first unfinished step."""
-    results: Results = []
-    live: list[Action] = []
-    for action in actions:
-        dead = refused(action)
-        if dead is not None:
-            results.append((action, dead))
-        else:
-            live.append(action)
+    results, live = split_refused(actions)
     progress = {a.key: dict(a.progress) for a in live}
     finished: dict[str, Outcome] = {}
 

@@ -26,7 +26,7 @@ from finsync_dagster.push.m3 import (
     send_steps,
     single_step,
 )
-from finsync_dagster.push.outcomes import refused
+from finsync_dagster.push.outcomes import split_refused
 from finsync_dagster.resources.infor.models import MiCall
 
 PROGRAM = "APS450MI"
@@ -47,14 +47,7 @@ def push_supplier_adds(lane: M3Lane, actions: Sequence[Action]) -> Results:
 
 def push_supplier_invoice_adds(lane: M3Lane, actions: Sequence[Action]) -> Results:
     """APS450MI batches, each resumed at its first unfinished step: head, each line, approve."""
-    results: Results = []
-    live: list[Action] = []
-    for action in actions:
-        dead = refused(action)
-        if dead is not None:
-            results.append((action, dead))
-        else:
-            live.append(action)
+    results, live = split_refused(actions)
     progress = {a.key: dict(a.progress) for a in live}
     finished: dict[str, Outcome] = {}
     # A bill in doubt (or whose head M3 says exists) is looked up first: approved already, or a batch

@@ -14,6 +14,7 @@ Retries wait with full-jitter exponential backoff (at least what ``Retry-After``
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -86,6 +87,19 @@ def after_error(
     # Anything else is a bug of ours, not the API's: keep the action, show the error, try again later.
     later = utcnow() + timedelta(minutes=recheck_minutes)
     return Outcome(State.RETRY_WAIT, error=text, error_class=name, next_attempt_at=later)
+
+
+def split_refused(actions: Sequence[Action]) -> tuple[list[tuple[Action, Outcome]], list[Action]]:
+    """The actions whose payload the mapping refused, already dead, and the ones to send."""
+    dead: list[tuple[Action, Outcome]] = []
+    live: list[Action] = []
+    for action in actions:
+        outcome = refused(action)
+        if outcome is None:
+            live.append(action)
+        else:
+            dead.append((action, outcome))
+    return dead, live
 
 
 def refused(action: Action) -> Outcome | None:
